@@ -1,0 +1,40 @@
+# Two commands do everything on a fresh machine with Python >= 3.11 and make:
+#   make demo   -> creates .venv, installs the package, runs the main job on the default table
+#   make test   -> creates .venv, installs the package with test extras, runs the whole suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO_TABLE ?= ../shared/data/io/peru_cepal_lac_iot_2011_per_rows.csv
+
+.PHONY: demo test test-slow bench lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/io-clusters demo --table "$(DEMO_TABLE)" --out data/processed
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+test-slow: $(VENV)/.installed
+	$(BIN)/python -m pytest -m slow
+
+bench: $(VENV)/.installed
+	$(BIN)/python scripts/bench_linkages.py
+	$(BIN)/python scripts/bench_read.py
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check io_clusters tests scripts
+	$(BIN)/ruff format --check io_clusters tests scripts
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format io_clusters tests scripts
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,41 @@
+"""io_clusters: candidate industrial clusters from input-output tables.
+
+Public API (flat): :func:`read_table`, :func:`write_table`, :func:`validate`,
+:func:`linkages`, :func:`detect_clusters`, :func:`run`, :class:`IOTable`,
+:func:`load_example`.
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .clustering import Candidate, ClusterResult, detect_clusters
+from .datasets import EXAMPLES, load_example
+from .errors import DataWarning, IoClustersError
+from .linkages import linkages
+from .pipeline import RunResult, run
+from .readers import LAYOUTS, detect_layout, read_table, write_table
+from .table import IOTable, TableMeta
+from .validate import Finding, ValidationReport, validate
+
+__all__ = [
+    "EXAMPLES",
+    "LAYOUTS",
+    "Candidate",
+    "ClusterResult",
+    "DataWarning",
+    "Finding",
+    "IOTable",
+    "IoClustersError",
+    "RunResult",
+    "TableMeta",
+    "ValidationReport",
+    "__version__",
+    "detect_clusters",
+    "detect_layout",
+    "linkages",
+    "load_example",
+    "read_table",
+    "run",
+    "validate",
+    "write_table",
+]

@@ -1,0 +1,233 @@
+"""The ``io-clusters`` command: a thin layer over the library functions.
+
+Exit codes
+----------
+==== =====================================================================
+0    success
+1    other io_clusters error
+2    bad command-line usage or option value
+3    file not found
+4    file is not a readable xlsx/csv (corrupt, encrypted, legacy .xls …)
+5    no layout fits the file, or the layout spec is wrong
+6    the file does not match its layout (non-numeric cell, missing row …)
+7    the table was read but validation found errors
+8    the analysis cannot proceed (e.g. a non-productive table)
+70   internal error (a bug: please report it with ``--debug`` output)
+==== =====================================================================
+
+``PATH`` may also be ``example:NAME`` for an embedded table (``io-clusters examples``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from ._version import __version__
+from .datasets import EXAMPLES, load_example
+from .errors import IoClustersError, OptionError, exit_code_for
+from .readers import LAYOUTS, read_table
+from .table import IOTable
+from .validate import validate
+
+log = logging.getLogger("io_clusters")
+INTERNAL_ERROR = 70
+
+
+def _load(args: argparse.Namespace) -> IOTable:
+    path = str(args.path)
+    if path.startswith("example:"):
+        return load_example(path.split(":", 1)[1])
+    return read_table(path, layout=args.layout, country=args.country)
+
+
+def _add_table_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", help="table file (.xlsx/.csv) or example:NAME")
+    p.add_argument(
+        "--layout",
+        help=f"layout name ({', '.join(LAYOUTS)}) or a spec .toml; detected when omitted",
+    )
+    p.add_argument("--country", help="ISO3 country code for multi-country files (e.g. PER)")
+
+
+def _print_frame(df: pd.DataFrame, out: object) -> None:
+    with pd.option_context(
+        "display.width", 160, "display.max_columns", 20, "display.max_rows", 200
+    ):
+        print(df.to_string(), file=out)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Print a summary and the validation report of one table."""
+    table = _load(args)
+    report = validate(table)
+    if args.json:
+        print(json.dumps({"summary": table.summary(), "validation": report.to_dict()}, indent=2))
+    else:
+        s = table.summary()
+        print(f"table:        {s['table_id']}")
+        print(f"layout:       {s['layout']}")
+        print(f"source:       {s['source']}")
+        print(f"sha256:       {s['sha256']}")
+        print(f"country/year: {s['country']} {s['year']}")
+        print(f"sectors:      {s['n_sectors']}")
+        print(f"units:        {s['units']}")
+        print(f"total output: {s['total_output']:,.6g}")
+        print(f"intermediate: {s['total_intermediate']:,.6g}")
+        print(f"final demand: {', '.join(s['final_demand_categories']) or '(none)'}")
+        print(f"primary:      {', '.join(s['primary_input_categories']) or '(none)'}")
+        print(f"imports row:  {'yes' if s['has_imports'] else 'no'}")
+        print(report)
+    return 0 if report.ok else 7
+
+
+def cmd_linkages(args: argparse.Namespace) -> int:
+    """Compute the linkage table; print it or write it to CSV/xlsx."""
+    from .export import write_frame
+    from .linkages import linkages
+
+    table = _load(args)
+    report = validate(table)
+    if not report.ok:
+        print(report, file=sys.stderr)
+        return 7
+    df = linkages(table)
+    if args.out:
+        path = write_frame(df, args.out, sheet="linkages")
+        print(f"wrote {path}")
+    else:
+        cols = [
+            "name",
+            "bl_total",
+            "fl_total_ghosh",
+            "power_dispersion",
+            "sensitivity_dispersion",
+            "key_sector_class",
+        ]
+        _print_frame(df[cols].round(4), sys.stdout)
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    """Write a table in the interchange format."""
+    from .readers import write_table
+
+    table = _load(args)
+    print(f"wrote {write_table(table, args.out)}")
+    return 0
+
+
+def cmd_examples(args: argparse.Namespace) -> int:
+    """List the embedded example tables."""
+    for name in EXAMPLES:
+        t = load_example(name)
+        print(f"example:{name:24} {t.n:3d} sectors  {t.meta.citation}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the main job on the default table and print where the outputs are."""
+    from .clustering import format_candidates
+    from .linkages import KEY_CLASSES
+    from .pipeline import demo_source, run
+    from .table import slug
+
+    table, which = demo_source(args.table)
+    print(which)
+    result = run(table, out=Path(args.out) / slug(table.meta.table_id), seed=0)
+    lk = result.linkages
+    print(f"\nKey sectors of {table.meta.table_id} (Rasmussen-Hirschman; forward = Ghosh):")
+    cols = ["name", "bl_total", "power_dispersion", "sensitivity_dispersion", "key_sector_class"]
+    rank = lk["key_sector_class"].map({c: i for i, c in enumerate(KEY_CLASSES)})
+    order = lk.assign(_rank=rank).sort_values(
+        ["_rank", "power_dispersion"], ascending=[True, False]
+    )
+    _print_frame(order[cols].round(3), sys.stdout)
+    print()
+    print(format_candidates(result.clusters))
+    print(f"\noutputs in {result.out_dir}/:")
+    for name, path in result.outputs.items():
+        print(f"  {name:11} {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``io-clusters``."""
+    parser = argparse.ArgumentParser(
+        prog="io-clusters",
+        description="Candidate industrial clusters from input-output tables.",
+        epilog="Exit codes: 0 ok, 2 usage, 3 not found, 4 bad file, 5 layout/spec, "
+        "6 file does not match layout, 7 validation errors, 8 analysis error, 70 internal.",
+    )
+    parser.add_argument("--version", action="version", version=f"io-clusters {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("inspect", help="summary and validation report of a table")
+    _add_table_args(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("linkages", help="backward/forward linkages and key sectors")
+    _add_table_args(p)
+    p.add_argument("--out", help="write to FILE.csv or FILE.xlsx instead of printing")
+    p.set_defaults(func=cmd_linkages)
+
+    p = sub.add_parser("convert", help="write a table in the interchange format")
+    _add_table_args(p)
+    p.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("examples", help="list the embedded example tables")
+    p.set_defaults(func=cmd_examples)
+
+    p = sub.add_parser("demo", help="run the main job on the default table")
+    p.add_argument("--table", help="table to use; the embedded default when absent or missing")
+    p.add_argument("--out", default="data/processed", help="output root (default data/processed)")
+    p.set_defaults(func=cmd_demo)
+
+    from .clustering import add_cli
+
+    add_cli(sub, _add_table_args, _load)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``io-clusters``; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.captureWarnings(True)
+    try:
+        return int(args.func(args) or 0)
+    except (IoClustersError, FileNotFoundError, KeyError) as exc:
+        if args.debug:
+            raise
+        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"io-clusters: error: {msg}", file=sys.stderr)
+        code = exit_code_for(exc)
+        return 2 if isinstance(exc, KeyError | OptionError) else code
+    except Exception as exc:  # the CLI never shows a raw traceback
+        if args.debug:
+            raise
+        print(
+            f"io-clusters: internal error: {type(exc).__name__}: {exc} "
+            "(re-run with --debug and report it)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

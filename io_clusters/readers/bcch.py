@@ -1,0 +1,313 @@
+"""Reader for the Banco Central de Chile's input-output workbooks (``bcch-mip``).
+
+Handles the published *Matriz de insumo-producto … doméstica a precio básico,
+actividad por actividad* files (2008 at 12 and 111 activities, 2013 at 12 activities).
+Their layouts differ (sheet names, a blank column before the totals, units), so the
+reader locates everything by its labels instead of fixed cells:
+
+* the table sheet is the one whose title (column B, first rows) starts with
+  ``Matriz de insumo``;
+* the header row has ``Actividad`` in column B; the next row holds the column codes
+  from column C onwards;
+* data rows carry the same codes in column B; final-demand columns follow the
+  ``Total`` column, one label per column (two header rows are joined), and the column
+  labelled ``Producción`` is gross output ``x``;
+* the rows below the block hold imports, taxes, value added and its components;
+* activity names come from the ``Glosas``/``Glosa`` sheet.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import LayoutError
+from ..table import IOTable, TableMeta, slug
+from ._cells import CellRange, Coercer, cell_ref, check_merged, sheet_values
+
+NAME = "bcch-mip"
+
+
+def _norm(v: Any) -> str:
+    """Lower-case, accent-free, single-spaced text of a cell value."""
+    if v is None:
+        return ""
+    s = unicodedata.normalize("NFKD", str(v)).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", " ", s).strip().lower()
+
+
+def _code(v: Any) -> str | None:
+    """Return ``v`` as an activity code string if it looks like one (``1``, ``'12'``)."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, str) and v.strip().isdigit():
+        return v.strip()
+    return None
+
+
+def _cell(rows: list[tuple[Any, ...]], r: int, c: int) -> Any:
+    """Value at 0-based (r, c) or None outside the used range."""
+    if r < len(rows) and c < len(rows[r]):
+        return rows[r][c]
+    return None
+
+
+def find_table_sheet(wb: Any) -> str | None:
+    """Return the name of the sheet holding the IO table, or None."""
+    for ws in wb.worksheets:
+        for r in range(1, 8):
+            title = _norm(ws.cell(row=r, column=2).value)
+            if title.startswith("matriz de insumo") and "coeficiente" not in title:
+                return ws.title
+    return None
+
+
+def detect(wb: Any) -> bool:
+    """Return True if the workbook looks like a BCCh MIP workbook."""
+    has_glosas = any(_norm(s).startswith("glosa") for s in wb.sheetnames)
+    return has_glosas and find_table_sheet(wb) is not None
+
+
+def _names(wb: Any) -> dict[str, str]:
+    for sheet in wb.sheetnames:
+        if _norm(sheet).startswith("glosa"):
+            out: dict[str, str] = {}
+            for row in wb[sheet].iter_rows(values_only=True):
+                code = _code(row[1]) if len(row) > 2 else None
+                if code is not None and isinstance(row[2], str) and row[2].strip():
+                    if code in out:  # a second listing (another classification) starts
+                        break
+                    out[code] = row[2].strip()
+            return out
+    return {}
+
+
+def _header_row(rows: list[tuple[Any, ...]], sheet: str, path: Path) -> int:
+    for r, row in enumerate(rows[:40]):
+        if len(row) > 1 and _norm(row[1]) == "actividad":
+            return r
+    raise LayoutError(
+        f"{path.name}: sheet {sheet!r}: no header row with 'Actividad' in column B "
+        "within the first 40 rows; is this a Banco Central de Chile MIP sheet?"
+    )
+
+
+def read(path: Path, wb: Any, **_: Any) -> IOTable:
+    """Read a Banco Central de Chile MIP workbook.
+
+    Parameters
+    ----------
+    path : Path
+        The workbook (for messages and provenance).
+    wb : openpyxl.Workbook
+        The workbook opened by :func:`io_clusters.readers._cells.open_workbook`.
+
+    Returns
+    -------
+    IOTable
+        Domestic flows at basic prices; ``imports`` from the ``Importaciones`` row;
+        ``value_added`` rows = taxes on products, import duties and the value-added
+        components (or the total where there are no components).
+    """
+    sheet = find_table_sheet(wb)
+    if sheet is None:
+        raise LayoutError(
+            f"{path.name}: no sheet titled 'Matriz de insumo-producto' in column B; "
+            f"sheets: {', '.join(wb.sheetnames)}"
+        )
+    ws = wb[sheet]
+    rows = sheet_values(ws)
+    hr = _header_row(rows, sheet, path)
+    code_row = hr + 1
+    col_codes: list[str] = []
+    c = 2
+    while (code := _code(_cell(rows, code_row, c))) is not None:
+        col_codes.append(code)
+        c += 1
+    n = len(col_codes)
+    if n < 2:
+        raise LayoutError(
+            f"{path.name}: sheet {sheet!r}: expected activity codes from "
+            f"{cell_ref(code_row + 1, 3)} rightwards, found {_cell(rows, code_row, 2)!r}"
+        )
+    # data rows: first run of rows with a code in column B
+    r0 = next(
+        (r for r in range(code_row + 1, len(rows)) if _code(_cell(rows, r, 1)) is not None),
+        None,
+    )
+    if r0 is None:
+        raise LayoutError(f"{path.name}: sheet {sheet!r}: no data rows with codes in column B")
+    for i, expected in enumerate(col_codes):
+        got = _code(_cell(rows, r0 + i, 1))
+        if got != expected:
+            raise LayoutError(
+                f"{path.name}: sheet {sheet!r}: row code at {cell_ref(r0 + i + 1, 2)} is "
+                f"{_cell(rows, r0 + i, 1)!r} but column {i + 1} of the header "
+                f"({cell_ref(code_row + 1, 3 + i)}) is {expected!r}; the block must be square "
+                "with rows and columns in the same order"
+            )
+    if _code(_cell(rows, r0 + n, 1)) is not None:
+        raise LayoutError(
+            f"{path.name}: sheet {sheet!r}: more coded rows than the {n} header columns "
+            f"(extra code at {cell_ref(r0 + n + 1, 2)}); the block is not square"
+        )
+    z_rng = CellRange(sheet, r0 + 1, 3, r0 + n, 2 + n)
+
+    # final-demand and output columns, labelled in the two header rows
+    fd_cols: list[tuple[str, int]] = []
+    x_col = None
+    for col in range(2 + n, max(len(r) for r in rows)):
+        label = " ".join(
+            str(v).strip() for v in (_cell(rows, hr, col), _cell(rows, code_row, col)) if v
+        )
+        label = re.sub(r"\s+", " ", label)
+        key = _norm(label)
+        if not key or key == "total":
+            continue
+        if key.startswith("produccion"):
+            x_col = col
+            break
+        fd_cols.append((label, col))
+    if x_col is None:
+        raise LayoutError(
+            f"{path.name}: sheet {sheet!r}: no output column labelled 'Producción' in header "
+            f"row {hr + 1}; the total output column is required"
+        )
+
+    # primary-input rows below the block
+    primary: dict[str, int] = {}
+    for r in range(r0 + n, len(rows)):
+        label = _cell(rows, r, 1)
+        key = _norm(label)
+        if key.startswith("matriz"):
+            break
+        if key and key != "total":
+            primary[str(label).strip()] = r
+    blocks = [z_rng, CellRange(sheet, r0 + 1, x_col + 1, r0 + n, x_col + 1)]
+    blocks += [CellRange(sheet, r0 + 1, col + 1, r0 + n, col + 1) for _, col in fd_cols]
+    blocks += [CellRange(sheet, r + 1, 3, r + 1, 2 + n) for r in primary.values()]
+    check_merged(ws, blocks, path)
+
+    co = Coercer(sheet)
+    Z = co.block(rows, z_rng)
+    x = co.block(rows, blocks[1])[:, 0]
+    fd = {
+        label: co.block(rows, CellRange(sheet, r0 + 1, c + 1, r0 + n, c + 1))[:, 0]
+        for label, c in fd_cols
+    }
+    prim = {
+        k: co.block(rows, CellRange(sheet, r + 1, 3, r + 1, 2 + n))[0] for k, r in primary.items()
+    }
+    co.raise_if_bad(path, f"sheet {sheet!r}")
+
+    imports = None
+    notes = list(co.notes())
+    va_rows: dict[str, np.ndarray] = {}
+    va_total_key = None
+    for k, v in prim.items():
+        nk = _norm(k)
+        if nk.startswith("importaciones"):
+            imports = v
+        elif nk.startswith("produccion"):
+            diff = float(np.max(np.abs(v - x)))
+            notes.append(f"output row '{k}' agrees with the output column to {diff:.3g}")
+        elif nk.startswith("valor agregado"):
+            va_total_key = k
+        else:
+            va_rows[k] = v
+    components = [k for k in va_rows if not _norm(k).startswith(("impuestos sobre", "derechos"))]
+    if va_total_key is not None:
+        if components:
+            gap = float(np.max(np.abs(sum(va_rows[k] for k in components) - prim[va_total_key])))
+            notes.append(
+                f"value-added components sum to the '{va_total_key.strip()}' row to {gap:.3g}"
+            )
+        else:
+            va_rows[va_total_key] = prim[va_total_key]
+
+    names_map = _names(wb)
+    missing = [c for c in col_codes if c not in names_map]
+    if missing:
+        notes.append(f"no name in the Glosas sheet for codes {', '.join(missing)}")
+    names = [names_map.get(c, c) for c in col_codes]
+
+    title_text = " ".join(str(_cell(rows, r, 1) or "") for r in range(hr))
+    unit_m = re.search(r"\(([^)]*pesos[^)]*)\)", title_text, flags=re.I)
+    units = unit_m.group(1).strip() if unit_m else ""
+    year_m = re.search(r"(19|20)\d{2}", units) or re.search(r"(19|20)\d{2}", sheet + path.name)
+    year = int(year_m.group(0)) if year_m else None
+    idx = pd.Index(col_codes, name="code")
+    return IOTable(
+        codes=tuple(col_codes),
+        names=tuple(names),
+        Z=pd.DataFrame(Z, index=idx, columns=idx),
+        x=pd.Series(x, index=idx),
+        final_demand=pd.DataFrame(fd, index=idx),
+        value_added=pd.DataFrame(va_rows, index=idx).T,
+        imports=None if imports is None else pd.Series(imports, index=idx),
+        meta=TableMeta(
+            table_id=slug(f"chl-{year or ''}-bcch-{n}"),
+            country="CHL",
+            year=year,
+            units=units,
+            layout=NAME,
+            domestic=True,
+            sheet=sheet,
+            z_origin=(z_rng.r1, z_rng.c1),
+            notes=tuple(notes),
+            citation="Banco Central de Chile, Matriz de insumo-producto, doméstica a precio "
+            "básico, actividad por actividad",
+        ),
+    )
+
+
+def read_published(wb: Any, n: int) -> dict[str, pd.DataFrame]:
+    """Return the BCCh's own published matrices found in the workbook.
+
+    Parameters
+    ----------
+    wb : openpyxl.Workbook
+    n : int
+        Number of activities.
+
+    Returns
+    -------
+    dict
+        ``"A"`` (technical coefficients) and ``"L"`` (Leontief inverse) as (n, n)
+        frames indexed by code, for whichever of the two the workbook holds.
+    """
+    found: dict[str, pd.DataFrame] = {}
+    for ws in wb.worksheets:
+        rows = sheet_values(ws)
+        for r, row in enumerate(rows):
+            key = _norm(row[1] if len(row) > 1 else None)
+            kind = None
+            if key.startswith("matriz de coeficientes directos e indirectos") or (
+                key.startswith("matriz de coeficientes indirectos")
+            ):
+                kind = "L"
+            elif key.startswith("matriz de coeficientes directos"):
+                kind = "A"
+            if kind is None or kind in found:
+                continue
+            r0 = next(
+                (k for k in range(r + 1, len(rows)) if _code(_cell(rows, k, 1)) is not None), None
+            )
+            if r0 is None:
+                continue
+            codes = [_code(_cell(rows, r0 + i, 1)) for i in range(n)]
+            block = np.array(
+                [[float(_cell(rows, r0 + i, 2 + j) or 0.0) for j in range(n)] for i in range(n)]
+            )
+            idx = pd.Index(codes, name="code")
+            found[kind] = pd.DataFrame(block, index=idx, columns=idx)
+    return found

@@ -1,0 +1,175 @@
+"""Reader for OECD harmonised national input-output tables (``oecd-iot``).
+
+Wide layout (one table per country and year, as in the bulk files ``PER2015ttl.csv``):
+the first column holds row codes — ``TTL_<ind>`` (total use of products of industry
+``ind``), or ``DOM_<ind>`` and ``IMP_<ind>`` for the domestic/imported split,
+``TXS_INT_FNL`` / ``TXS_IMP_FNL`` (taxes less subsidies), ``TTL_INT_FNL`` (total
+intermediate at purchasers' prices), ``VALU`` (value added) and ``OUTPUT``; the other
+columns are ``D<ind>`` industries and final-demand codes (``HFCE``, ``NPISH``,
+``GGFC``, ``GFCF``, ``INVNT``, ``CONS_ABR``, ``CONS_NONRES``, ``EXPO``, ``IMPO``).
+
+Long layout (OECD.Stat/Data Explorer exports): columns ``ROW``, ``COL`` and
+``Value`` (plus ``COU``/``LOCATION`` and ``TIME`` when several tables are stacked);
+it is pivoted to the wide layout first.
+
+When ``DOM_`` rows exist Z is the domestic block and imports are the column sums of
+the ``IMP_`` rows; otherwise Z holds total (domestic + imported) flows.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import BadCell, LayoutError, NonNumericCellError
+from ..table import IOTable, TableMeta, slug
+from ._cells import cell_ref
+
+NAME = "oecd-iot"
+FD_CODES = ("HFCE", "NPISH", "GGFC", "GFCF", "INVNT", "CONS_ABR", "CONS_NONRES", "EXPO", "IMPO")
+_TOTAL_ROWS = {"TTL_INT_FNL"}
+
+
+def detect_frame(frame: pd.DataFrame) -> bool:
+    """Return True if a frame (first column = labels) looks like an OECD IOT."""
+    cols = {str(c).upper() for c in frame.columns}
+    if {"ROW", "COL", "VALUE"} <= cols:
+        return True
+    labels = [str(v) for v in frame.iloc[:, 0].tolist()] if len(frame.columns) else []
+    return any(v.startswith(("TTL_", "DOM_")) for v in labels) and "OUTPUT" in labels
+
+
+def _pivot_long(
+    frame: pd.DataFrame, path: Path, country: str | None
+) -> tuple[pd.DataFrame, str | None, int | None]:
+    cols = {str(c).upper(): c for c in frame.columns}
+    sub = frame
+    cou_col = cols.get("COU") or cols.get("LOCATION") or cols.get("REF_AREA")
+    if cou_col is not None:
+        found = sorted(sub[cou_col].astype(str).unique())
+        if country is None and len(found) > 1:
+            raise LayoutError(
+                f"{path.name}: {len(found)} countries ({', '.join(found[:10])}); pass --country"
+            )
+        country = country or found[0]
+        sub = sub[sub[cou_col].astype(str) == country]
+        if sub.empty:
+            raise LayoutError(f"{path.name}: no rows for country {country!r}")
+    year = None
+    time_col = cols.get("TIME") or cols.get("TIME_PERIOD") or cols.get("YEAR")
+    if time_col is not None:
+        years = sorted(sub[time_col].astype(str).unique())
+        if len(years) > 1:
+            raise LayoutError(
+                f"{path.name}: several years ({', '.join(years)}); split the file by year"
+            )
+        year = int(float(years[0]))
+    wide = sub.pivot_table(
+        index=cols["ROW"], columns=cols["COL"], values=cols["VALUE"], aggfunc="sum"
+    )
+    wide = wide.reset_index()
+    return wide, country, year
+
+
+def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IOTable:
+    """Read an OECD IOT (wide or long; CSV, or the first sheet of an xlsx)."""
+    if wb is None:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        sheet = path.name
+    else:
+        ws = wb.worksheets[0]
+        data = list(ws.iter_rows(values_only=True))
+        if not data:
+            raise LayoutError(f"{path.name}: sheet {ws.title!r} is empty")
+        frame = pd.DataFrame(data[1:], columns=[str(c) if c is not None else "" for c in data[0]])
+        sheet = ws.title
+    year = None
+    long_layout = {"ROW", "COL", "VALUE"} <= {str(c).upper() for c in frame.columns}
+    if long_layout:
+        frame, country, year = _pivot_long(frame, path, country)
+    if year is None:
+        m = re.search(r"(?:19|20)\d{2}", path.name)
+        year = int(m.group(0)) if m else None
+    if country is None:
+        m = re.match(r"^([A-Z]{3})", path.name)
+        country = m.group(1) if m else None
+    labels = [str(v).strip() for v in frame.iloc[:, 0]]
+    columns = [str(c).strip() for c in frame.columns]
+    prefix = "DOM_" if any(v.startswith("DOM_") for v in labels) else "TTL_"
+    z_rows = [i for i, v in enumerate(labels) if v.startswith(prefix) and v not in _TOTAL_ROWS]
+    codes = [labels[i][len(prefix) :] for i in z_rows]
+    if not codes:
+        raise LayoutError(f"{path.name}: no {prefix}<industry> rows in the first column")
+    col_of = {c: j for j, c in enumerate(columns)}
+    missing = [f"D{c}" for c in codes if f"D{c}" not in col_of]
+    if missing:
+        raise LayoutError(
+            f"{path.name}: industry columns missing for rows {prefix}…: {', '.join(missing[:5])}"
+        )
+    if "OUTPUT" not in labels:
+        raise LayoutError(f"{path.name}: no OUTPUT row (gross output) in the first column")
+    bad: list[BadCell] = []
+
+    def num(i: int, col: str) -> float:
+        v = frame.iat[i, col_of[col]]
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return 0.0
+        if isinstance(v, str):
+            s = v.strip()
+            if not s:
+                return 0.0
+            try:
+                return float(s)
+            except ValueError:
+                bad.append(BadCell(sheet, cell_ref(i + 2, col_of[col] + 1), v))
+                return float("nan")
+        return float(v)
+
+    dcols = [f"D{c}" for c in codes]
+    Z = np.array([[num(i, c) for c in dcols] for i in z_rows])
+    out_i = labels.index("OUTPUT")
+    x = np.array([num(out_i, c) for c in dcols])
+    fd = {code: np.array([num(i, code) for i in z_rows]) for code in FD_CODES if code in col_of}
+    imp_rows = [i for i, v in enumerate(labels) if v.startswith("IMP_")] if prefix == "DOM_" else []
+    imports = np.array([sum(num(i, c) for i in imp_rows) for c in dcols]) if imp_rows else None
+    va_labels = [
+        v
+        for v in labels
+        if v not in _TOTAL_ROWS
+        and v != "OUTPUT"
+        and not v.startswith(("TTL_", "DOM_", "IMP_"))
+        and v
+    ]
+    va = {v: np.array([num(labels.index(v), c) for c in dcols]) for v in va_labels}
+    if bad:
+        shown = "; ".join(str(b) for b in bad[:10])
+        raise NonNumericCellError(f"{path.name}: {len(bad)} non-numeric cell(s): {shown}", bad)
+    idx = pd.Index(codes, name="code")
+    contiguous = z_rows == list(range(z_rows[0], z_rows[0] + len(z_rows)))
+    dpos = [col_of[c] for c in dcols]
+    contiguous &= dpos == list(range(dpos[0], dpos[0] + len(dpos)))
+    return IOTable(
+        codes=tuple(codes),
+        names=tuple(codes),
+        Z=pd.DataFrame(Z, index=idx, columns=idx),
+        x=pd.Series(x, index=idx),
+        final_demand=pd.DataFrame(fd, index=idx),
+        value_added=pd.DataFrame(va, index=idx).T,
+        imports=None if imports is None else pd.Series(imports, index=idx),
+        meta=TableMeta(
+            table_id=slug(f"{country or 'xxx'}-{year or ''}-oecd-iot"),
+            country=country,
+            year=year,
+            units="USD million (OECD IOT)",
+            layout=NAME,
+            domestic=prefix == "DOM_",
+            sheet=sheet,
+            z_origin=(z_rows[0] + 2, dpos[0] + 1) if contiguous and not long_layout else None,
+            notes=(f"Z from {prefix} rows",),
+            citation="OECD Input-Output Tables (harmonised national IOTs)",
+        ),
+    )

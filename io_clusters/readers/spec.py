@@ -1,0 +1,257 @@
+"""Reader driven by a user-written layout spec (``spec``): any square table in a workbook.
+
+A spec is a small TOML file naming the cell ranges of each part of the table; see
+``io_clusters/data/specs/example_spec.toml`` and the README for a worked example.
+
+Keys of ``[table]``:
+
+``sheet`` (required)
+    Sheet holding the intermediate block; ranges without ``Sheet!`` refer to it.
+``z`` (required)
+    A1 range of the n×n intermediate block (rows sell to columns).
+``row_codes`` (required)
+    n cells with the sector codes of the block's rows.
+``col_codes``
+    n cells with the codes over the block's columns; checked against ``row_codes``.
+``names``
+    n cells with sector names (``"Glosas!C10:C49"`` reads another sheet).
+``output`` (required)
+    n cells with gross output (a column beside the block or a row below it).
+``imports``
+    n cells with imported intermediate inputs by purchasing sector.
+``units``, ``year``, ``country``, ``table_id``, ``citation``
+    Metadata.
+``transposed``
+    ``true`` when the file's block has buyers in rows (it is transposed on reading).
+
+Tables ``[final_demand]`` and ``[value_added]`` map a category name to a range of
+n cells each.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import LayoutError, SpecError
+from ..table import IOTable, TableMeta, slug
+from ._cells import CellRange, Coercer, check_merged, get_sheet, parse_range, sheet_values
+
+NAME = "spec"
+_TABLE_KEYS = {
+    "sheet",
+    "z",
+    "row_codes",
+    "col_codes",
+    "names",
+    "output",
+    "imports",
+    "units",
+    "year",
+    "country",
+    "table_id",
+    "citation",
+    "transposed",
+}
+
+
+def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """Load and check a layout spec from a TOML path or an already-parsed dict.
+
+    Raises
+    ------
+    SpecError
+        Unreadable TOML, unknown or missing keys, malformed ranges.
+    """
+    if isinstance(spec, dict):
+        data = spec
+        where = "spec"
+    else:
+        p = Path(spec)
+        where = p.name
+        if not p.exists():
+            raise SpecError(f"layout spec {p} does not exist")
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{where}: not valid TOML ({exc})") from exc
+    table = data.get("table")
+    if not isinstance(table, dict):
+        raise SpecError(f"{where}: needs a [table] section (see the README's spec example)")
+    unknown = sorted(set(table) - _TABLE_KEYS)
+    if unknown:
+        raise SpecError(
+            f"{where}: unknown key(s) in [table]: {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(_TABLE_KEYS))}"
+        )
+    for key in ("sheet", "z", "row_codes", "output"):
+        if key not in table:
+            raise SpecError(f"{where}: [table] is missing the required key {key!r}")
+    for key in ("z", "row_codes", "col_codes", "names", "output", "imports"):
+        if key in table:
+            parse_range(table[key])
+    for section in ("final_demand", "value_added"):
+        sec = data.get(section, {})
+        if not isinstance(sec, dict):
+            raise SpecError(f"{where}: [{section}] must map category names to ranges")
+        for rng in sec.values():
+            parse_range(rng)
+    unknown_sections = sorted(set(data) - {"table", "final_demand", "value_added"})
+    if unknown_sections:
+        raise SpecError(f"{where}: unknown section(s) {', '.join(unknown_sections)}")
+    return {"where": where, **data}
+
+
+def _line(rows_by_sheet: dict[str, list], rng: CellRange, co: Coercer | None) -> list[Any]:
+    """Return the cells of a one-row or one-column range (raw, or coerced with ``co``)."""
+    rows = rows_by_sheet[rng.sheet]
+    out = []
+    for r in range(rng.r1, rng.r2 + 1):
+        row = rows[r - 1] if r - 1 < len(rows) else ()
+        for c in range(rng.c1, rng.c2 + 1):
+            v = row[c - 1] if c - 1 < len(row) else None
+            out.append(co.value(v, r, c) if co is not None else v)
+    return out
+
+
+def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, **_: Any) -> IOTable:
+    """Read the table described by ``spec`` from workbook ``wb``.
+
+    Parameters
+    ----------
+    path : Path
+        The workbook file (messages and provenance).
+    wb : openpyxl.Workbook
+    spec : path or dict
+        The layout spec (see module docstring).
+
+    Returns
+    -------
+    IOTable
+    """
+    if spec is None:
+        raise SpecError("the 'spec' layout needs a layout spec: pass layout='path/to/spec.toml'")
+    s = load_spec(spec)
+    t = s["table"]
+    where = s["where"]
+    main = str(t["sheet"])
+    get_sheet(wb, main, path)
+
+    def rng(text: str) -> CellRange:
+        r = parse_range(text)
+        sheet = r.sheet or main
+        get_sheet(wb, sheet, path)
+        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
+
+    z = rng(t["z"])
+    n, m = z.shape
+    if n != m:
+        raise LayoutError(
+            f"{path.name}: spec {where}: z = {z} is {n}×{m}; the intermediate block must be "
+            "square (one row and one column per sector)"
+        )
+    rows_by_sheet: dict[str, list] = {}
+
+    def load(r: CellRange) -> None:
+        if r.sheet not in rows_by_sheet:
+            rows_by_sheet[r.sheet] = sheet_values(wb[r.sheet])
+
+    def vector(key: str, text: str) -> CellRange:
+        r = rng(text)
+        if 1 not in r.shape or r.size != n:
+            raise SpecError(
+                f"spec {where}: {key} = {r} has {r.shape[0]}×{r.shape[1]} cells; it must be one "
+                f"row or one column of {n} cells (the block has {n} sectors)"
+            )
+        load(r)
+        return r
+
+    load(z)
+    codes_r = vector("row_codes", t["row_codes"])
+    out_r = vector("output", t["output"])
+    fd_r = {k: vector(f"final_demand.{k}", v) for k, v in s.get("final_demand", {}).items()}
+    va_r = {k: vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
+    imp_r = vector("imports", t["imports"]) if "imports" in t else None
+    numeric = [z, out_r, *fd_r.values(), *va_r.values()] + ([imp_r] if imp_r else [])
+    for sheet in {r.sheet for r in numeric}:
+        check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
+
+    raw_codes = _line(rows_by_sheet, codes_r, None)
+    codes = []
+    for k, v in enumerate(raw_codes):
+        if v is None or str(v).strip() == "":
+            cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
+            raise LayoutError(f"{path.name}: sector code missing at {cell}")
+        codes.append(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+    if "col_codes" in t:
+        cc_r = vector("col_codes", t["col_codes"])
+        col_codes = [
+            str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+            for v in _line(rows_by_sheet, cc_r, None)
+        ]
+        if col_codes != codes:
+            k = next(i for i, (a, b) in enumerate(zip(codes, col_codes, strict=True)) if a != b)
+            col_cell = CellRange(cc_r.sheet, *_nth(cc_r, k), *_nth(cc_r, k))
+            row_cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
+            raise LayoutError(
+                f"{path.name}: column code {col_codes[k]!r} at {col_cell} differs from row "
+                f"code {codes[k]!r} at {row_cell}; "
+                "rows and columns must list the sectors in the same order"
+                + (" (is the block transposed or shifted?)" if set(col_codes) == set(codes) else "")
+            )
+    names = codes
+    if "names" in t:
+        names_r = vector("names", t["names"])
+        names = [
+            str(v).strip() if v is not None else c
+            for v, c in zip(_line(rows_by_sheet, names_r, None), codes, strict=True)
+        ]
+
+    cos: dict[str, Coercer] = {}
+
+    def co_for(r: CellRange) -> Coercer:
+        return cos.setdefault(r.sheet, Coercer(r.sheet))
+
+    Z = co_for(z).block(rows_by_sheet[z.sheet], z)
+    x = np.array(_line(rows_by_sheet, out_r, co_for(out_r)))
+    fd = {k: np.array(_line(rows_by_sheet, r, co_for(r))) for k, r in fd_r.items()}
+    va = {k: np.array(_line(rows_by_sheet, r, co_for(r))) for k, r in va_r.items()}
+    imports = np.array(_line(rows_by_sheet, imp_r, co_for(imp_r))) if imp_r else None
+    bad = [b for co in cos.values() for b in co.bad]
+    if bad:
+        merged = Coercer(main, bad=bad)
+        merged.raise_if_bad(path, f"the ranges of spec {where}")
+    if t.get("transposed", False):
+        Z = Z.T
+    idx = pd.Index(codes, name="code")
+    year = t.get("year")
+    notes = tuple(note for co in cos.values() for note in co.notes())
+    return IOTable(
+        codes=tuple(codes),
+        names=tuple(names),
+        Z=pd.DataFrame(Z, index=idx, columns=idx),
+        x=pd.Series(x, index=idx),
+        final_demand=pd.DataFrame(fd, index=idx),
+        value_added=pd.DataFrame(va, index=idx).T,
+        imports=None if imports is None else pd.Series(imports, index=idx),
+        meta=TableMeta(
+            table_id=t.get("table_id") or slug(path.stem),
+            country=t.get("country"),
+            year=int(year) if year is not None else None,
+            units=str(t.get("units", "")),
+            layout=NAME,
+            sheet=z.sheet,
+            z_origin=None if t.get("transposed", False) else (z.r1, z.c1),
+            notes=(f"layout spec: {where}", *notes),
+            citation=t.get("citation"),
+        ),
+    )
+
+
+def _nth(r: CellRange, k: int) -> tuple[int, int]:
+    """(row, col) of the k-th cell of a one-row/one-column range."""
+    return (r.r1 + k, r.c1) if r.shape[1] == 1 else (r.r1, r.c1 + k)
