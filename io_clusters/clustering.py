@@ -23,7 +23,8 @@ Method (every choice is an option recorded in the result):
    precomputed distances) is chosen. ``k=`` or ``threshold=`` override the rule. The
    cophenetic correlation, the silhouette of every k and the largest gap in merge
    heights are reported. Groups of one sector are "unclustered", not candidates.
-   No candidate may hold more than a third of the sectors: a larger group is split at
+   No candidate may hold more than a third of the sectors (at least 3 in small tables):
+   a larger group is split at
    the top merge of its own sub-tree, recursively.
 5. **Supporting members.** A pervasive sector joins the candidate whose seed members it
    is most similar to on average, if that mean similarity is at least r* and the
@@ -37,9 +38,8 @@ Method (every choice is an option recorded in the result):
    ``intra_flow_share`` — coherent, stable groups whose members actually trade with
    each other rank first.
 
-``intra_flow_share`` = 2·Σ_{l,m∈C, l≠m} z_lm / Σ_{l∈C}(Σ_{k≠l} z_lk + Σ_{k≠l} z_kl): the
-share of members' intermediate sales and purchases (self-deliveries excluded) that stay
-inside the candidate.
+``intra_flow_share`` = 2·Σ_{l,m∈C} z_lm / Σ_{l∈C}(Σ_k z_lk + Σ_k z_kl): the share of
+members' intermediate sales and purchases that stay inside the candidate.
 """
 
 from __future__ import annotations
@@ -295,11 +295,14 @@ def _partition(tree: np.ndarray, S: np.ndarray, method: str, k: int, cap: int) -
     return sorted(out, key=lambda g: int(g.min()))
 
 
-def _intra_flow_share(Z: np.ndarray, idx: np.ndarray) -> float:
-    Zo = Z.copy()
-    np.fill_diagonal(Zo, 0.0)
-    inside = Zo[np.ix_(idx, idx)].sum()
-    total = Zo[idx, :].sum() + Zo[:, idx].sum()
+def intra_flow_share(Z: np.ndarray, idx: np.ndarray) -> float:
+    """Share of the members' intermediate sales and purchases that stay inside.
+
+    2·Σ_{l,m∈C} z_lm / Σ_{l∈C}(Σ_k z_lk + Σ_k z_kl), in [0, 1] (self-deliveries count
+    as inside; ../shared/METHOD.md §6, a Hoen-style check that members trade).
+    """
+    inside = Z[np.ix_(idx, idx)].sum()
+    total = Z[idx, :].sum() + Z[:, idx].sum()
     return float(2 * inside / total) if total > 0 else 0.0
 
 
@@ -382,7 +385,7 @@ def detect_clusters(
     coph, _ = cophenet(tree, dvec)
     thr = 1.0 - min_similarity if threshold is None else float(threshold)
     k_chosen, diag = _choose_k(tree, dvec, len(seeds), thr, k, threshold is not None)
-    cap = max(2, n // 3)
+    cap = max(3, n // 3)  # a third of the sectors; small tables may still form triples
     parts = _partition(tree, S_seed, method, k_chosen, cap)
     labels = np.zeros(len(seeds), dtype=int)
     for gi, g in enumerate(parts):
@@ -456,7 +459,7 @@ def detect_clusters(
             max(float(S[np.ix_(core, o)].mean()) for o in other_groups) if other_groups else None
         )
         merge_height = float(coph_mat[np.ix_(g, g)].max())
-        intra = _intra_flow_share(Z, all_idx)
+        intra = intra_flow_share(Z, all_idx)
         anchor = codes[int(core[np.argmax(x[core])])]
         st = stab[gi]
         reading = (
