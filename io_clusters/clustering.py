@@ -366,6 +366,13 @@ def detect_clusters(
     if n_boot < 0:
         raise OptionError(f"n_boot must be ≥ 0, got {n_boot}")
     table = drop_zero_output(table)
+    from .validate import validate  # the table's own balance problems travel with candidates
+
+    imbalance = [
+        f"table imbalance: {f.message}"
+        for f in validate(table).findings
+        if f.check in ("row_balance", "column_balance", "scale") and f.severity != "info"
+    ]
     codes = list(table.codes)
     n = len(codes)
     Z = table.Z.to_numpy(dtype="float64")
@@ -483,6 +490,7 @@ def detect_clusters(
             )
         if intra < 0.1:
             warn.append(f"members trade little with each other (intra_flow_share {intra:.2f})")
+        warn.extend(imbalance)
         score = float(np.mean([within, st if st is not None else within, intra]))
         ex_share = None if exp is None else float(exp[all_idx].sum() / x[all_idx].sum())
         cands.append(

@@ -193,3 +193,13 @@ def test_chile_111_study_cases(shared_io):
     assert _together(res, "3", "31")  # grapes + wine
     assert all(len(c.members) <= t.n / 3 for c in res.candidates)
     assert res.options["n_boot"] == 200
+
+
+def test_imbalanced_table_warns_on_every_candidate():
+    x = PLANTED.sum(1) + 100
+    fd = x - PLANTED.sum(1)
+    fd[0] *= 0.97  # row balance off by a few per cent for p0
+    t = IOTable.from_arrays(PLANTED, x, codes=[f"p{i}" for i in range(6)], final_demand=fd)
+    res = detect_clusters(t, n_boot=0)
+    assert res.candidates
+    assert all(any(w.startswith("table imbalance") for w in c.warnings) for c in res.candidates)
