@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..errors import (
     BadCell,
@@ -21,6 +22,7 @@ from ..errors import (
     SheetNotFoundError,
     SpecError,
 )
+from ..table import IOTable, TableMeta
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -286,3 +288,27 @@ class Coercer:
         if self.n_text_number:
             out.append(f"{self.n_text_number} number(s) stored as text were converted")
         return tuple(out)
+
+
+def assemble(
+    codes: Sequence[str],
+    names: Sequence[str],
+    Z: np.ndarray,
+    x: np.ndarray,
+    final_demand: dict[str, np.ndarray],
+    primary: dict[str, np.ndarray],
+    imports: np.ndarray | None,
+    meta: TableMeta,
+) -> IOTable:
+    """Build an IOTable from the arrays a reader extracted (labelled by ``codes``)."""
+    idx = pd.Index(list(codes), name="code")
+    return IOTable(
+        codes=tuple(codes),
+        names=tuple(names),
+        Z=pd.DataFrame(Z, index=idx, columns=idx),
+        x=pd.Series(x, index=idx),
+        final_demand=pd.DataFrame(final_demand, index=idx),
+        value_added=pd.DataFrame(primary, index=idx).T,
+        imports=None if imports is None else pd.Series(imports, index=idx),
+        meta=meta,
+    )

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..errors import LayoutError
 from ..table import IOTable, TableMeta, slug
-from ._cells import CellRange, Coercer, cell_ref, check_merged, sheet_values
+from ._cells import CellRange, Coercer, assemble, cell_ref, check_merged, sheet_values
 
 NAME = "bcch-mip"
 
@@ -245,16 +245,15 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
     units = unit_m.group(1).strip() if unit_m else ""
     year_m = re.search(r"(19|20)\d{2}", units) or re.search(r"(19|20)\d{2}", sheet + path.name)
     year = int(year_m.group(0)) if year_m else None
-    idx = pd.Index(col_codes, name="code")
-    return IOTable(
-        codes=tuple(col_codes),
-        names=tuple(names),
-        Z=pd.DataFrame(Z, index=idx, columns=idx),
-        x=pd.Series(x, index=idx),
-        final_demand=pd.DataFrame(fd, index=idx),
-        value_added=pd.DataFrame(va_rows, index=idx).T,
-        imports=None if imports is None else pd.Series(imports, index=idx),
-        meta=TableMeta(
+    return assemble(
+        col_codes,
+        names,
+        Z,
+        x,
+        fd,
+        va_rows,
+        imports,
+        TableMeta(
             table_id=slug(f"chl-{year or ''}-bcch-{n}"),
             country="CHL",
             year=year,

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..errors import BadCell, LayoutError, NonNumericCellError
 from ..table import IOTable, TableMeta, slug
-from ._cells import cell_ref
+from ._cells import assemble, cell_ref
 
 NAME = "cepal-lac"
 _REQUIRED = ("Country_iso3", "Nosector", "Output")
@@ -145,19 +145,18 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
     contiguous = list(rows) == list(range(int(rows[0]), int(rows[0]) + len(rows)))
     year_m = re.search(r"(?:19|20)\d{2}", path.name)
     year = int(year_m.group(0)) if year_m else None
-    idx = pd.Index(codes, name="code")
     notes = [f"domestic block {z_cols[0]}..{z_cols[-1]} of {len(countries)} country file"]
     if n_empty:
         notes.append(f"{n_empty} empty cell(s) read as 0")
-    return IOTable(
-        codes=tuple(codes),
-        names=tuple(names),
-        Z=pd.DataFrame(Z, index=idx, columns=idx),
-        x=pd.Series(x, index=idx),
-        final_demand=pd.DataFrame(fd, index=idx),
-        value_added=pd.DataFrame(columns=idx, dtype="float64"),
-        imports=None,
-        meta=TableMeta(
+    return assemble(
+        codes,
+        names,
+        Z,
+        x,
+        fd,
+        {},
+        None,
+        TableMeta(
             table_id=slug(f"{country}-{year or ''}-cepal-lac"),
             country=country,
             year=year,

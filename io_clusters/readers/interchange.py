@@ -39,11 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import DuplicateCodeError, LayoutError
 from ..table import IOTable, TableMeta, slug
-from ._cells import Coercer
+from ._cells import Coercer, assemble
 
 NAME = "interchange"
 MAGIC = "# io_clusters interchange"
@@ -244,17 +243,16 @@ def read(path: Path, wb: Any = None, **_: Any) -> IOTable:
     for key in ("layout", "source", "sha256"):
         if meta.get(key):
             meta["notes"].insert(0, f"original {key}: {meta[key]}")
-    idx = pd.Index(codes, name="code")
     contiguous = sector_rows == list(range(sector_rows[0], sector_rows[0] + len(codes)))
-    return IOTable(
-        codes=tuple(codes),
-        names=tuple(names),
-        Z=pd.DataFrame(Z, index=idx, columns=idx),
-        x=pd.Series(x, index=idx),
-        final_demand=pd.DataFrame(fd, index=idx),
-        value_added=pd.DataFrame(va, index=idx).T,
-        imports=None if imports is None else pd.Series(imports, index=idx),
-        meta=TableMeta(
+    return assemble(
+        codes,
+        names,
+        Z,
+        x,
+        fd,
+        va,
+        imports,
+        TableMeta(
             table_id=meta.get("table_id") or slug(path.stem),
             country=meta.get("country"),
             year=meta.get("year"),

@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import BadCell, LayoutError, NonNumericCellError
 from ..table import IOTable, TableMeta, slug
-from ._cells import cell_ref
+from ._cells import assemble, cell_ref
 
 NAME = "oecd-iot"
 FD_CODES = ("HFCE", "NPISH", "GGFC", "GFCF", "INVNT", "CONS_ABR", "CONS_NONRES", "EXPO", "IMPO")
@@ -148,19 +148,18 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
     if bad:
         shown = "; ".join(str(b) for b in bad[:10])
         raise NonNumericCellError(f"{path.name}: {len(bad)} non-numeric cell(s): {shown}", bad)
-    idx = pd.Index(codes, name="code")
     contiguous = z_rows == list(range(z_rows[0], z_rows[0] + len(z_rows)))
     dpos = [col_of[c] for c in dcols]
     contiguous &= dpos == list(range(dpos[0], dpos[0] + len(dpos)))
-    return IOTable(
-        codes=tuple(codes),
-        names=tuple(codes),
-        Z=pd.DataFrame(Z, index=idx, columns=idx),
-        x=pd.Series(x, index=idx),
-        final_demand=pd.DataFrame(fd, index=idx),
-        value_added=pd.DataFrame(va, index=idx).T,
-        imports=None if imports is None else pd.Series(imports, index=idx),
-        meta=TableMeta(
+    return assemble(
+        codes,
+        codes,
+        Z,
+        x,
+        fd,
+        va,
+        imports,
+        TableMeta(
             table_id=slug(f"{country or 'xxx'}-{year or ''}-oecd-iot"),
             country=country,
             year=year,

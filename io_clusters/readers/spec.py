@@ -35,11 +35,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..errors import LayoutError, SpecError
 from ..table import IOTable, TableMeta, slug
-from ._cells import CellRange, Coercer, check_merged, get_sheet, parse_range, sheet_values
+from ._cells import CellRange, Coercer, assemble, check_merged, get_sheet, parse_range, sheet_values
 
 NAME = "spec"
 _TABLE_KEYS = {
@@ -227,18 +226,17 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
         merged.raise_if_bad(path, f"the ranges of spec {where}")
     if t.get("transposed", False):
         Z = Z.T
-    idx = pd.Index(codes, name="code")
     year = t.get("year")
     notes = tuple(note for co in cos.values() for note in co.notes())
-    return IOTable(
-        codes=tuple(codes),
-        names=tuple(names),
-        Z=pd.DataFrame(Z, index=idx, columns=idx),
-        x=pd.Series(x, index=idx),
-        final_demand=pd.DataFrame(fd, index=idx),
-        value_added=pd.DataFrame(va, index=idx).T,
-        imports=None if imports is None else pd.Series(imports, index=idx),
-        meta=TableMeta(
+    return assemble(
+        codes,
+        names,
+        Z,
+        x,
+        fd,
+        va,
+        imports,
+        TableMeta(
             table_id=t.get("table_id") or slug(path.stem),
             country=t.get("country"),
             year=int(year) if year is not None else None,
