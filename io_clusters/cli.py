@@ -131,6 +131,30 @@ def cmd_examples(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the main job on one table and print where the outputs are."""
+    from .clustering import format_candidates
+    from .pipeline import run
+
+    table = _load(args)
+    result = run(
+        table,
+        out=args.out,
+        k=args.k,
+        threshold=args.threshold,
+        seed=args.seed,
+        n_boot=args.n_boot,
+        evidence_store=args.store,
+    )
+    print(format_candidates(result.clusters))
+    for p in result.evidence.pairings:
+        print(f"{p.candidate_id} rosenfeld: {p.rosenfeld.status} — {p.rosenfeld.sentence_en}")
+    print(f"\noutputs in {result.out_dir}/:")
+    for name, path in result.outputs.items():
+        print(f"  {name:11} {path}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the main job on the default table and print where the outputs are."""
     from .clustering import format_candidates
@@ -188,14 +212,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("examples", help="list the embedded example tables")
     p.set_defaults(func=cmd_examples)
 
+    p = sub.add_parser(
+        "run", help="the main job: validate, linkages, candidates, evidence, outputs"
+    )
+    _add_table_args(p)
+    p.add_argument("--out", help="output directory (default data/processed/<table-id>/)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--k", type=int, help="number of groups to cut the tree into")
+    group.add_argument("--threshold", type=float, help="cut distance (1 - similarity)")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap")
+    p.add_argument("--n-boot", type=int, default=200, help="bootstrap replicates")
+    p.add_argument(
+        "--store", help="fieldwork evidence store (default data/evidence/fieldwork.json)"
+    )
+    p.set_defaults(func=cmd_run)
+
     p = sub.add_parser("demo", help="run the main job on the default table")
     p.add_argument("--table", help="table to use; the embedded default when absent or missing")
     p.add_argument("--out", default="data/processed", help="output root (default data/processed)")
     p.set_defaults(func=cmd_demo)
 
     from .clustering import add_cli
+    from .evidence.cli import add_cli as add_evidence_cli
 
     add_cli(sub, _add_table_args, _load)
+    add_evidence_cli(sub)
     return parser
 
 

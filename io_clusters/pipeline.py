@@ -39,6 +39,8 @@ class RunResult:
     linkages : pandas.DataFrame
     clusters : object
         The :class:`~io_clusters.clustering.ClusterResult`, or None if not computed.
+    evidence : object
+        The :class:`~io_clusters.evidence.EvidenceResult`, or None.
     out_dir : Path
     outputs : dict of str to Path
         Output name → path written.
@@ -48,6 +50,7 @@ class RunResult:
     report: ValidationReport
     linkages: pd.DataFrame
     clusters: Any
+    evidence: Any
     out_dir: Path
     outputs: dict[str, Path] = field(default_factory=dict)
 
@@ -59,6 +62,7 @@ def run(
     country: str | None = None,
     out: str | Path | None = None,
     clusters: bool = True,
+    evidence_store: str | Path | None = None,
     **cluster_options: Any,
 ) -> RunResult:
     """Run the main job on a table file (or an IOTable) and write its outputs.
@@ -72,6 +76,9 @@ def run(
         Output directory; default ``data/processed/<table-id>/``.
     clusters : bool, default True
         Also detect candidate clusters (``candidates.json``).
+    evidence_store : path, optional
+        Fieldwork evidence store (default ``data/evidence/fieldwork.json`` when it
+        exists); its records are paired with the candidates next to the study's cases.
     **cluster_options
         Passed to :func:`io_clusters.detect_clusters` (``seed``, ``k``, …).
 
@@ -100,18 +107,33 @@ def run(
     table = drop_zero_output(table)  # once, with one warning, for both analyses
     df = linkages(table)
     outputs["linkages"] = write_frame(df, out_dir / "linkages.csv")
-    result = None
+    result = evidence = None
     if clusters:
         from .clustering import detect_clusters
 
         result = detect_clusters(table, **cluster_options)
+        evidence = _pair(table, result, evidence_store)
         doc = result.to_dict()
+        doc["evidence"] = evidence.to_dict()
+        for cand in doc["candidates"]:
+            p = evidence.for_candidate(cand["id"]).to_dict()
+            cand["rosenfeld"] = p["rosenfeld"]
+            cand["matched_cases"] = p["matches"]
         doc["table"] = table.meta.to_dict()
         doc["versions"] = {"io_clusters": __version__}
         doc["generated"] = datetime.now(UTC).isoformat(timespec="seconds")
         outputs["candidates"] = write_json(doc, out_dir / "candidates.json")
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
-    return RunResult(table, report, df, result, out_dir, outputs)
+    return RunResult(table, report, df, result, evidence, out_dir, outputs)
+
+
+def _pair(table: IOTable, result: Any, store: str | Path | None) -> Any:
+    """Pair candidates with the study's cases and the fieldwork store."""
+    from .evidence import EvidenceStore, pair_evidence
+    from .evidence.fieldwork import DEFAULT_STORE
+
+    extra = EvidenceStore(Path(store) if store else DEFAULT_STORE).cases()
+    return pair_evidence(table, result, extra_cases=extra)
 
 
 def demo_source(table_path: str | Path | None) -> tuple[IOTable, str]:

@@ -48,6 +48,9 @@ class TableMeta:
         Remarks from the reader (e.g. how many empty strings were read as zero).
     citation : str or None
         Published source of the figures.
+    isic : tuple of tuple of str, optional
+        ISIC Rev.4 codes of each sector, when the file gives them (spec ``isic``
+        range, interchange ``isic`` column); otherwise concordances are looked up.
     """
 
     table_id: str = "table"
@@ -62,6 +65,7 @@ class TableMeta:
     z_origin: tuple[int, int] | None = None
     notes: tuple[str, ...] = ()
     citation: str | None = None
+    isic: tuple[tuple[str, ...], ...] | None = None
 
     def cell_of(self, i: int, j: int) -> str | None:
         """Return the spreadsheet reference of ``Z[i, j]`` (0-based), if known."""
@@ -86,6 +90,7 @@ class TableMeta:
             "z_origin": list(self.z_origin) if self.z_origin else None,
             "notes": list(self.notes),
             "citation": self.citation,
+            "isic": None if self.isic is None else [list(c) for c in self.isic],
         }
 
 
@@ -299,7 +304,11 @@ class IOTable:
             final_demand=self.final_demand.loc[keep],
             value_added=self.value_added.loc[:, keep],
             imports=None if self.imports is None else self.imports.loc[keep],
-            meta=replace(self.meta, z_origin=None),
+            meta=replace(
+                self.meta,
+                z_origin=None,
+                isic=None if self.meta.isic is None else tuple(self.meta.isic[i] for i in pos),
+            ),
         )
 
     def summary(self) -> dict[str, Any]:

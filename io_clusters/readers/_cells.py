@@ -312,3 +312,13 @@ def assemble(
         imports=None if imports is None else pd.Series(imports, index=idx),
         meta=meta,
     )
+
+
+def parse_isic(value: object) -> tuple[str, ...]:
+    """Split a cell like ``"10; 11"`` or ``1020`` into ISIC code strings."""
+    if value is None:
+        return ()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return tuple(t for t in re.split(r"[;,\s]+", text.strip()) if t)

@@ -42,7 +42,7 @@ import numpy as np
 
 from ..errors import DuplicateCodeError, LayoutError
 from ..table import IOTable, TableMeta, slug
-from ._cells import Coercer, assemble
+from ._cells import Coercer, assemble, parse_isic
 
 NAME = "interchange"
 MAGIC = "# io_clusters interchange"
@@ -56,18 +56,30 @@ def detect_header(columns: list[str]) -> bool:
 
 def _grid_from_table(table: IOTable) -> list[list[Any]]:
     fd_cols = [str(c) for c in table.final_demand.columns]
-    header = ["kind", "code", "name", *(f"z:{c}" for c in table.codes), "x"]
+    isic = table.meta.isic
+    header = [
+        "kind",
+        "code",
+        "name",
+        *(["isic"] if isic else []),
+        *(f"z:{c}" for c in table.codes),
+        "x",
+    ]
     header += [f"fd:{c}" for c in fd_cols]
     grid: list[list[Any]] = [header]
     z = table.Z.to_numpy()
     fd = table.final_demand.to_numpy()
     for i, (code, name) in enumerate(zip(table.codes, table.names, strict=True)):
-        grid.append(["sector", code, name, *z[i].tolist(), float(table.x.iloc[i]), *fd[i].tolist()])
+        extra = [";".join(isic[i])] if isic else []
+        grid.append(
+            ["sector", code, name, *extra, *z[i].tolist(), float(table.x.iloc[i]), *fd[i].tolist()]
+        )
     pad = [None] * (1 + len(fd_cols))
+    blank = [None] if isic else []
     for label, row in table.value_added.iterrows():
-        grid.append(["primary", str(label), str(label), *row.to_numpy().tolist(), *pad])
+        grid.append(["primary", str(label), str(label), *blank, *row.to_numpy().tolist(), *pad])
     if table.imports is not None:
-        grid.append(["imports", "IMP", "imports", *table.imports.to_numpy().tolist(), *pad])
+        grid.append(["imports", "IMP", "imports", *blank, *table.imports.to_numpy().tolist(), *pad])
     return grid
 
 
@@ -239,6 +251,10 @@ def read(path: Path, wb: Any = None, **_: Any) -> IOTable:
     imp_rows = [i for i, kd in enumerate(kinds) if kd == "imports"]
     imports = cells(imp_rows[0], z_cols) if imp_rows else None
     co.raise_if_bad(path, "the interchange grid")
+    isic = None
+    if "isic" in header:
+        j = header.index("isic")
+        isic = tuple(parse_isic(body[i][j] if j < len(body[i]) else None) for i in sector_rows)
     meta = _parse_meta(pairs)
     for key in ("layout", "source", "sha256"):
         if meta.get(key):
@@ -263,5 +279,6 @@ def read(path: Path, wb: Any = None, **_: Any) -> IOTable:
             notes=tuple(meta["notes"]) + tuple(co.notes()),
             citation=meta.get("citation"),
             domestic=None,
+            isic=isic,
         ),
     )

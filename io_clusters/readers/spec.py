@@ -21,6 +21,9 @@ Keys of ``[table]``:
     n cells with imported intermediate inputs by purchasing sector.
 ``units``, ``year``, ``country``, ``table_id``, ``citation``
     Metadata.
+``isic``
+    n cells with each sector's ISIC Rev.4 codes (``"10; 11"``), for the evidence
+    pairing of tables whose classification io_clusters has no concordance for.
 ``transposed``
     ``true`` when the file's block has buyers in rows (it is transposed on reading).
 
@@ -38,7 +41,16 @@ import numpy as np
 
 from ..errors import LayoutError, SpecError
 from ..table import IOTable, TableMeta, slug
-from ._cells import CellRange, Coercer, assemble, check_merged, get_sheet, parse_range, sheet_values
+from ._cells import (
+    CellRange,
+    Coercer,
+    assemble,
+    check_merged,
+    get_sheet,
+    parse_isic,
+    parse_range,
+    sheet_values,
+)
 
 NAME = "spec"
 _TABLE_KEYS = {
@@ -55,6 +67,7 @@ _TABLE_KEYS = {
     "table_id",
     "citation",
     "transposed",
+    "isic",
 }
 
 
@@ -90,7 +103,7 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     for key in ("sheet", "z", "row_codes", "output"):
         if key not in table:
             raise SpecError(f"{where}: [table] is missing the required key {key!r}")
-    for key in ("z", "row_codes", "col_codes", "names", "output", "imports"):
+    for key in ("z", "row_codes", "col_codes", "names", "output", "imports", "isic"):
         if key in table:
             parse_range(table[key])
     for section in ("final_demand", "value_added"):
@@ -210,6 +223,9 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
             for v, c in zip(_line(rows_by_sheet, names_r, None), codes, strict=True)
         ]
 
+    isic = None
+    if "isic" in t:
+        isic = tuple(parse_isic(v) for v in _line(rows_by_sheet, vector("isic", t["isic"]), None))
     cos: dict[str, Coercer] = {}
 
     def co_for(r: CellRange) -> Coercer:
@@ -246,6 +262,7 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
             z_origin=None if t.get("transposed", False) else (z.r1, z.c1),
             notes=(f"layout spec: {where}", *notes),
             citation=t.get("citation"),
+            isic=isic,
         ),
     )
 

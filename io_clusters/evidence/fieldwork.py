@@ -1,0 +1,309 @@
+"""The fieldwork loop: template workbook, validated import, local evidence store.
+
+The template has one sheet per candidate: the seven dimensions of the study's
+Cuadro 2 as rows, a drop-down of the four phase descriptors of each dimension, and
+columns for free-text evidence, source, date and region. Imported evidence is stored as
+JSON (default ``data/evidence/fieldwork.json``), labelled ``fieldwork:<file>`` and kept
+apart from the study's catalogue, which it never overwrites.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import BadCell, IoClustersError
+from ..export import atomic_path, escape_formula
+from .catalogue import DIMENSIONS, PHASES, Case, DimensionEvidence, load_framework
+
+DEFAULT_STORE = Path("data/evidence/fieldwork.json")
+_META_ROWS = {"candidate_id": 2, "label": 3, "table_id": 4, "country": 5, "sectors": 6, "isic": 7}
+_FIRST_DIM_ROW = 10
+_COLS = ("dimension", "phase", "evidence", "source", "date", "region")
+NO_EVIDENCE = "sin evidencia / no evidence"
+
+
+class FieldworkError(IoClustersError, ValueError):
+    """A fieldwork workbook is malformed; ``cells`` lists every problem by cell."""
+
+    def __init__(self, message: str, cells: list[BadCell]):
+        super().__init__(message)
+        self.cells = tuple(cells)
+
+
+def phase_options(dimension: str) -> list[str]:
+    """Return the drop-down entries of one dimension (``"II – Articulación comercial"``…)."""
+    dim = next(d for d in load_framework()["dimensions"] if d["id"] == dimension)
+    out = []
+    for p in PHASES:
+        desc = dim.get(p)
+        out.append(f"{p} – {desc['es']}" if desc else f"{p} – (no descrito por el estudio)")
+    return [*out, NO_EVIDENCE]
+
+
+def _sheet_title(cid: str, label: str, used: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\']", " ", f"{cid} {label}")[:31].strip()
+    title, k = base, 2
+    while title.lower() in used:
+        title = f"{base[:28]}~{k}"
+        k += 1
+    used.add(title.lower())
+    return title
+
+
+def write_template(result: dict[str, Any], path: str | Path) -> Path:
+    """Write a fieldwork workbook for the candidates of ``result``.
+
+    Parameters
+    ----------
+    result : dict
+        A ``candidates.json`` document (``candidates``, ``table``, optional
+        ``evidence``).
+    path : path
+        The ``.xlsx`` to write (atomically).
+    """
+    import openpyxl
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    table = result.get("table", {})
+    isic_by = {
+        p["candidate_id"]: p.get("isic", []) for p in result.get("evidence", {}).get("pairings", [])
+    }
+    fw = load_framework()
+    names = {d["id"]: d["name_es"] for d in fw["dimensions"]}
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    used: set[str] = set()
+    guide = wb.create_sheet("Instrucciones")
+    guide["A1"] = "Trabajo de campo — evidencia cualitativa por candidato (fases I–IV, Cuadro 2)"
+    guide["A1"].font = Font(bold=True, size=13)
+    lines = [
+        "Una hoja por candidato. Para cada dimensión elija la fase que la evidencia indica,",
+        "describa la evidencia, su fuente, la fecha (AAAA-MM-DD) y la región.",
+        "Deje la fase vacía o 'sin evidencia' cuando no haya información.",
+        "Luego: io-clusters evidence import ESTE_ARCHIVO.xlsx",
+        "Fieldwork: one sheet per candidate; choose a phase per dimension, describe the",
+        "evidence, its source, date (YYYY-MM-DD) and region;",
+        "then run `io-clusters evidence import`.",
+    ]
+    for i, text in enumerate(lines, start=3):
+        guide.cell(i, 1, text)
+    guide.column_dimensions["A"].width = 100
+    for cand in result.get("candidates", []):
+        ws = wb.create_sheet(_sheet_title(cand["id"], cand["label"], used))
+        ws["A1"] = f"{cand['id']} — {cand['label']}"
+        ws["A1"].font = Font(bold=True, size=13)
+        meta = {
+            "candidate_id": cand["id"],
+            "label": cand["label"],
+            "table_id": table.get("table_id", ""),
+            "country": table.get("country") or "",
+            "sectors": ";".join(m["code"] for m in cand["members"]),
+            "isic": ";".join(isic_by.get(cand["id"], [])),
+        }
+        for key, row in _META_ROWS.items():
+            ws.cell(row, 1, key).font = Font(italic=True, color="666666")
+            ws.cell(row, 2, escape_formula(meta[key]))
+        header = ["Dimensión", "Fase", "Evidencia", "Fuente", "Fecha", "Región"]
+        for j, h in enumerate(header, start=1):
+            c = ws.cell(_FIRST_DIM_ROW - 1, j, h)
+            c.font = Font(bold=True, color="FFFFFF")
+            c.fill = PatternFill("solid", fgColor="305496")
+        for i, dim in enumerate(DIMENSIONS):
+            r = _FIRST_DIM_ROW + i
+            ws.cell(r, 1, names[dim])
+            options = phase_options(dim)
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(o.replace(",", ";") for o in options) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="Fase",
+                error="Elija una fase de la lista / choose a phase from the list",
+            )
+            ws.add_data_validation(dv)
+            dv.add(ws.cell(r, 2))
+            for j in range(3, 7):
+                ws.cell(r, j).alignment = Alignment(wrap_text=True, vertical="top")
+        for col, width in zip("ABCDEF", (28, 44, 60, 30, 14, 24), strict=True):
+            ws.column_dimensions[col].width = width
+        ws.freeze_panes = ws.cell(_FIRST_DIM_ROW, 2)
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return Path(path)
+
+
+def _parse_date(v: Any) -> str | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date().isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    try:
+        return dt.date.fromisoformat(str(v).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"not a date (use YYYY-MM-DD): {v!r}") from None
+
+
+def read_fieldwork(path: str | Path) -> list[dict[str, Any]]:
+    """Validate a filled fieldwork workbook and return its evidence records.
+
+    Raises
+    ------
+    FieldworkError
+        Listing every malformed cell (sheet!cell = value and the problem); nothing is
+        returned or stored when there is any.
+    """
+    from ..readers._cells import cell_ref, open_workbook, require_file
+
+    p = require_file(path)
+    wb = open_workbook(p)
+    fw = load_framework()
+    names = {d["id"]: d["name_es"] for d in fw["dimensions"]}
+    bad: list[BadCell] = []
+    problems: list[str] = []
+    records = []
+    sheets = [ws for ws in wb.worksheets if ws.title != "Instrucciones"]
+    if not sheets:
+        raise FieldworkError(f"{p.name}: no candidate sheets (is this a fieldwork template?)", [])
+    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    for ws in sheets:
+        meta = {k: ws.cell(r, 2).value for k, r in _META_ROWS.items()}
+        if (
+            ws.cell(_META_ROWS["candidate_id"], 1).value != "candidate_id"
+            or not meta["candidate_id"]
+        ):
+            bad.append(BadCell(ws.title, "A2:B2", ws.cell(2, 2).value))
+            problems.append(f"{ws.title}!B2: missing candidate_id (sheet not from the template?)")
+            continue
+        dims = {}
+        for i, dim in enumerate(DIMENSIONS):
+            r = _FIRST_DIM_ROW + i
+            vals = {c: ws.cell(r, j + 1).value for j, c in enumerate(_COLS)}
+            if str(vals["dimension"] or "").strip() != names[dim]:
+                bad.append(BadCell(ws.title, cell_ref(r, 1), vals["dimension"]))
+                problems.append(f"{ws.title}!{cell_ref(r, 1)}: expected dimension {names[dim]!r}")
+                continue
+            phase_raw = str(vals["phase"] or "").strip()
+            phase = None
+            if phase_raw and phase_raw != NO_EVIDENCE:
+                phase = phase_raw.split("–")[0].split("-")[0].strip()
+                if phase not in PHASES:
+                    bad.append(BadCell(ws.title, cell_ref(r, 2), vals["phase"]))
+                    problems.append(
+                        f"{ws.title}!{cell_ref(r, 2)}: phase must be one of I, II, III, IV"
+                    )
+                    continue
+            text = str(vals["evidence"] or "").strip()
+            if phase and not text:
+                bad.append(BadCell(ws.title, cell_ref(r, 3), vals["evidence"]))
+                problems.append(f"{ws.title}!{cell_ref(r, 3)}: a phase needs its evidence text")
+            if text and not str(vals["source"] or "").strip():
+                bad.append(BadCell(ws.title, cell_ref(r, 4), vals["source"]))
+                problems.append(f"{ws.title}!{cell_ref(r, 4)}: evidence needs a source")
+            try:
+                date = _parse_date(vals["date"])
+            except ValueError as exc:
+                bad.append(BadCell(ws.title, cell_ref(r, 5), vals["date"]))
+                problems.append(f"{ws.title}!{cell_ref(r, 5)}: {exc}")
+                date = None
+            if text or phase:
+                dims[dim] = {
+                    "phase": phase,
+                    "evidence": text,
+                    "source": str(vals["source"] or "").strip(),
+                    "date": date,
+                    "region": str(vals["region"] or "").strip(),
+                }
+        if dims:
+            records.append(
+                {
+                    "candidate_id": str(meta["candidate_id"]),
+                    "label": str(meta["label"] or ""),
+                    "table_id": str(meta["table_id"] or ""),
+                    "country": str(meta["country"] or ""),
+                    "sectors": [s for s in str(meta["sectors"] or "").split(";") if s],
+                    "isic": [s for s in str(meta["isic"] or "").split(";") if s],
+                    "dimensions": dims,
+                    "file": p.name,
+                    "file_sha256": digest,
+                }
+            )
+    if bad:
+        shown = "; ".join(problems[:10])
+        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        raise FieldworkError(f"{p.name}: {len(problems)} problem(s): {shown}{more}", bad)
+    return records
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceStore:
+    """The local store of user evidence (a JSON file)."""
+
+    path: Path = DEFAULT_STORE
+
+    def records(self) -> list[dict[str, Any]]:
+        """Every stored record (empty when the store does not exist)."""
+        if not self.path.exists():
+            return []
+        return json.loads(self.path.read_text(encoding="utf-8"))["records"]
+
+    def add(self, records: list[dict[str, Any]]) -> int:
+        """Add records (skipping exact repeats of a file already imported); atomic."""
+        existing = self.records()
+        seen = {(r["file_sha256"], r["candidate_id"]) for r in existing}
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        new = [
+            {**r, "id": f"fw-{r['candidate_id']}-{r['file_sha256'][:8]}", "imported_at": now}
+            for r in records
+            if (r["file_sha256"], r["candidate_id"]) not in seen
+        ]
+        with atomic_path(self.path) as tmp:
+            tmp.write_text(
+                json.dumps({"version": 1, "records": existing + new}, indent=2, ensure_ascii=False),
+                encoding="utf-8",
+            )
+        return len(new)
+
+    def cases(self) -> tuple[Case, ...]:
+        """Return the stored records as cases labelled ``fieldwork:<file>``."""
+        out = []
+        for r in self.records():
+            dims = tuple(
+                DimensionEvidence(k, v.get("phase"), v.get("evidence", ""), v.get("evidence", ""))
+                for k, v in r["dimensions"].items()
+            )
+            phases = [d.phase for d in dims if d.phase]
+            regions = sorted({v.get("region") for v in r["dimensions"].values() if v.get("region")})
+            out.append(
+                Case(
+                    id=r["id"],
+                    name=f"{r['label']} (trabajo de campo / fieldwork)",
+                    country=r["country"],
+                    region="; ".join(regions) or "(sin región)",
+                    section="",
+                    cuadro=None,
+                    phase=max(phases, key=PHASES.index) if phases else "I",
+                    sector=r["label"],
+                    products=(),
+                    resource="",
+                    isic=tuple(r.get("isic", ())),
+                    enclave=False,
+                    actors="",
+                    problems="",
+                    recommendations="",
+                    notes=f"imported {r.get('imported_at', '')}",
+                    dimensions=dims,
+                    source=f"fieldwork:{r['file']}",
+                    table_id=r["table_id"],
+                    sectors=tuple(r["sectors"]),
+                )
+            )
+        return tuple(out)
