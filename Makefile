@@ -20,6 +20,7 @@ demo: $(VENV)/.installed
 	$(BIN)/io-clusters demo --table "$(DEMO_TABLE)" --out data/processed
 
 test: $(VENV)/.installed
+	-@bash scripts/ensure_office.sh
 	$(BIN)/python -m pytest
 
 test-slow: $(VENV)/.installed

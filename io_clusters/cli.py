@@ -24,8 +24,9 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -131,40 +132,102 @@ def cmd_examples(args: argparse.Namespace) -> int:
     return 0
 
 
+RUN_KEYS = (
+    "layout",
+    "country",
+    "out",
+    "lang",
+    "k",
+    "threshold",
+    "seed",
+    "n_boot",
+    "similarity",
+    "method",
+    "store",
+)
+
+
+def run_options(args: argparse.Namespace) -> dict[str, object]:
+    """Merge ``--config run.toml`` ([run] table) with the command line (which wins)."""
+    import tomllib
+
+    opts: dict[str, object] = {}
+    if getattr(args, "config", None):
+        path = Path(args.config)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such config file")
+        try:
+            conf = tomllib.loads(path.read_text(encoding="utf-8")).get("run", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise OptionError(f"{path.name}: not valid TOML ({exc})") from exc
+        unknown = sorted(set(conf) - set(RUN_KEYS))
+        if unknown:
+            raise OptionError(
+                f"{path.name}: unknown [run] key(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(RUN_KEYS)}"
+            )
+        opts.update(conf)
+    for key in RUN_KEYS:
+        value = getattr(args, key, None)
+        if value is not None:
+            opts[key] = value
+    return opts
+
+
+def _stderr_progress() -> Callable[[str], None]:
+    import time
+
+    start = time.perf_counter()
+
+    def say(msg: str) -> None:
+        print(f"[{time.perf_counter() - start:6.1f} s] {msg}…", file=sys.stderr, flush=True)
+
+    return say
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the main job on one table and print where the outputs are."""
-    from .clustering import format_candidates
+    """Run the main job on one table and print a summary and where the outputs are."""
     from .pipeline import run
 
+    opts = run_options(args)
+    args.layout, args.country = opts.get("layout"), opts.get("country")
     table = _load(args)
+    cluster_opts = {k: opts[k] for k in ("k", "threshold", "seed", "n_boot", "method") if k in opts}
+    if "similarity" in opts:
+        cluster_opts["similarity_measure"] = opts["similarity"]
     result = run(
         table,
-        out=args.out,
-        k=args.k,
-        threshold=args.threshold,
-        seed=args.seed,
-        n_boot=args.n_boot,
-        evidence_store=args.store,
+        out=opts.get("out"),
+        lang=str(opts.get("lang", "es")),
+        evidence_store=opts.get("store"),
+        progress=_stderr_progress(),
+        **cluster_opts,
     )
+    _print_summary(result)
+    return 0
+
+
+def _print_summary(result: Any) -> None:
+    from .clustering import format_candidates
+
     print(format_candidates(result.clusters))
     for p in result.evidence.pairings:
         print(f"{p.candidate_id} rosenfeld: {p.rosenfeld.status} — {p.rosenfeld.sentence_en}")
     print(f"\noutputs in {result.out_dir}/:")
     for name, path in result.outputs.items():
         print(f"  {name:11} {path}")
-    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Run the main job on the default table and print where the outputs are."""
-    from .clustering import format_candidates
     from .linkages import KEY_CLASSES
     from .pipeline import demo_source, run
     from .table import slug
 
     table, which = demo_source(args.table)
     print(which)
-    result = run(table, out=Path(args.out) / slug(table.meta.table_id), seed=0)
+    out = Path(args.out) / slug(table.meta.table_id)
+    result = run(table, out=out, seed=0, progress=_stderr_progress())
     lk = result.linkages
     print(f"\nKey sectors of {table.meta.table_id} (Rasmussen-Hirschman; forward = Ghosh):")
     cols = ["name", "bl_total", "power_dispersion", "sensitivity_dispersion", "key_sector_class"]
@@ -174,10 +237,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     _print_frame(order[cols].round(3), sys.stdout)
     print()
-    print(format_candidates(result.clusters))
-    print(f"\noutputs in {result.out_dir}/:")
-    for name, path in result.outputs.items():
-        print(f"  {name:11} {path}")
+    _print_summary(result)
     return 0
 
 
@@ -212,19 +272,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("examples", help="list the embedded example tables")
     p.set_defaults(func=cmd_examples)
 
-    p = sub.add_parser(
-        "run", help="the main job: validate, linkages, candidates, evidence, outputs"
-    )
+    p = sub.add_parser("run", help="the main job: validate, linkages, candidates, evidence")
     _add_table_args(p)
     p.add_argument("--out", help="output directory (default data/processed/<table-id>/)")
+    p.add_argument("--lang", choices=["es", "en"], help="language of the deliverables (default es)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--k", type=int, help="number of groups to cut the tree into")
     group.add_argument("--threshold", type=float, help="cut distance (1 - similarity)")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap")
-    p.add_argument("--n-boot", type=int, default=200, help="bootstrap replicates")
+    p.add_argument("--seed", type=int, help="random seed of the bootstrap (default 0)")
+    p.add_argument("--n-boot", type=int, help="bootstrap replicates (default 200)")
+    p.add_argument("--similarity", choices=["combined", "correlation", "flow"])
+    p.add_argument("--method", choices=["average", "complete", "single"])
     p.add_argument(
         "--store", help="fieldwork evidence store (default data/evidence/fieldwork.json)"
     )
+    p.add_argument("--config", help="run.toml with a [run] table of these options")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="run the main job on the default table")
@@ -249,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.captureWarnings(True)
+    logging.captureWarnings(True)  # data warnings reach stderr as log lines
     try:
         return int(args.func(args) or 0)
     except (IoClustersError, FileNotFoundError, KeyError) as exc:
@@ -268,6 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return INTERNAL_ERROR
+    finally:
+        logging.captureWarnings(False)
 
 
 if __name__ == "__main__":  # pragma: no cover

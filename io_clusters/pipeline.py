@@ -1,14 +1,24 @@
-"""Orchestration of the main job: read → validate → linkages → candidate clusters → outputs.
+"""Orchestration of the main job: read → validate → linkages → candidates → evidence → outputs.
 
-The Excel workbook, figures and HTML report of the main job are not written yet (see
-the project's issue on ``io-clusters run``); this module writes the machine-readable
-outputs: the table in the interchange format, the validation report, the linkage
-table and the candidate clusters.
+Outputs of :func:`run` (names fixed; scripts rely on them), in ``data/processed/<table-id>/``
+by default:
+
+``candidates.xlsx``  the candidate workbook (Spanish by default, ``lang="en"``)
+``candidates.json``  candidates with their ``rosenfeld`` records, options, versions, table
+                     metadata; the schema is ``schemas/candidates.schema.json``; the one
+                     timestamp is the top-level ``generated`` field
+``linkages.csv``     every sector, every linkage index
+``figures/``         dendrogram, key-sector quadrant, similarity heat map, one network per
+                     candidate — PNG and SVG
+``report.html``      a self-contained page (figures embedded)
+``table.csv``        the table in the interchange format
+``validation.json``  the validation report
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +30,7 @@ from ._version import __version__
 from .datasets import DEFAULT_EXAMPLE, load_example
 from .errors import TableValidationError
 from .export import write_frame, write_json
+from .export.i18n import label
 from .linkages import drop_zero_output, linkages
 from .readers import read_table, write_table
 from .table import IOTable, slug
@@ -63,6 +74,9 @@ def run(
     out: str | Path | None = None,
     clusters: bool = True,
     evidence_store: str | Path | None = None,
+    lang: str = "es",
+    figures: bool = True,
+    progress: Callable[[str], None] | None = None,
     **cluster_options: Any,
 ) -> RunResult:
     """Run the main job on a table file (or an IOTable) and write its outputs.
@@ -79,6 +93,12 @@ def run(
     evidence_store : path, optional
         Fieldwork evidence store (default ``data/evidence/fieldwork.json`` when it
         exists); its records are paired with the candidates next to the study's cases.
+    lang : {"es", "en"}, default "es"
+        Language of the workbook, figures and report.
+    figures : bool, default True
+        Draw the figures (and embed them in the report).
+    progress : callable, optional
+        Called with a short message as each step starts.
     **cluster_options
         Passed to :func:`io_clusters.detect_clusters` (``seed``, ``k``, …).
 
@@ -91,6 +111,9 @@ def run(
     TableValidationError
         When validation finds errors (the report is attached).
     """
+    say = progress or (lambda _msg: None)
+    label("title", lang)  # validates lang before any work
+    say("reading and validating the table")
     table = source if isinstance(source, IOTable) else read_table(source, layout, country)
     report = validate(table)
     if not report.ok:
@@ -103,16 +126,21 @@ def run(
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, Path] = {}
     outputs["table"] = write_table(table, out_dir / "table.csv")
+    findings = report.to_dict()["findings"]
     outputs["validation"] = write_json(report.to_dict(), out_dir / "validation.json")
     table = drop_zero_output(table)  # once, with one warning, for both analyses
+    say("linkages")
     df = linkages(table)
     outputs["linkages"] = write_frame(df, out_dir / "linkages.csv")
     result = evidence = None
     if clusters:
         from .clustering import detect_clusters
 
+        n_boot = cluster_options.get("n_boot", 200)
+        say(f"candidate clusters (bootstrap: {n_boot} replicates)")
         result = detect_clusters(table, **cluster_options)
-        evidence = _pair(table, result, evidence_store)
+        say("pairing with qualitative evidence")
+        evidence, cases = _pair(table, result, evidence_store)
         doc = result.to_dict()
         doc["evidence"] = evidence.to_dict()
         for cand in doc["candidates"]:
@@ -120,20 +148,47 @@ def run(
             cand["rosenfeld"] = p["rosenfeld"]
             cand["matched_cases"] = p["matches"]
         doc["table"] = table.meta.to_dict()
-        doc["versions"] = {"io_clusters": __version__}
+        doc["versions"] = _versions()
         doc["generated"] = datetime.now(UTC).isoformat(timespec="seconds")
+        doc["lang"] = lang
         outputs["candidates"] = write_json(doc, out_dir / "candidates.json")
+        say("writing the workbook")
+        from .export.xlsx import write_workbook
+
+        outputs["workbook"] = write_workbook(
+            doc, df, findings, cases, out_dir / "candidates.xlsx", lang=lang
+        )
+        figs: dict[str, list[Path]] = {}
+        if figures:
+            say("drawing figures")
+            from .export.figures import write_figures
+
+            figs = write_figures(table, df, result, out_dir / "figures", lang=lang)
+            outputs["figures"] = out_dir / "figures"
+        from .export.report import write_report
+
+        outputs["report"] = write_report(doc, findings, figs, out_dir / "report.html", lang=lang)
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
     return RunResult(table, report, df, result, evidence, out_dir, outputs)
 
 
-def _pair(table: IOTable, result: Any, store: str | Path | None) -> Any:
+def _versions() -> dict[str, str]:
+    from importlib.metadata import version
+
+    out = {"io_clusters": __version__}
+    for pkg in ("numpy", "pandas", "scipy", "scikit-learn", "openpyxl"):
+        out[pkg] = version(pkg)
+    return out
+
+
+def _pair(table: IOTable, result: Any, store: str | Path | None) -> tuple[Any, dict[str, Any]]:
     """Pair candidates with the study's cases and the fieldwork store."""
-    from .evidence import EvidenceStore, pair_evidence
+    from .evidence import EvidenceStore, load_cases, pair_evidence
     from .evidence.fieldwork import DEFAULT_STORE
 
     extra = EvidenceStore(Path(store) if store else DEFAULT_STORE).cases()
-    return pair_evidence(table, result, extra_cases=extra)
+    cases = {c.id: c for c in (*load_cases(), *extra)}
+    return pair_evidence(table, result, extra_cases=extra), cases
 
 
 def demo_source(table_path: str | Path | None) -> tuple[IOTable, str]:

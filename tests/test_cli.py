@@ -11,7 +11,6 @@ import pytest
 
 from io_clusters import load_example, run
 from io_clusters.cli import main
-from io_clusters.errors import DataWarning
 
 from .conftest import CHL08, PERU
 
@@ -72,7 +71,15 @@ def test_run_writes_outputs_and_is_reproducible(tmp_path):
     t = load_example("eurostat_germany_1995")
     a = run(t, out=tmp_path / "a", seed=3, n_boot=20)
     run(t, out=tmp_path / "b", seed=3, n_boot=20)
-    assert set(a.outputs) == {"table", "validation", "linkages", "candidates"}
+    assert set(a.outputs) == {
+        "table",
+        "validation",
+        "linkages",
+        "candidates",
+        "workbook",
+        "figures",
+        "report",
+    }
     assert (tmp_path / "a" / "linkages.csv").read_bytes() == (
         tmp_path / "b" / "linkages.csv"
     ).read_bytes()
@@ -91,8 +98,7 @@ def test_demo_falls_back_to_embedded_table(tmp_path, capsys):
 
 
 def test_demo_on_peru(shared_io, tmp_path, capsys):
-    with pytest.warns(DataWarning, match="s31"):
-        assert main(["demo", "--table", str(shared_io / PERU), "--out", str(tmp_path)]) == 0
+    assert main(["demo", "--table", str(shared_io / PERU), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Key sectors of per-2011-cepal-lac" in out
     lk = pd.read_csv(tmp_path / "per-2011-cepal-lac" / "linkages.csv", index_col=0)

@@ -1,4 +1,8 @@
-"""Writers for analysis results. Every writer is atomic: temporary file, then rename."""
+"""Writers for analysis results. Every writer is atomic: temporary file, then rename.
+
+Submodules: :mod:`.xlsx` (the candidate workbook), :mod:`.figures` (PNG/SVG),
+:mod:`.report` (self-contained HTML), :mod:`.i18n` (Spanish/English labels).
+"""
 
 from __future__ import annotations
 
