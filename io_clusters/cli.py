@@ -241,6 +241,57 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_update(args: argparse.Namespace) -> int:
+    """Recompute what changed; exit 0, 9 (some failed) or 75 (another update runs)."""
+    from logging.handlers import RotatingFileHandler
+
+    from .update import EXIT_LOCKED, UpdateLockedError, update
+
+    opts = run_options(argparse.Namespace(config=args.config))
+    run_opts = {
+        k: v for k, v in opts.items() if k in ("lang", "k", "threshold", "seed", "n_boot", "method")
+    }
+    if "similarity" in opts:
+        run_opts["similarity_measure"] = opts["similarity"]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(
+        out / "update.log", maxBytes=1_000_000, backupCount=5, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    for h in root.handlers:  # stderr keeps its level; the log file gets INFO and up
+        if h.level == logging.NOTSET:
+            h.setLevel(root.level)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        summary = update(
+            args.raw,
+            out,
+            force=args.force,
+            dry_run=args.dry_run,
+            keep=args.keep,
+            wait=args.wait,
+            run_options=run_opts,
+            sources=args.sources,
+            fetch=args.fetch,
+            fetch_timeout=args.timeout,
+            progress=_stderr_progress(),
+        )
+    except UpdateLockedError as exc:
+        print(f"io-clusters: {exc}", file=sys.stderr)
+        logging.getLogger("io_clusters.update").warning("%s", exc)
+        return EXIT_LOCKED
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+    for line in summary.lines():
+        print(line)
+    return summary.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``io-clusters``."""
     parser = argparse.ArgumentParser(
@@ -288,6 +339,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--config", help="run.toml with a [run] table of these options")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("update", help="recompute new or changed tables (for cron/systemd)")
+    p.add_argument("--raw", default="data/raw", help="where tables are dropped (default data/raw)")
+    p.add_argument(
+        "--out", default="data/processed", help="results and manifest (default data/processed)"
+    )
+    p.add_argument("--sources", help="sources.toml listing tables to download (with --fetch)")
+    p.add_argument("--fetch", action="store_true", help="download the sources first")
+    p.add_argument("--force", action="store_true", help="recompute every table")
+    p.add_argument("--dry-run", action="store_true", help="say what would be done, write nothing")
+    p.add_argument("--keep", type=int, help="keep at most N runs per table (never the latest good)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running update")
+    p.add_argument("--timeout", type=float, default=30.0, help="download timeout in seconds")
+    p.add_argument("--config", help="run.toml whose [run] options apply to every table")
+    p.set_defaults(func=cmd_update)
 
     p = sub.add_parser("demo", help="run the main job on the default table")
     p.add_argument("--table", help="table to use; the embedded default when absent or missing")

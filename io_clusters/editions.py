@@ -1,0 +1,241 @@
+"""What changed between two editions of a table (e.g. BCCh MIP 2008 → 2013).
+
+Sectors are put in correspondence through their ISIC Rev.4 divisions
+(:mod:`io_clusters.evidence.concordance`): two sectors are *comparable* when they cover
+exactly the same divisions; other sectors were *reclassified* (split, merged or
+regrouped) and are reported as such, not compared. Candidates are compared through the
+ISIC divisions of their members: two candidates of different editions are *related*
+when their division sets overlap by at least half of the smaller one; a candidate with
+no related one appeared (or disappeared); one related to several split (or merged).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .evidence.concordance import sector_isic
+from .export import atomic_path, write_json
+from .readers import interchange
+
+RELATED = 0.5
+
+
+def _divisions(codes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(c[:2] for c in codes)
+
+
+def _load(
+    run_dir: Path,
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, frozenset[str]], dict[str, str]]:
+    doc = json.loads((run_dir / "candidates.json").read_text(encoding="utf-8"))
+    lk = pd.read_csv(run_dir / "linkages.csv", index_col=0, dtype={"code": str})
+    lk.index = lk.index.astype(str)
+    table = interchange.read(run_dir / "table.csv")
+    try:
+        isic = {c: _divisions(v) for c, v in sector_isic(table).items()}
+    except Exception:  # no concordance: nothing is comparable by activity
+        isic = {c: frozenset() for c in table.codes}
+    return doc, lk, isic, table.name_of
+
+
+def compare_runs(
+    previous: Path,
+    current: Path,
+    *,
+    previous_label: str = "previous",
+    current_label: str = "current",
+) -> dict[str, Any]:
+    """Compare two run directories of the main job; returns the ``changes.json`` content."""
+    pdoc, plk, pisic, pnames = _load(previous)
+    cdoc, clk, cisic, cnames = _load(current)
+    # sector correspondence
+    comparable = []
+    reclassified = []
+    used_c: set[str] = set()
+    for p, pd_ in pisic.items():
+        same = [c for c, cd in cisic.items() if cd and cd == pd_]
+        if pd_ and len(same) == 1:
+            comparable.append((p, same[0]))
+            used_c.add(same[0])
+    matched_p = {p for p, _ in comparable}
+    for p, pd_ in pisic.items():
+        if p in matched_p:
+            continue
+        overlap = [c for c, cd in cisic.items() if pd_ & cd]
+        reclassified.append(
+            {
+                "previous": f"{p} {pnames[p]}",
+                "current": [f"{c} {cnames[c]}" for c in overlap],
+                "note": "no ISIC concordance"
+                if not pd_
+                else "merged or regrouped"
+                if overlap
+                else "no counterpart",
+            }
+        )
+    for c, cd in cisic.items():
+        if c not in used_c and not any(cd & pisic[p] for p in pisic if p not in matched_p):
+            reclassified.append(
+                {"previous": [], "current": f"{c} {cnames[c]}", "note": "new activity"}
+            )
+    # key-sector classes and linkage changes of comparable sectors
+    class_changes = []
+    deltas = []
+    for p, c in comparable:
+        if p not in plk.index or c not in clk.index:
+            continue
+        a, b = plk.loc[p], clk.loc[c]
+        if a["key_sector_class"] != b["key_sector_class"]:
+            class_changes.append(
+                {
+                    "sector": cnames[c],
+                    "previous": a["key_sector_class"],
+                    "current": b["key_sector_class"],
+                }
+            )
+        for col in ("power_dispersion", "sensitivity_dispersion", "bl_total"):
+            deltas.append(
+                {
+                    "sector": cnames[c],
+                    "index": col,
+                    "previous": round(float(a[col]), 4),
+                    "current": round(float(b[col]), 4),
+                    "change": round(float(b[col] - a[col]), 4),
+                }
+            )
+    deltas.sort(key=lambda d: -abs(d["change"]))
+
+    # candidates
+    def cand_sets(
+        doc: dict[str, Any], isic: dict[str, frozenset[str]]
+    ) -> dict[str, frozenset[str]]:
+        return {
+            c["id"] + " " + c["label"]: frozenset().union(
+                *(isic.get(m["code"], frozenset()) for m in c["members"])
+            )
+            for c in doc["candidates"]
+        }
+
+    pc, cc = cand_sets(pdoc, pisic), cand_sets(cdoc, cisic)
+    rel = {
+        (a, b)
+        for a, sa in pc.items()
+        for b, sb in cc.items()
+        if sa and sb and len(sa & sb) / min(len(sa), len(sb)) >= RELATED
+    }
+    out_deg = {a: [b for x, b in rel if x == a] for a in pc}
+    in_deg = {b: [a for a, y in rel if y == b] for b in cc}
+    cands = {
+        "appeared": [b for b in cc if not in_deg[b]],
+        "disappeared": [a for a in pc if not out_deg[a]],
+        "split": [{"previous": a, "current": out_deg[a]} for a in pc if len(out_deg[a]) > 1],
+        "merged": [{"previous": in_deg[b], "current": b} for b in cc if len(in_deg[b]) > 1],
+        "persisted": [
+            {"previous": a, "current": out_deg[a][0]}
+            for a in pc
+            if len(out_deg[a]) == 1 and len(in_deg[out_deg[a][0]]) == 1
+        ],
+    }
+    n_prev, n_cur = len(pisic), len(cisic)
+    top = "; ".join(
+        f"{d['sector']} {d['index']} {d['previous']} → {d['current']}" for d in deltas[:3]
+    )
+    cls = (
+        "; ".join(f"{c['sector']}: {c['previous']} → {c['current']}" for c in class_changes)
+        or "none"
+    )
+    summary_en = (
+        f"From edition {previous_label} ({n_prev} sectors) to {current_label} ({n_cur} sectors): "
+        f"{len(comparable)} sectors cover the same ISIC activities and are compared; "
+        f"{len(reclassified)} were reclassified and cannot be compared one to one. "
+        f"Key-sector class changed for: {cls}. Largest linkage changes: {top or 'none'}. "
+        f"Candidates: {len(cands['persisted'])} persisted, {len(cands['appeared'])} appeared, "
+        f"{len(cands['disappeared'])} disappeared, {len(cands['split'])} split, "
+        f"{len(cands['merged'])} merged."
+    )
+    summary_es = (
+        f"De la edición {previous_label} ({n_prev} sectores) a la {current_label} ({n_cur} "
+        f"sectores): {len(comparable)} sectores cubren las mismas actividades CIIU y se comparan; "
+        f"{len(reclassified)} fueron reclasificados y no se comparan uno a uno. Cambió la clase de "
+        f"sector clave de: {cls if cls != 'none' else 'ninguno'}. Mayores cambios de "
+        f"encadenamientos: {top or 'ninguno'}. Candidatos: {len(cands['persisted'])} persisten, "
+        f"{len(cands['appeared'])} aparecen, {len(cands['disappeared'])} desaparecen, "
+        f"{len(cands['split'])} se dividen, {len(cands['merged'])} se fusionan."
+    )
+    return {
+        "previous": {"run": str(previous), "edition": previous_label, "n_sectors": n_prev},
+        "current": {"run": str(current), "edition": current_label, "n_sectors": n_cur},
+        "comparable_sectors": [
+            {"previous": f"{p} {pnames[p]}", "current": f"{c} {cnames[c]}"} for p, c in comparable
+        ],
+        "reclassified": reclassified,
+        "key_sector_class_changes": class_changes,
+        "largest_linkage_changes": deltas[:10],
+        "candidates": cands,
+        "summary_en": summary_en,
+        "summary_es": summary_es,
+    }
+
+
+def write_changes(changes: dict[str, Any], run_dir: Path, *, lang: str = "es") -> None:
+    """Write ``changes.json`` and add a ``Cambios``/``Changes`` sheet to the workbook."""
+    write_json(changes, run_dir / "changes.json")
+    book = run_dir / "candidates.xlsx"
+    if not book.exists():
+        return
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+
+    from .export import escape_formula
+
+    wb = openpyxl.load_workbook(book)
+    ws = wb.create_sheet("Cambios" if lang == "es" else "Changes", 1)
+    ws["A1"] = "Cambios entre ediciones" if lang == "es" else "Changes between editions"
+    ws["A1"].font = Font(bold=True, size=13)
+    ws["A2"] = escape_formula(changes["summary_es" if lang == "es" else "summary_en"])
+    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("A2:E2")
+    ws.row_dimensions[2].height = 120
+    r = 4
+    for title, rows in (
+        (
+            "Clase de sector clave" if lang == "es" else "Key-sector class",
+            [
+                (c["sector"], c["previous"], c["current"])
+                for c in changes["key_sector_class_changes"]
+            ],
+        ),
+        (
+            "Mayores cambios" if lang == "es" else "Largest changes",
+            [
+                (d["sector"], d["index"], d["previous"], d["current"], d["change"])
+                for d in changes["largest_linkage_changes"]
+            ],
+        ),
+        (
+            "Reclasificados" if lang == "es" else "Reclassified",
+            [
+                (
+                    str(x["previous"]),
+                    "; ".join(x["current"]) if isinstance(x["current"], list) else x["current"],
+                    x["note"],
+                )
+                for x in changes["reclassified"]
+            ],
+        ),
+    ):
+        ws.cell(r, 1, title).font = Font(bold=True)
+        r += 1
+        for row in rows:
+            for j, v in enumerate(row, start=1):
+                ws.cell(r, j, escape_formula(v) if isinstance(v, str) else v)
+            r += 1
+        r += 1
+    for col, w in zip("ABCDE", (40, 28, 28, 14, 12), strict=True):
+        ws.column_dimensions[col].width = w
+    with atomic_path(book) as tmp:
+        wb.save(tmp)
