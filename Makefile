@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_TABLE ?= ../shared/data/io/peru_cepal_lac_iot_2011_per_rows.csv
 
-.PHONY: demo test test-slow bench lint format clean
+.PHONY: demo test test-slow bench fuzz lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ test-slow: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python scripts/bench_linkages.py
 	$(BIN)/python scripts/bench_read.py
+
+fuzz: $(VENV)/.installed
+	$(BIN)/python scripts/fuzz.py --cases 5000 --jobs 2 --out data/processed/fuzz.json
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check io_clusters tests scripts

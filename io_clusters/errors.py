@@ -54,6 +54,14 @@ class MergedCellError(LayoutError):
     """Merged cells cut across the block of numbers."""
 
 
+class FormulaError(LayoutError):
+    """Cells hold formulas whose values were never stored (recalculate and save)."""
+
+
+class ResourceLimitError(TableReadError):
+    """The file exceeds a configured limit (size, uncompressed size, cells, sectors)."""
+
+
 @dataclass(frozen=True, slots=True)
 class BadCell:
     """One cell that could not be read as a number.
@@ -122,6 +130,7 @@ class DataWarning(UserWarning):
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (FileNotFoundError, 3),
     (FileFormatError, 4),
+    (ResourceLimitError, 4),
     (SpecError, 5),
     (LayoutDetectionError, 5),
     (TableReadError, 6),

@@ -18,6 +18,9 @@ by default:
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -123,53 +126,97 @@ def run(
             report,
         )
     out_dir = Path(out) if out is not None else Path("data/processed") / slug(table.meta.table_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outputs: dict[str, Path] = {}
-    outputs["table"] = write_table(table, out_dir / "table.csv")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        df, result, evidence, written = _write_outputs(
+            table, report, work, clusters, evidence_store, lang, figures, say, cluster_options
+        )
+        outputs = _publish(work, out_dir, written)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
+    return RunResult(table, report, df, result, evidence, out_dir, outputs)
+
+
+def _write_outputs(
+    table: IOTable,
+    report: ValidationReport,
+    work: Path,
+    clusters: bool,
+    evidence_store: str | Path | None,
+    lang: str,
+    figures: bool,
+    say: Callable[[str], None],
+    cluster_options: dict[str, Any],
+) -> tuple[pd.DataFrame, Any, Any, dict[str, str]]:
+    """Write every output into the private directory ``work``; return name → file."""
+    written: dict[str, str] = {}
+    written["table"] = write_table(table, work / "table.csv").name
     findings = report.to_dict()["findings"]
-    outputs["validation"] = write_json(report.to_dict(), out_dir / "validation.json")
+    written["validation"] = write_json(report.to_dict(), work / "validation.json").name
     table = drop_zero_output(table)  # once, with one warning, for both analyses
     say("linkages")
     df = linkages(table)
-    outputs["linkages"] = write_frame(df, out_dir / "linkages.csv")
+    written["linkages"] = write_frame(df, work / "linkages.csv").name
     result = evidence = None
-    if clusters:
-        from .clustering import detect_clusters
+    if not clusters:
+        return df, result, evidence, written
+    from .clustering import detect_clusters
 
-        n_boot = cluster_options.get("n_boot", 200)
-        say(f"candidate clusters (bootstrap: {n_boot} replicates)")
-        result = detect_clusters(table, **cluster_options)
-        say("pairing with qualitative evidence")
-        evidence, cases = _pair(table, result, evidence_store)
-        doc = result.to_dict()
-        doc["evidence"] = evidence.to_dict()
-        for cand in doc["candidates"]:
-            p = evidence.for_candidate(cand["id"]).to_dict()
-            cand["rosenfeld"] = p["rosenfeld"]
-            cand["matched_cases"] = p["matches"]
-        doc["table"] = table.meta.to_dict()
-        doc["versions"] = _versions()
-        doc["generated"] = datetime.now(UTC).isoformat(timespec="seconds")
-        doc["lang"] = lang
-        outputs["candidates"] = write_json(doc, out_dir / "candidates.json")
-        say("writing the workbook")
-        from .export.xlsx import write_workbook
+    n_boot = cluster_options.get("n_boot", 200)
+    say(f"candidate clusters (bootstrap: {n_boot} replicates)")
+    result = detect_clusters(table, **cluster_options)
+    say("pairing with qualitative evidence")
+    evidence, cases = _pair(table, result, evidence_store)
+    doc = result.to_dict()
+    doc["evidence"] = evidence.to_dict()
+    for cand in doc["candidates"]:
+        p = evidence.for_candidate(cand["id"]).to_dict()
+        cand["rosenfeld"] = p["rosenfeld"]
+        cand["matched_cases"] = p["matches"]
+    doc["table"] = table.meta.to_dict()
+    doc["versions"] = _versions()
+    doc["generated"] = datetime.now(UTC).isoformat(timespec="seconds")
+    doc["lang"] = lang
+    written["candidates"] = write_json(doc, work / "candidates.json").name
+    say("writing the workbook")
+    from .export.xlsx import write_workbook
 
-        outputs["workbook"] = write_workbook(
-            doc, df, findings, cases, out_dir / "candidates.xlsx", lang=lang
-        )
-        figs: dict[str, list[Path]] = {}
-        if figures:
-            say("drawing figures")
-            from .export.figures import write_figures
+    written["workbook"] = write_workbook(
+        doc, df, findings, cases, work / "candidates.xlsx", lang=lang
+    ).name
+    figs: dict[str, list[Path]] = {}
+    if figures:
+        say("drawing figures")
+        from .export.figures import write_figures
 
-            figs = write_figures(table, df, result, out_dir / "figures", lang=lang)
-            outputs["figures"] = out_dir / "figures"
-        from .export.report import write_report
+        figs = write_figures(table, df, result, work / "figures", lang=lang)
+        written["figures"] = "figures"
+    from .export.report import write_report
 
-        outputs["report"] = write_report(doc, findings, figs, out_dir / "report.html", lang=lang)
-    log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
-    return RunResult(table, report, df, result, evidence, out_dir, outputs)
+    written["report"] = write_report(doc, findings, figs, work / "report.html", lang=lang).name
+    return df, result, evidence, written
+
+
+def _publish(work: Path, out_dir: Path, written: dict[str, str]) -> dict[str, Path]:
+    """Move the finished outputs from ``work`` into ``out_dir`` (never outside it)."""
+    root = out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {}
+    for key, name in written.items():
+        target = out_dir / name
+        if target.resolve().parent != root:
+            raise AssertionError(f"refusing to write {target} outside {out_dir}")
+        src = work / name
+        if src.is_dir():
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(src, target)
+        else:
+            os.replace(src, target)
+        outputs[key] = target
+    return outputs
 
 
 def _versions() -> dict[str, str]:

@@ -98,7 +98,7 @@ def _bcch_no_output(wb):
 
 
 def _bcch_text(wb):
-    wb["4x4_2020"]["E13"] = "n.d."
+    wb["4x4_2020"]["E13"] = "ver nota"
 
 
 def _bcch_row_codes(wb):
@@ -200,7 +200,7 @@ def test_totals_row_read_as_sector(tmp_path):
 
 BCCH_CASES = [
     ("bcch-missing-output-column", _bcch_no_output, LayoutError, "Producción"),
-    ("bcch-text-in-cell", _bcch_text, NonNumericCellError, "4x4_2020!E13 = 'n.d.'"),
+    ("bcch-text-in-cell", _bcch_text, NonNumericCellError, "4x4_2020!E13 = 'ver nota'"),
     ("bcch-row-codes-mismatch", _bcch_row_codes, LayoutError, "B14"),
     ("bcch-merged-block", _bcch_merge, MergedCellError, "C12:D12"),
 ]

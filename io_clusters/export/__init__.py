@@ -47,8 +47,10 @@ def write_frame(df: pd.DataFrame, path: str | Path, *, sheet: str = "data") -> P
     path = Path(path)
     safe = df.copy()
     for col in safe.columns:
-        if safe[col].dtype == object:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(escape_formula)
+    if safe.index.dtype == object or pd.api.types.is_string_dtype(safe.index):
+        safe.index = safe.index.map(escape_formula)
     with atomic_path(path) as tmp:
         if path.suffix.lower() == ".xlsx":
             with pd.ExcelWriter(tmp, engine="openpyxl") as xw:

@@ -21,10 +21,26 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import FileFormatError, LayoutDetectionError, LayoutError, SpecError, TableReadError
+from ..errors import (
+    FileFormatError,
+    LayoutDetectionError,
+    LayoutError,
+    ResourceLimitError,
+    SpecError,
+    TableReadError,
+)
 from ..table import IOTable
 from . import bcch, cepal, interchange, oecd, spec
-from ._cells import file_sha256, open_workbook, require_file, sniff
+from ._cells import (
+    DEFAULT_LIMITS,
+    Limits,
+    file_sha256,
+    inspect_package,
+    open_workbook,
+    require_file,
+    sniff,
+    workbook_notes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +126,8 @@ def read_table(
     path: str | Path,
     layout: str | Path | None = None,
     country: str | None = None,
+    *,
+    limits: Limits | None = None,
     **options: Any,
 ) -> IOTable:
     """Read an input-output table from a file.
@@ -123,6 +141,9 @@ def read_table(
         ``"spec"``). Detected from the file's content when omitted.
     country : str, optional
         ISO3 code, for multi-country files (CEPAL LAC, OECD long format).
+    limits : Limits, optional
+        Resource limits (file size, uncompressed size, cells, sectors); see
+        :class:`~io_clusters.readers._cells.Limits` for the defaults.
     **options
         Passed to the layout's reader (e.g. ``spec=`` for ``layout="spec"``).
 
@@ -146,7 +167,8 @@ def read_table(
     >>> t.n, t.meta.layout  # doctest: +SKIP
     (12, 'bcch-mip')
     """
-    p = require_file(path)
+    limits = limits or DEFAULT_LIMITS
+    p = require_file(path, limits)
     if layout is not None and (str(layout).endswith(".toml") or isinstance(layout, Path)):
         options["spec"] = layout
         layout = spec.NAME
@@ -156,10 +178,12 @@ def read_table(
         )
     kind = sniff(p)
     wb = None
+    extra_notes: tuple[str, ...] = ()
     if kind in ("zip", "ole"):
-        wb = open_workbook(p)
+        wb = open_workbook(p, limits)
+        extra_notes = inspect_package(p, limits) + workbook_notes(wb)
     elif p.suffix.lower() in (".xlsx", ".xlsm"):
-        open_workbook(p)  # raises a FileFormatError that says what the file is
+        open_workbook(p, limits)  # raises a FileFormatError that says what the file is
     if layout is None:
         layout = detect_layout(p, wb)
         log.info("%s: detected layout %s", p.name, layout)
@@ -182,7 +206,18 @@ def read_table(
         raise LayoutError(
             f"{p.name}: the file does not match the {layout!r} layout ({type(exc).__name__}: {exc})"
         ) from exc
-    meta = replace(table.meta, source=str(p), sha256=file_sha256(p), layout=layout)
+    if table.n > limits.max_sectors:
+        raise ResourceLimitError(
+            f"{p.name}: {table.n:,} sectors exceed the limit of {limits.max_sectors:,} "
+            "(raise it with Limits(max_sectors=…))"
+        )
+    meta = replace(
+        table.meta,
+        source=str(p),
+        sha256=file_sha256(p),
+        layout=layout,
+        notes=(*table.meta.notes, *extra_notes),
+    )
     return replace(table, meta=meta)
 
 
@@ -191,4 +226,4 @@ def write_table(table: IOTable, path: str | Path) -> Path:
     return interchange.write(table, path)
 
 
-__all__ = ["LAYOUTS", "detect_layout", "read_table", "write_table"]
+__all__ = ["LAYOUTS", "Limits", "detect_layout", "read_table", "write_table"]

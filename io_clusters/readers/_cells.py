@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,15 @@ from ..errors import (
     BadCell,
     EncryptedWorkbookError,
     FileFormatError,
+    FormulaError,
     MergedCellError,
     NonNumericCellError,
+    ResourceLimitError,
     SheetNotFoundError,
     SpecError,
 )
 from ..table import IOTable, TableMeta
+from . import numbers
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -131,19 +136,159 @@ def sniff(path: Path) -> str:
     return "text"
 
 
-def require_file(path: str | Path) -> Path:
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Resource limits checked before and after reading a file.
+
+    Attributes
+    ----------
+    max_file_bytes : int
+        Size of the file on disk (default 256 MiB).
+    max_uncompressed_bytes : int
+        Total uncompressed size of an xlsx package, checked before loading (zip bombs;
+        default 1 GiB).
+    max_compression_ratio : float
+        Largest ratio of uncompressed to compressed size of one xlsx part above 10 MiB
+        (default 200; real worksheets compress 5-30 times).
+    max_cells : int
+        Cells declared by the worksheets' dimensions, checked before loading (default
+        25 million).
+    max_sectors : int
+        Sectors of the table read (default 20,000; a 20,000² float64 matrix is 3.2 GB).
+    """
+
+    max_file_bytes: int = 256 * 2**20
+    max_uncompressed_bytes: int = 2**30
+    max_compression_ratio: float = 200.0
+    max_cells: int = 25_000_000
+    max_sectors: int = 20_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+def require_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Path:
     """Return ``path`` as a Path, raising FileNotFoundError / FileFormatError early."""
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such file")
     if p.is_dir():
         raise FileFormatError(f"{p}: is a directory, expected a table file (.xlsx or .csv)")
-    if p.stat().st_size == 0:
+    size = p.stat().st_size
+    if size == 0:
         raise FileFormatError(f"{p}: the file is empty (0 bytes)")
+    if size > limits.max_file_bytes:
+        raise ResourceLimitError(
+            f"{p.name}: {_size(size)} exceeds the file-size limit of "
+            f"{_size(limits.max_file_bytes)} (raise it with Limits(max_file_bytes=…))"
+        )
     return p
 
 
-def open_workbook(path: Path) -> Any:
+_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})?(\d+)?:?([A-Z]{1,3})?(\d+)?"')
+
+
+def inspect_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[str, ...]:
+    """Check an xlsx package before loading it; return remarks (external links).
+
+    The result is cached per file state (path, size, modification time) and limits,
+    so that the check runs once per file however many readers open it.
+
+    Raises
+    ------
+    ResourceLimitError
+        Uncompressed size, compression ratio (zip bomb) or declared cell count over
+        the limits.
+    FileFormatError
+        Not a readable zip package.
+    """
+    st = path.stat()
+    return _inspect_package(str(path.resolve()), st.st_size, st.st_mtime_ns, limits)
+
+
+@lru_cache(maxsize=64)
+def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tuple[str, ...]:
+    path = Path(name)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > limits.max_uncompressed_bytes:
+                raise ResourceLimitError(
+                    f"{path.name}: the workbook unpacks to {_size(total)}, over the limit "
+                    f"of {_size(limits.max_uncompressed_bytes)}; refused before loading"
+                )
+            for i in infos:
+                ratio = i.file_size / max(i.compress_size, 1)
+                if i.file_size > 10 * 2**20 and ratio > limits.max_compression_ratio:
+                    raise ResourceLimitError(
+                        f"{path.name}: part {i.filename} expands {ratio:.0f} times "
+                        f"({i.file_size / 2**20:.0f} MiB): a zip bomb or a damaged file; refused"
+                    )
+            cells = 0
+            for i in infos:
+                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
+                    with zf.open(i) as fh:
+                        head = fh.read(4096)
+                    m = _DIMENSION.search(head)
+                    if m and m.group(4) and m.group(3):
+                        rows = int(m.group(4)) - int(m.group(2) or 1) + 1
+                        cols = (
+                            col_index(m.group(3).decode())
+                            - col_index((m.group(1) or b"A").decode())
+                            + 1
+                        )
+                        cells += max(rows, 0) * max(cols, 0)
+            if cells > limits.max_cells:
+                raise ResourceLimitError(
+                    f"{path.name}: the sheets declare {cells:,} cells, over the limit of "
+                    f"{limits.max_cells:,}; refused before loading"
+                )
+            links = sorted(
+                i.filename.rsplit("/", 1)[-1]
+                for i in infos
+                if i.filename.startswith("xl/externalLinks/") and i.filename.endswith(".xml")
+            )
+    except ResourceLimitError:
+        raise
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        EOFError,
+        OSError,
+        ValueError,
+        NotImplementedError,
+    ) as exc:
+        raise FileFormatError(
+            f"{path.name}: the workbook is corrupt or truncated ({type(exc).__name__}: {exc}); "
+            "download or export it again"
+        ) from exc
+    notes = []
+    if links:
+        notes.append(
+            f"the workbook has {len(links)} external link(s) ({', '.join(links)}); values were "
+            "read from the copies stored in the file, not from the linked files"
+        )
+    return tuple(notes)
+
+
+def workbook_notes(wb: Any) -> tuple[str, ...]:
+    """Remarks on hidden sheets."""
+    hidden = [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"]
+    if hidden:
+        return (f"hidden sheet(s): {', '.join(hidden)} — check that the table is not hidden",)
+    return ()
+
+
+def open_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Open an xlsx workbook with cached values, refusing what is not one.
 
     Raises
@@ -172,6 +317,7 @@ def open_workbook(path: Path) -> Any:
             f"{path.name}: not an xlsx workbook (the file does not start with a zip "
             "signature); if it is a CSV file, give it a .csv extension"
         )
+    inspect_package(path, limits)
     try:
         return openpyxl.load_workbook(path, read_only=False, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
@@ -200,8 +346,13 @@ def sheet_values(ws: Any) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in ws.iter_rows(values_only=True)]
 
 
-def check_merged(ws: Any, blocks: Iterable[CellRange], path: Path) -> None:
-    """Raise MergedCellError if a merged range overlaps any of ``blocks``."""
+def check_merged(ws: Any, blocks: Iterable[CellRange], path: Path) -> list[str]:
+    """Raise MergedCellError if a merged range overlaps any of ``blocks``.
+
+    Returns remarks on hidden rows or columns inside the blocks (a warning: hidden
+    numbers are read like the others, but the user may not know they are there).
+    """
+    blocks = list(blocks)
     for mr in getattr(ws, "merged_cells", None) or ():
         for b in blocks:
             if (
@@ -214,6 +365,29 @@ def check_merged(ws: Any, blocks: Iterable[CellRange], path: Path) -> None:
                     f"{path.name}: sheet {ws.title!r}: merged cells {mr.coord} overlap the "
                     f"block of numbers {b}; unmerge them (every number needs its own cell)"
                 )
+    hidden_rows = sorted(
+        {r for b in blocks for r in range(b.r1, b.r2 + 1) if ws.row_dimensions[r].hidden}
+    )
+    hidden_cols = sorted(
+        {
+            c
+            for b in blocks
+            for c in range(b.c1, b.c2 + 1)
+            if (d := ws.column_dimensions.get(col_letter(c))) is not None and d.hidden
+        }
+    )
+    notes = []
+    if hidden_rows:
+        notes.append(
+            f"sheet {ws.title!r}: {len(hidden_rows)} hidden row(s) inside the table "
+            f"({', '.join(map(str, hidden_rows[:10]))}); they were read"
+        )
+    if hidden_cols:
+        notes.append(
+            f"sheet {ws.title!r}: {len(hidden_cols)} hidden column(s) inside the table "
+            f"({', '.join(col_letter(c) for c in hidden_cols[:10])}); they were read"
+        )
+    return notes
 
 
 @dataclass(slots=True)
@@ -221,25 +395,40 @@ class Coercer:
     """Turn cell values into float64, collecting every cell that is not a number.
 
     Blank cells and empty strings are read as 0 and counted (the Banco Central de
-    Chile's 111-activity workbook stores 1,267 zeros as ``''``). Plain decimal numbers
-    stored as text (``"12.5"``) are accepted and counted; anything else is a bad cell.
+    Chile's 111-activity workbook stores 1,267 zeros as ``''``). Numbers stored as
+    text are parsed by the explicit rules of :mod:`io_clusters.readers.numbers`
+    (Spanish ``1.234,5``, ``(123)`` negatives, ``-`` for nil …); the rules used are
+    counted and reported in :meth:`notes`. ``decimal`` fixes the decimal separator
+    (``"."`` or ``","``); by default each block's unambiguous cells decide it.
     """
 
     sheet: str
     bad: list[BadCell] = field(default_factory=list)
     text_source: bool = False
+    decimal: str | None = None
     n_blank: int = 0
     n_empty_string: int = 0
     n_text_number: int = 0
+    rules: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    blank_cells: list[tuple[int, int]] = field(default_factory=list)
+    _seen: str | None = None
+
+    def _bad(self, v: Any, row: int, col: int, reason: str) -> float:
+        ref = cell_ref(row, col)
+        self.bad.append(BadCell(self.sheet, ref, v))
+        self.reasons[ref] = reason
+        return float("nan")
 
     def value(self, v: Any, row: int, col: int) -> float:
         """Return ``v`` as a float, or NaN after recording a bad cell at (row, col)."""
         if v is None:
             self.n_blank += 1
+            if len(self.blank_cells) < 100_000:
+                self.blank_cells.append((row, col))
             return 0.0
         if isinstance(v, bool):
-            self.bad.append(BadCell(self.sheet, cell_ref(row, col), v))
-            return float("nan")
+            return self._bad(v, row, col, "a TRUE/FALSE value, not a number")
         if isinstance(v, int | float | np.integer | np.floating):
             return float(v)
         if isinstance(v, str):
@@ -248,18 +437,48 @@ class Coercer:
                 self.n_empty_string += 1
                 return 0.0
             try:
-                out = float(s)
-            except ValueError:
-                self.bad.append(BadCell(self.sheet, cell_ref(row, col), v))
-                return float("nan")
-            if not self.text_source:
+                out, rule = numbers.parse(s, self.decimal or self._seen or ".")
+            except ValueError as exc:
+                return self._bad(v, row, col, str(exc))
+            if not (self.text_source and rule == "plain"):
                 self.n_text_number += 1
+                self.rules[rule] = self.rules.get(rule, 0) + 1
             return out
-        self.bad.append(BadCell(self.sheet, cell_ref(row, col), v))
-        return float("nan")
+        return self._bad(v, row, col, f"a {type(v).__name__} value, not a number")
+
+    def _settle_convention(self, rows: Sequence[Sequence[Any]], r: CellRange) -> None:
+        """Let the block's unambiguous text cells fix the decimal separator."""
+        if self.decimal is not None:
+            return
+        seen: dict[str, tuple[int, int, str]] = {}
+        for i in range(r.shape[0]):
+            row = rows[r.r1 - 1 + i] if r.r1 - 1 + i < len(rows) else ()
+            for j in range(r.shape[1]):
+                c = r.c1 - 1 + j
+                v = row[c] if c < len(row) else None
+                if isinstance(v, str) and v.strip():
+                    conv = numbers.convention(v)
+                    if conv and conv not in seen:
+                        seen[conv] = (r.r1 + i, r.c1 + j, v)
+        if self._seen:
+            seen.setdefault(self._seen, (0, 0, ""))
+        if len(seen) > 1:
+            for conv, (row_, col_, text) in seen.items():
+                if row_:
+                    self._bad(
+                        text,
+                        row_,
+                        col_,
+                        "mixed decimal conventions in one table "
+                        f"(this cell uses a decimal {'comma' if conv == ',' else 'point'}); "
+                        "pass decimal=',' or '.'",
+                    )
+        elif seen:
+            self._seen = next(iter(seen))
 
     def block(self, rows: Sequence[Sequence[Any]], r: CellRange) -> np.ndarray:
         """Coerce block ``r`` of ``rows`` (as from :func:`sheet_values`) to an array."""
+        self._settle_convention(rows, r)
         out = np.empty(r.shape, dtype="float64")
         for i in range(r.shape[0]):
             row = rows[r.r1 - 1 + i] if r.r1 - 1 + i < len(rows) else ()
@@ -269,16 +488,24 @@ class Coercer:
         return out
 
     def raise_if_bad(self, path: Path, what: str) -> None:
-        """Raise NonNumericCellError listing up to 10 bad cells (all are in ``.cells``)."""
-        if not self.bad:
-            return
-        shown = "; ".join(str(b) for b in self.bad[:10])
-        more = f" (and {len(self.bad) - 10} more)" if len(self.bad) > 10 else ""
-        raise NonNumericCellError(
-            f"{path.name}: {len(self.bad)} non-numeric cell(s) in {what}: {shown}{more}; "
-            "replace them with numbers (use 0 for no flow)",
-            self.bad,
-        )
+        """Raise for non-numeric cells (all listed in ``.cells``) or uncached formulas."""
+        if self.bad:
+            unique: dict[tuple[str, str], BadCell] = {}
+            for b in self.bad:
+                unique.setdefault((b.sheet, b.cell), b)
+            self.bad = list(unique.values())
+            shown = "; ".join(
+                f"{b} ({self.reasons[b.cell]})" if b.cell in self.reasons else str(b)
+                for b in self.bad[:10]
+            )
+            more = f" (and {len(self.bad) - 10} more)" if len(self.bad) > 10 else ""
+            raise NonNumericCellError(
+                f"{path.name}: {len(self.bad)} non-numeric cell(s) in {what}: {shown}{more}; "
+                "replace them with numbers (use 0 for no flow)",
+                self.bad,
+            )
+        if self.blank_cells and path.suffix.lower() in (".xlsx", ".xlsm"):
+            check_formulas(path, self.sheet, self.blank_cells)
 
     def notes(self) -> tuple[str, ...]:
         """Return human-readable remarks on what was coerced."""
@@ -286,8 +513,56 @@ class Coercer:
         if self.n_empty_string:
             out.append(f"{self.n_empty_string} empty-string cell(s) read as 0")
         if self.n_text_number:
-            out.append(f"{self.n_text_number} number(s) stored as text were converted")
+            rules = ", ".join(f"{k} ×{v}" for k, v in sorted(self.rules.items()))
+            dec = self.decimal or self._seen or "."
+            out.append(
+                f"{self.n_text_number} number(s) stored as text were converted by the rules "
+                f"{rules} (decimal separator {dec!r})"
+            )
+        if self.rules.get("not_available"):
+            out.append(
+                f"{self.rules['not_available']} cell(s) marked not available (…, n.d.) read as 0"
+            )
         return tuple(out)
+
+
+def check_formulas(path: Path, sheet: str, cells: Sequence[tuple[int, int]]) -> None:
+    """Raise FormulaError if blank-looking cells hold formulas without cached values."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # the data-only load succeeded; this one must not crash either
+        raise FileFormatError(f"{path.name}: cannot read the formulas ({exc})") from exc
+    try:
+        if sheet not in wb.sheetnames:
+            return
+        ws = wb[sheet]
+        wanted: dict[int, set[int]] = {}
+        for r, c in cells:
+            wanted.setdefault(r, set()).add(c)
+        found = []
+        lo, hi = min(wanted), max(wanted)
+        rows = ws.iter_rows(min_row=lo, max_row=hi, values_only=True)
+        try:
+            for r, row in enumerate(rows, start=lo):
+                for c in wanted.get(r, ()):
+                    v = row[c - 1] if c - 1 < len(row) else None
+                    if isinstance(v, str) and v.startswith("="):
+                        found.append(f"{sheet}!{cell_ref(r, c)} {v[:40]}")
+        except Exception as exc:
+            raise FileFormatError(f"{path.name}: cannot read the formulas ({exc})") from exc
+    finally:
+        wb.close()
+    if found:
+        shown = "; ".join(found[:10]) + (
+            f" (and {len(found) - 10} more)" if len(found) > 10 else ""
+        )
+        raise FormulaError(
+            f"{path.name}: {len(found)} formula cell(s) without a stored value: {shown}; open the "
+            "file in Excel or LibreOffice, recalculate and save it (or run `soffice --headless "
+            "--convert-to xlsx FILE`) so that the values are stored with the formulas"
+        )
 
 
 def assemble(

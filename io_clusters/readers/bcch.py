@@ -195,7 +195,7 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
     blocks = [z_rng, CellRange(sheet, r0 + 1, x_col + 1, r0 + n, x_col + 1)]
     blocks += [CellRange(sheet, r0 + 1, col + 1, r0 + n, col + 1) for _, col in fd_cols]
     blocks += [CellRange(sheet, r + 1, 3, r + 1, 2 + n) for r in primary.values()]
-    check_merged(ws, blocks, path)
+    structure_notes = check_merged(ws, blocks, path)
 
     co = Coercer(sheet)
     Z = co.block(rows, z_rng)
@@ -210,7 +210,7 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
     co.raise_if_bad(path, f"sheet {sheet!r}")
 
     imports = None
-    notes = list(co.notes())
+    notes = [*co.notes(), *structure_notes]
     va_rows: dict[str, np.ndarray] = {}
     va_total_key = None
     for k, v in prim.items():

@@ -189,8 +189,9 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
     va_r = {k: vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
     imp_r = vector("imports", t["imports"]) if "imports" in t else None
     numeric = [z, out_r, *fd_r.values(), *va_r.values()] + ([imp_r] if imp_r else [])
-    for sheet in {r.sheet for r in numeric}:
-        check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
+    structure_notes = []
+    for sheet in sorted({r.sheet for r in numeric}):
+        structure_notes += check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
 
     raw_codes = _line(rows_by_sheet, codes_r, None)
     codes = []
@@ -238,12 +239,14 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
     imports = np.array(_line(rows_by_sheet, imp_r, co_for(imp_r))) if imp_r else None
     bad = [b for co in cos.values() for b in co.bad]
     if bad:
-        merged = Coercer(main, bad=bad)
-        merged.raise_if_bad(path, f"the ranges of spec {where}")
+        reasons = {k: v for co in cos.values() for k, v in co.reasons.items()}
+        Coercer(main, bad=bad, reasons=reasons).raise_if_bad(path, f"the ranges of spec {where}")
+    for co in cos.values():  # formulas without stored values, sheet by sheet
+        co.raise_if_bad(path, f"the ranges of spec {where}")
     if t.get("transposed", False):
         Z = Z.T
     year = t.get("year")
-    notes = tuple(note for co in cos.values() for note in co.notes())
+    notes = (*(note for co in cos.values() for note in co.notes()), *structure_notes)
     return assemble(
         codes,
         names,

@@ -1,0 +1,120 @@
+"""Mutation fuzzer: `make fuzz` (default 5,000 cases on 2 processes).
+
+Seeds: the real tables in ../shared/data/io (when present) and synthetic workbooks and
+CSVs in every layout. Each case mutates a seed (byte flips, truncation, zeroed or
+inserted bytes, swapped / junk / deleted cells and rows inside worksheets and CSVs) and
+checks the invariant of tests/fuzzing.py. Prints the counts and writes fuzz.json.
+
+Usage: python scripts/fuzz.py [--cases N] [--jobs J] [--out fuzz.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import SHARED_IO, bcch_workbook  # noqa: E402
+from tests.fuzzing import run_case  # noqa: E402
+
+_SEEDS: list[Path] = []
+
+
+def _make_seeds(tmp: Path) -> list[Path]:
+    import numpy as np
+
+    from io_clusters import IOTable, write_table
+
+    seeds = [bcch_workbook(tmp / "bcch.xlsx")]
+    rng = np.random.default_rng(0)
+    for n in (5, 30):
+        Z = rng.uniform(0, 50, (n, n)) * (rng.uniform(size=(n, n)) < 0.7)
+        t = IOTable.from_arrays(
+            Z, Z.sum(0) + Z.sum(1) + rng.uniform(1, 100, n), final_demand=rng.uniform(1, 100, n)
+        )
+        seeds += [write_table(t, tmp / f"ic{n}.csv"), write_table(t, tmp / f"ic{n}.xlsx")]
+    if SHARED_IO.is_dir():
+        for name in (
+            "chile_bcch_mip_2008_12x12.xlsx",
+            "chile_bcch_mip_2013_12x12.xlsx",
+            "peru_cepal_lac_iot_2011_per_rows.csv",
+            "chile_bcch_mip_2008_111x111.xlsx",
+        ):
+            seeds.append(SHARED_IO / name)
+    return seeds
+
+
+def _init(seeds: list[str]) -> None:
+    _SEEDS[:] = [Path(s) for s in seeds]
+
+
+def _case(i: int) -> tuple[str, str, str, float]:
+    seed = _SEEDS[i % len(_SEEDS)]
+    if "111x111" in seed.name and i % 8:  # the big workbook is slow to read: 1 case in 8
+        seed = _SEEDS[(i + 1) % len(_SEEDS)]
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        kind, outcome = run_case(seed, i, Path(d), full_run=i % 4 == 0)
+    return seed.name, kind, outcome, time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=5000)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", default="fuzz.json")
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        seeds = _make_seeds(Path(tmp))
+        with mp.Pool(args.jobs, initializer=_init, initargs=([str(s) for s in seeds],)) as pool:
+            results = pool.map(_case, range(args.cases), chunksize=20)
+    elapsed = time.perf_counter() - t0
+    counts = collections.Counter(
+        "table"
+        if o == "table"
+        else o.split(":")[0]
+        if not o.startswith("error:")
+        else "documented error"
+        for _, _, o, _ in results
+    )
+    errors = collections.Counter(o for _, _, o, _ in results if o.startswith("error:"))
+    others = [r for r in results if r[2].startswith("other")]
+    summary = {
+        "cases": len(results),
+        "seconds": round(elapsed, 1),
+        "correct_tables": counts.get("table", 0),
+        "documented_errors": counts.get("documented error", 0),
+        "other_exceptions": len(others),
+        "hangs": counts.get("hang", 0),
+        "outputs_on_failure": counts.get("output-on-failure", 0),
+        "slowest_case_seconds": round(max(r[3] for r in results), 2),
+        "error_classes": dict(errors.most_common()),
+        "seeds": [s.name for s in seeds],
+        "defects": [list(r[:3]) for r in others[:50]],
+    }
+    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"cases tried           {summary['cases']}  ({elapsed:.0f} s, {args.jobs} processes)")
+    print(f"correct tables        {summary['correct_tables']}")
+    print(f"documented errors     {summary['documented_errors']}")
+    print(f"other exceptions      {summary['other_exceptions']}  (must be 0)")
+    print(f"hangs                 {summary['hangs']}  (must be 0)")
+    print(f"outputs on failure    {summary['outputs_on_failure']}  (must be 0)")
+    for cls, n in errors.most_common():
+        print(f"    {cls:32} {n}")
+    for d in summary["defects"][:10]:
+        print("DEFECT", d)
+    bad = summary["other_exceptions"] + summary["hangs"] + summary["outputs_on_failure"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

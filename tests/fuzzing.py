@@ -1,0 +1,177 @@
+"""Mutation fuzzing harness shared by tests/test_fuzz.py and scripts/fuzz.py.
+
+Invariant for every mutated file: reading (and, for a valid table, the main job) gives
+either a correct result or one of the documented error classes with a message — never
+another exception, never a hang, never an output file on failure.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import signal
+import warnings
+import zipfile
+from pathlib import Path
+
+from io_clusters import linkages, read_table, run, validate
+from io_clusters.errors import IoClustersError
+
+DOCUMENTED = (IoClustersError, FileNotFoundError)
+_V = re.compile(rb"<v>([^<]*)</v>")
+_ROW = re.compile(rb"<row [^>]*>.*?</row>", re.S)
+
+
+class Hang(Exception):
+    """A case ran past its time limit."""
+
+
+def _alarm(_sig, _frame):
+    raise Hang()
+
+
+def mutate_bytes(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """Byte flips, truncation, zeroed runs or inserted garbage."""
+    kind = rng.choice(["flip", "truncate", "zero", "insert"])
+    b = bytearray(data)
+    if kind == "flip":
+        for _ in range(rng.randint(1, 20)):
+            i = rng.randrange(len(b))
+            b[i] ^= 1 << rng.randrange(8)
+    elif kind == "truncate":
+        b = b[: rng.randrange(1, len(b))]
+    elif kind == "zero":
+        i = rng.randrange(len(b))
+        b[i : i + rng.randint(1, 512)] = b"\0" * len(b[i : i + 512])
+    else:
+        i = rng.randrange(len(b))
+        b[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
+    return bytes(b), kind
+
+
+_JUNK = [b"abc", b"", b"1e999", b"-1e308", b"NaN", b"1.234,5", b"(12)", b"-", b"=1+1", b"1,2,3"]
+
+
+def mutate_xlsx(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """Change cell values inside a worksheet part: swaps, junk text, deleted rows."""
+    import io
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    sheets = [n for n in src.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+    if not sheets:
+        return mutate_bytes(data, rng)
+    target = rng.choice(sheets)
+    xml = src.read(target)
+    kind = rng.choice(["swap", "junk", "delete_row", "blank"])
+    values = list(_V.finditer(xml))
+    if kind == "delete_row":
+        rows = list(_ROW.finditer(xml))
+        if rows:
+            m = rng.choice(rows)
+            xml = xml[: m.start()] + xml[m.end() :]
+    elif values:
+        m = rng.choice(values)
+        if kind == "swap":
+            o = rng.choice(values)
+            a, c = sorted([m, o], key=lambda x: x.start())
+            xml = (
+                xml[: a.start(1)]
+                + c.group(1)
+                + xml[a.end(1) : c.start(1)]
+                + a.group(1)
+                + xml[c.end(1) :]
+            )
+        elif kind == "junk":
+            xml = xml[: m.start(1)] + rng.choice(_JUNK) + xml[m.end(1) :]
+        else:
+            xml = xml[: m.start()] + xml[m.end() :]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, xml if item.filename == target else src.read(item.filename))
+    return out.getvalue(), f"xlsx-{kind}"
+
+
+def mutate_csv(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """Swap, blank or replace cells; delete, duplicate or cut lines."""
+    lines = data.split(b"\n")
+    kind = rng.choice(["cell", "delete_line", "dup_line", "swap_cells", "cut_line"])
+    body = [i for i, ln in enumerate(lines) if ln and not ln.startswith(b"#")]
+    if not body:
+        return mutate_bytes(data, rng)
+    i = rng.choice(body)
+    cells = lines[i].split(b",")
+    if kind == "cell":
+        cells[rng.randrange(len(cells))] = rng.choice(_JUNK)
+        lines[i] = b",".join(cells)
+    elif kind == "delete_line":
+        del lines[i]
+    elif kind == "dup_line":
+        lines.insert(i, lines[i])
+    elif kind == "swap_cells" and len(cells) > 1:
+        a, c = rng.sample(range(len(cells)), 2)
+        cells[a], cells[c] = cells[c], cells[a]
+        lines[i] = b",".join(cells)
+    else:
+        lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
+    return b"\n".join(lines), f"csv-{kind}"
+
+
+def mutate(data: bytes, suffix: str, rng: random.Random) -> tuple[bytes, str]:
+    """Pick a structure-aware or a byte-level mutation."""
+    if rng.random() < 0.6:
+        if suffix == ".xlsx":
+            try:
+                return mutate_xlsx(data, rng)
+            except zipfile.BadZipFile:
+                pass
+        elif suffix == ".csv":
+            return mutate_csv(data, rng)
+    return mutate_bytes(data, rng)
+
+
+def check_file(path: Path, out_dir: Path, timeout: int = 20, full_run: bool = True) -> str:
+    """Apply the invariant to one file; return the outcome class.
+
+    Returns ``"table"``, ``"error:<Class>"``, ``"hang"``, ``"output-on-failure"`` or
+    ``"other:<Class>: message"`` (a defect).
+    """
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(timeout)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            table = read_table(path)
+            if validate(table).ok:
+                if full_run and table.n <= 60:
+                    run(table, out=out_dir, n_boot=0, figures=False)
+                else:
+                    linkages(table)
+        return "table"
+    except Hang:
+        return "hang"
+    except DOCUMENTED as exc:
+        if out_dir.exists() and any(out_dir.iterdir()):
+            return "output-on-failure"
+        if not str(exc):
+            return f"other:{type(exc).__name__}: empty message"
+        return f"error:{type(exc).__name__}"
+    except Exception as exc:  # the defect the fuzzer looks for
+        return f"other:{type(exc).__name__}: {exc}"[:300]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+        shutil.rmtree(out_dir, ignore_errors=True)
+
+
+def run_case(seed_file: Path, case: int, workdir: Path, full_run: bool = True) -> tuple[str, str]:
+    """Mutate ``seed_file`` deterministically for ``case`` and check it."""
+    rng = random.Random(f"{seed_file.name}:{case}")
+    data, kind = mutate(seed_file.read_bytes(), seed_file.suffix, rng)
+    path = workdir / f"case{case}{seed_file.suffix}"
+    path.write_bytes(data)
+    try:
+        return kind, check_file(path, workdir / f"out{case}", full_run=full_run)
+    finally:
+        path.unlink(missing_ok=True)
