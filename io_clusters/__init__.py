@@ -14,6 +14,7 @@ from .errors import DataWarning, IoClustersError
 from .linkages import linkages
 from .pipeline import RunResult, run
 from .readers import LAYOUTS, detect_layout, read_table, write_table
+from .sut import SupplyUseTable, to_symmetric, validate_sut
 from .table import IOTable, TableMeta
 from .validate import Finding, ValidationReport, validate
 
@@ -27,6 +28,7 @@ __all__ = [
     "IOTable",
     "IoClustersError",
     "RunResult",
+    "SupplyUseTable",
     "TableMeta",
     "ValidationReport",
     "__version__",
@@ -36,6 +38,8 @@ __all__ = [
     "load_example",
     "read_table",
     "run",
+    "to_symmetric",
     "validate",
+    "validate_sut",
     "write_table",
 ]

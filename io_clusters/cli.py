@@ -45,6 +45,22 @@ def _load(args: argparse.Namespace) -> IOTable:
     path = str(args.path)
     if path.startswith("example:"):
         return load_example(path.split(":", 1)[1])
+    model = getattr(args, "model", None)
+    if model:  # a supply-use workbook, transformed first
+        from .readers.sut_readers import read_sut
+        from .sut import to_symmetric, validate_sut
+
+        sut = read_sut(path, args.layout)
+        report = validate_sut(sut)
+        if not report.ok:
+            from .errors import TableValidationError
+
+            raise TableValidationError(
+                f"{sut.meta.table_id}: supply-use table: "
+                + "; ".join(f"{f.check}: {f.message}" for f in report.errors[:3]),
+                report,
+            )
+        return to_symmetric(sut, model)
     return read_table(path, layout=args.layout, country=args.country)
 
 
@@ -121,6 +137,22 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     table = _load(args)
     print(f"wrote {write_table(table, args.out)}")
+    return 0
+
+
+def cmd_symmetric(args: argparse.Namespace) -> int:
+    """Transform a supply-use table and write the symmetric table."""
+    from .readers import write_table
+    from .readers.sut_readers import read_sut
+    from .sut import to_symmetric, validate_sut
+
+    sut = read_sut(args.path, args.layout)
+    report = validate_sut(sut)
+    print(report)
+    if not report.ok:
+        return 7
+    table = to_symmetric(sut, args.model, negatives=args.negatives)
+    print(f"wrote {write_table(table, args.out)} ({table.n} x {table.n}, model {args.model})")
     return 0
 
 
@@ -338,7 +370,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--store", help="fieldwork evidence store (default data/evidence/fieldwork.json)"
     )
     p.add_argument("--config", help="run.toml with a [run] table of these options")
+    p.add_argument(
+        "--model",
+        choices=["A", "B", "C", "D"],
+        help="PATH is a supply-use table: transform it with this model first",
+    )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("symmetric", help="supply-use table -> symmetric IO table (models A-D)")
+    p.add_argument("path", help="supply-use workbook (with --layout spec) or interchange file")
+    p.add_argument("--layout", help="layout spec .toml with a [sut] section")
+    p.add_argument(
+        "--model",
+        choices=["A", "B", "C", "D"],
+        default="D",
+        help="A/B product x product, C/D industry x industry (default D)",
+    )
+    p.add_argument("--negatives", choices=["report", "zero"], default="report")
+    p.add_argument("--out", required=True, help="table.csv or table.xlsx (interchange format)")
+    p.set_defaults(func=cmd_symmetric)
 
     p = sub.add_parser("update", help="recompute new or changed tables (for cron/systemd)")
     p.add_argument("--raw", default="data/raw", help="where tables are dropped (default data/raw)")
