@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO_TABLE ?= ../shared/data/io/peru_cepal_lac_iot_2011_per_rows.csv
+DEMO_REGIONS ?= ../shared/data/regional/peru_inei_vab_departamento_actividad_2007_2019.csv
 
 .PHONY: demo test test-slow bench fuzz lint format clean
 
@@ -17,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/io-clusters demo --table "$(DEMO_TABLE)" --out data/processed
+	$(BIN)/io-clusters demo --table "$(DEMO_TABLE)" --regions "$(DEMO_REGIONS)" --out data/processed
 
 test: $(VENV)/.installed
 	-@bash scripts/ensure_office.sh

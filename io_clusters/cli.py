@@ -176,6 +176,9 @@ RUN_KEYS = (
     "similarity",
     "method",
     "store",
+    "regions",
+    "year",
+    "prices",
 )
 
 
@@ -227,15 +230,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     cluster_opts = {k: opts[k] for k in ("k", "threshold", "seed", "n_boot", "method") if k in opts}
     if "similarity" in opts:
         cluster_opts["similarity_measure"] = opts["similarity"]
+    regions = None
+    if opts.get("regions"):
+        from .regional import read_regional
+
+        regions = read_regional(
+            opts["regions"], year=opts.get("year"), prices=str(opts.get("prices", "constant"))
+        )
     result = run(
         table,
         out=opts.get("out"),
         lang=str(opts.get("lang", "es")),
         evidence_store=opts.get("store"),
+        regions=regions,
         progress=_stderr_progress(),
         **cluster_opts,
     )
     _print_summary(result)
+    return 0
+
+
+def cmd_regions(args: argparse.Namespace) -> int:
+    """Print (or write) the location quotients of regional data."""
+    from .export import write_frame
+    from .regional import location_quotients, read_regional
+
+    data = read_regional(args.data, year=args.year, prices=args.prices)
+    lq = location_quotients(data)
+    lq.index = [f"{a} {data.activity_names.get(a, '')[:28]}" for a in lq.index]
+    print(f"location quotients (SLQ), {data.year}, {data.units}; > 1 = concentrated")
+    if args.out:
+        print(f"wrote {write_frame(lq.round(4), args.out, sheet='lq')}")
+    else:
+        _print_frame(lq.T.round(2), sys.stdout)
+    return 0
+
+
+def cmd_regionalize(args: argparse.Namespace) -> int:
+    """Write a regional table estimated from the national one."""
+    from .readers import write_table
+    from .regional import read_regional, regionalize
+
+    table = _load(args)
+    data = read_regional(args.regions, year=args.year, prices=args.prices)
+    regional = regionalize(table, data, args.region, method=args.method, delta=args.delta)
+    print(validate(regional))
+    print(f"wrote {write_table(regional, args.out)}")
     return 0
 
 
@@ -259,7 +299,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     table, which = demo_source(args.table)
     print(which)
     out = Path(args.out) / slug(table.meta.table_id)
-    result = run(table, out=out, seed=0, progress=_stderr_progress())
+    regions = None
+    if args.regions and Path(args.regions).exists() and table.meta.country == "PER":
+        from .regional import read_regional
+
+        regions = read_regional(args.regions)
+        print(f"regional data: {args.regions} ({regions.year}, {regions.units})")
+    result = run(table, out=out, seed=0, regions=regions, progress=_stderr_progress())
     lk = result.linkages
     print(f"\nKey sectors of {table.meta.table_id} (Rasmussen-Hirschman; forward = Ghosh):")
     cols = ["name", "bl_total", "power_dispersion", "sensitivity_dispersion", "key_sector_class"]
@@ -281,7 +327,9 @@ def cmd_update(args: argparse.Namespace) -> int:
 
     opts = run_options(argparse.Namespace(config=args.config))
     run_opts = {
-        k: v for k, v in opts.items() if k in ("lang", "k", "threshold", "seed", "n_boot", "method")
+        k: v
+        for k, v in opts.items()
+        if k in ("lang", "k", "threshold", "seed", "n_boot", "method", "regions")
     }
     if "similarity" in opts:
         run_opts["similarity_measure"] = opts["similarity"]
@@ -375,7 +423,30 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["A", "B", "C", "D"],
         help="PATH is a supply-use table: transform it with this model first",
     )
+    p.add_argument("--regions", help="regional data (INEI VAB by department…) to locate candidates")
+    p.add_argument("--year", type=int, help="year of the regional data (default: the latest)")
+    p.add_argument("--prices", choices=["constant", "current"], help="regional price basis")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("regions", help="location quotients of regional activity data")
+    p.add_argument("data", help="regional CSV (INEI VAB by department, or region,activity,value)")
+    p.add_argument("--year", type=int)
+    p.add_argument("--prices", choices=["constant", "current"], default="constant")
+    p.add_argument("--out", help="write the LQ table to FILE.csv or FILE.xlsx")
+    p.set_defaults(func=cmd_regions)
+
+    p = sub.add_parser("regionalize", help="regional table from the national one (FLQ …)")
+    _add_table_args(p)
+    p.add_argument("--regions", required=True, help="regional data CSV")
+    p.add_argument(
+        "--region", required=True, action="append", help="region (repeat to take several)"
+    )
+    p.add_argument("--method", choices=["slq", "cilq", "flq", "aflq"], default="flq")
+    p.add_argument("--delta", type=float, default=0.3, help="FLQ delta (default 0.3)")
+    p.add_argument("--year", type=int)
+    p.add_argument("--prices", choices=["constant", "current"], default="constant")
+    p.add_argument("--out", required=True, help="table.csv or table.xlsx (interchange format)")
+    p.set_defaults(func=cmd_regionalize)
 
     p = sub.add_parser("symmetric", help="supply-use table -> symmetric IO table (models A-D)")
     p.add_argument("path", help="supply-use workbook (with --layout spec) or interchange file")
@@ -407,6 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the main job on the default table")
     p.add_argument("--table", help="table to use; the embedded default when absent or missing")
+    p.add_argument("--regions", help="regional data to locate the candidates (used when present)")
     p.add_argument("--out", default="data/processed", help="output root (default data/processed)")
     p.set_defaults(func=cmd_demo)
 

@@ -79,6 +79,7 @@ def run(
     evidence_store: str | Path | None = None,
     lang: str = "es",
     figures: bool = True,
+    regions: str | Path | Any | None = None,
     progress: Callable[[str], None] | None = None,
     **cluster_options: Any,
 ) -> RunResult:
@@ -100,6 +101,10 @@ def run(
         Language of the workbook, figures and report.
     figures : bool, default True
         Draw the figures (and embed them in the report).
+    regions : path or RegionalData, optional
+        Regional activity data (e.g. INEI's VAB by department): every candidate gets its
+        location quotients by region (``regions`` in ``candidates.json``, a regions
+        sheet, bar charts), and the evidence pairing uses them.
     progress : callable, optional
         Called with a short message as each step starts.
     **cluster_options
@@ -130,7 +135,16 @@ def run(
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         df, result, evidence, written = _write_outputs(
-            table, report, work, clusters, evidence_store, lang, figures, say, cluster_options
+            table,
+            report,
+            work,
+            clusters,
+            evidence_store,
+            lang,
+            figures,
+            say,
+            cluster_options,
+            regions,
         )
         outputs = _publish(work, out_dir, written)
     finally:
@@ -149,6 +163,7 @@ def _write_outputs(
     figures: bool,
     say: Callable[[str], None],
     cluster_options: dict[str, Any],
+    regions: Any = None,
 ) -> tuple[pd.DataFrame, Any, Any, dict[str, str]]:
     """Write every output into the private directory ``work``; return name → file."""
     written: dict[str, str] = {}
@@ -167,9 +182,28 @@ def _write_outputs(
     n_boot = cluster_options.get("n_boot", 200)
     say(f"candidate clusters (bootstrap: {n_boot} replicates)")
     result = detect_clusters(table, **cluster_options)
+    geography = None
+    if regions is not None:
+        from .regional import RegionalData, candidate_geography, read_regional
+
+        say("locating the candidates in the regions")
+        data = regions if isinstance(regions, RegionalData) else read_regional(regions)
+        geography = {g.candidate_id: g for g in candidate_geography(table, data, result.candidates)}
     say("pairing with qualitative evidence")
-    evidence, cases = _pair(table, result, evidence_store)
+    evidence, cases = _pair(table, result, evidence_store, geography)
     doc = result.to_dict()
+    if geography is not None:
+        doc["regional_data"] = {
+            "source": data.source,
+            "year": data.year,
+            "prices": data.prices,
+            "units": data.units,
+            "classification": data.classification,
+        }
+        for cand in doc["candidates"]:
+            g = geography[cand["id"]]
+            cand["regions"] = [dict(r) for r in g.regions]
+            cand["regional_activities"] = list(g.activities)
     doc["evidence"] = evidence.to_dict()
     for cand in doc["candidates"]:
         p = evidence.for_candidate(cand["id"]).to_dict()
@@ -191,7 +225,7 @@ def _write_outputs(
         say("drawing figures")
         from .export.figures import write_figures
 
-        figs = write_figures(table, df, result, work / "figures", lang=lang)
+        figs = write_figures(table, df, result, work / "figures", lang=lang, doc=doc)
         written["figures"] = "figures"
     from .export.report import write_report
 
@@ -228,14 +262,16 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _pair(table: IOTable, result: Any, store: str | Path | None) -> tuple[Any, dict[str, Any]]:
+def _pair(
+    table: IOTable, result: Any, store: str | Path | None, geography: Any = None
+) -> tuple[Any, dict[str, Any]]:
     """Pair candidates with the study's cases and the fieldwork store."""
     from .evidence import EvidenceStore, load_cases, pair_evidence
     from .evidence.fieldwork import DEFAULT_STORE
 
     extra = EvidenceStore(Path(store) if store else DEFAULT_STORE).cases()
     cases = {c.id: c for c in (*load_cases(), *extra)}
-    return pair_evidence(table, result, extra_cases=extra), cases
+    return pair_evidence(table, result, extra_cases=extra, geography=geography), cases
 
 
 def demo_source(table_path: str | Path | None) -> tuple[IOTable, str]:

@@ -43,6 +43,14 @@ from .catalogue import DIMENSIONS, Case, load_cases
 from .concordance import coverage, detect_classification, sector_isic
 
 STRONG_INTRA, WEAK_INTRA = 0.3, 0.1
+
+
+def _plain(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
 MIN_STABILITY = 0.6
 MIN_COVERAGE = 0.5
 STATUSES = ("io_only", "paired", "contradicted")
@@ -61,6 +69,7 @@ class CaseMatch:
     coverage: float
     source: str
     citation: str
+    region_supported: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,7 @@ class Rosenfeld:
     dimensions_covered: tuple[str, ...]
     dimensions_unverified: tuple[str, ...]
     reasons: tuple[str, ...]
+    verify_in: tuple[str, ...] = ()
     geography_note_en: str = (
         "A national table cannot show geographic concentration, the study's first "
         "requirement for a cluster; check it in the regions listed."
@@ -202,6 +212,7 @@ def pair_evidence(
     clusters: ClusterResult,
     *,
     extra_cases: tuple[Case, ...] = (),
+    geography: dict[str, Any] | None = None,
 ) -> EvidenceResult:
     """Pair every candidate with the study's cases (and the user's fieldwork).
 
@@ -213,6 +224,11 @@ def pair_evidence(
     extra_cases : tuple of Case
         User evidence (fieldwork), labelled by its ``source``; it adds to the study's
         catalogue and never replaces it.
+    geography : dict, optional
+        Candidate id → :class:`~io_clusters.regional.CandidateGeography`. A case located
+        in a region where the candidate is concentrated (LQ > 1) is marked
+        ``region_supported`` and ranked first; the sentences name where the candidate
+        would have to be verified on the ground.
 
     Returns
     -------
@@ -234,8 +250,17 @@ def pair_evidence(
             cov = _match(case, cand, codes, table.meta.table_id)
             if cov > MIN_COVERAGE or (case.source != "study" and cov >= MIN_COVERAGE):
                 matches.append((case, cov))
+        geo = (geography or {}).get(cand.id)
+        conc = [_plain(r) for r in geo.concentrated] if geo is not None else []
+        supported = {k.id for k, _ in matches if conc and any(r in _plain(k.region) for r in conc)}
         matches.sort(
-            key=lambda m: (m[0].country != country, m[0].source == "study", -m[1], m[0].id)
+            key=lambda m: (
+                m[0].country != country,
+                m[0].id not in supported,
+                m[0].source == "study",
+                -m[1],
+                m[0].id,
+            )
         )
         local = [k for k, _ in matches if k.country == country]
         foreign = [k for k, _ in matches if k.country != country]
@@ -244,6 +269,13 @@ def pair_evidence(
         if no_concordance:
             reasons = (*reasons, no_concordance)
         es, en = _sentences(cand, status, local, foreign)
+        verify = ()
+        if geo is not None:
+            top = [r for r in geo.regions if r["concentrated"]][:5]
+            verify = tuple(f"{r['region']} (LQ {r['lq']:.2f})" for r in top)
+            if verify:
+                es += f" Verificar en campo en: {', '.join(verify)}."
+                en += f" To be verified on the ground in: {', '.join(verify)}."
         dims_cov = sorted({d.dimension for k in local for d in k.dimensions if d.en or d.es})
         signalled = {d.dimension for k in local for d in k.dimensions if d.phase}
         phase = Counter(k.phase for k in local).most_common(1)[0][0] if local else None
@@ -263,6 +295,7 @@ def pair_evidence(
                         coverage=round(cov, 3),
                         source=k.source,
                         citation=k.citation,
+                        region_supported=k.id in supported,
                     )
                     for k, cov in matches
                 ),
@@ -275,6 +308,7 @@ def pair_evidence(
                     dimensions_covered=tuple(d for d in DIMENSIONS if d in dims_cov),
                     dimensions_unverified=tuple(d for d in DIMENSIONS if d not in signalled),
                     reasons=reasons,
+                    verify_in=verify,
                 ),
             )
         )

@@ -180,8 +180,31 @@ def network_figure(table: IOTable, cand: Any, out: Path, lang: str) -> list[Path
     return _save(fig, out, f"network_{cand.id}")
 
 
+def regions_figure(cand: dict[str, Any], out: Path, lang: str) -> list[Path]:
+    """Bar chart of a candidate's location quotients by region (LQ > 1 highlighted)."""
+    rows = cand["regions"]
+    names = [r["region"] for r in rows][::-1]
+    lqs = [r["lq"] for r in rows][::-1]
+    fig, ax = plt.subplots(figsize=(7, max(4.0, 0.25 * len(rows) + 1)))
+    ax.barh(names, lqs, color=["#C55A11" if v > 1 else "#A6A6A6" for v in lqs])
+    ax.axvline(1, color="#404040", linewidth=0.8)
+    ax.tick_params(axis="y", labelsize=8)
+    ax.set_xlabel(label("lq", lang))
+    ax.set_title(
+        f"{cand['id']} {_short(cand['label'], 40)} — {label('regions', lang)}", fontsize=10
+    )
+    fig.tight_layout()
+    return _save(fig, out, f"regions_{cand['id']}")
+
+
 def write_figures(
-    table: IOTable, lk: pd.DataFrame, res: ClusterResult, out: str | Path, *, lang: str = "es"
+    table: IOTable,
+    lk: pd.DataFrame,
+    res: ClusterResult,
+    out: str | Path,
+    *,
+    lang: str = "es",
+    doc: dict[str, Any] | None = None,
 ) -> dict[str, list[Path]]:
     """Write every figure into ``out`` (created); returns name → [png, svg]."""
     out = Path(out)
@@ -194,4 +217,7 @@ def write_figures(
     }
     for cand in res.candidates:
         figs[f"network_{cand.id}"] = network_figure(table, cand, out, lang)
+    for cand in (doc or {}).get("candidates", []):
+        if cand.get("regions"):
+            figs[f"regions_{cand['id']}"] = regions_figure(cand, out, lang)
     return figs

@@ -148,6 +148,11 @@ def write_report(
         net = figures.get(f"network_{c['id']}")
         if net:
             parts.append(_img(net[0], f"{c['id']} {L('network')}"))
+        geo = figures.get(f"regions_{c['id']}")
+        if geo:
+            conc = [r["region"] for r in c.get("regions", []) if r["concentrated"]]
+            parts.append(f"<p><b>{_e(L('concentrated'))}</b>: {_e(', '.join(conc) or '—')}</p>")
+            parts.append(_img(geo[0], f"{c['id']} {L('regions')}"))
         parts.append("</div>")
     for key, title in (
         ("dendrogram", "dendrogram"),

@@ -233,7 +233,7 @@ def write_workbook(
         L("sheet_candidates"),
         heads,
         rows,
-        widths=[7, 30, 50, 18, 10, 9, 11, 14, 11, 12, 12, 40, 7, 14, 70, 30, 40],
+        widths=[7, 30, 50, 18, 10, 9, 11, 14, 11, 12, 12, 40, 7, 14, 70, 30, 40, 30],
         formats={6: "0.000", 7: "0.00", 9: "0.00", 10: "0.0%", 11: "0.0%"},
     )
     _status_rules(ws, 14, len(rows), lang)
@@ -330,6 +330,53 @@ def write_workbook(
         sc.legend = None
         sc.height, sc.width = 12, 18
         ws.add_chart(sc, f"{get_column_letter(len(heads) + 2)}2")
+
+    # regions: where each candidate's activities are concentrated
+    if any(c.get("regions") for c in cands):
+        ws = wb.create_sheet(L("sheet_regions"))
+        heads = [L(k) for k in ("id", "label", "region", "lq", "share_national", "concentrated")]
+        ws.append(heads)
+        for c_ in ws[1]:
+            c_.fill, c_.font = HEADER_FILL, HEADER_FONT
+        row0 = 2
+        conc_fill = PatternFill("solid", fgColor="F8CBAD")
+        for c in cands:
+            rows_c = c.get("regions", [])
+            first = row0
+            for r in rows_c:
+                ws.append(
+                    [
+                        c["id"],
+                        _cell(c["label"]),
+                        _cell(r["region"]),
+                        r["lq"],
+                        r["share"],
+                        "✔" if r["concentrated"] else "",
+                    ]
+                )
+                ws.cell(row0, 4).number_format = "0.00"
+                ws.cell(row0, 5).number_format = "0.0%"
+                if r["concentrated"]:
+                    for j in range(3, 7):
+                        ws.cell(row0, j).fill = conc_fill
+                row0 += 1
+            if rows_c:
+                chart = BarChart()
+                chart.type = "bar"
+                chart.title = f"{c['id']} {c['label'][:40]}"
+                chart.y_axis.title = L("lq")
+                chart.add_data(
+                    Reference(ws, min_col=4, min_row=first, max_row=row0 - 1),
+                    titles_from_data=False,
+                )
+                chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=row0 - 1))
+                chart.legend = None
+                chart.height, chart.width = 10, 14
+                ws.add_chart(chart, f"H{first}")
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:F{row0 - 1}"
+        for col, w in zip("ABCDEF", (7, 30, 22, 12, 14, 12), strict=True):
+            ws.column_dimensions[col].width = w
 
     # evidence: matched cases × seven dimensions
     fw = load_framework()
