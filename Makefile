@@ -28,8 +28,7 @@ test-slow: $(VENV)/.installed
 	$(BIN)/python -m pytest -m slow
 
 bench: $(VENV)/.installed
-	$(BIN)/python scripts/bench_linkages.py
-	$(BIN)/python scripts/bench_read.py
+	$(BIN)/python scripts/bench.py --out data/processed/bench
 
 fuzz: $(VENV)/.installed
 	$(BIN)/python scripts/fuzz.py --cases 5000 --jobs 2 --out data/processed/fuzz.json

@@ -73,6 +73,34 @@ def _add_table_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--country", help="ISO3 country code for multi-country files (e.g. PER)")
 
 
+def _add_parallel_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", type=int, help="bootstrap workers (default 1; -1 = all cores)")
+    p.add_argument("--backend", choices=["loky", "dask"], help="joblib backend of the bootstrap")
+    p.add_argument("--scheduler", help="Dask scheduler address (with --backend dask)")
+
+
+def _parallel(args: Any, opts: dict[str, object] | None = None) -> dict[str, Any]:
+    """Bootstrap options from the command line; connects to Dask when asked."""
+    jobs = getattr(args, "jobs", None)
+    backend = getattr(args, "backend", None)
+    out: dict[str, Any] = {}
+    if jobs is not None:
+        out["n_jobs"] = jobs
+    if backend == "dask":
+        if not getattr(args, "scheduler", None):
+            raise OptionError("--backend dask needs --scheduler ADDRESS (tcp://host:8786)")
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise OptionError("--backend dask needs `pip install io_clusters[dask]`") from exc
+        out["_client"] = Client(args.scheduler)
+        out["backend"] = "dask"
+        out.setdefault("n_jobs", -1)
+    elif backend:
+        out["backend"] = backend
+    return out
+
+
 def _print_frame(df: pd.DataFrame, out: object) -> None:
     with pd.option_context(
         "display.width", 160, "display.max_columns", 20, "display.max_rows", 200
@@ -230,6 +258,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     cluster_opts = {k: opts[k] for k in ("k", "threshold", "seed", "n_boot", "method") if k in opts}
     if "similarity" in opts:
         cluster_opts["similarity_measure"] = opts["similarity"]
+    par = _parallel(args)
+    client = par.pop("_client", None)
+    cluster_opts.update(par)
     regions = None
     if opts.get("regions"):
         from .regional import read_regional
@@ -246,6 +277,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=_stderr_progress(),
         **cluster_opts,
     )
+    if client is not None:
+        client.close()
     _print_summary(result)
     return 0
 
@@ -426,6 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regions", help="regional data (INEI VAB by department…) to locate candidates")
     p.add_argument("--year", type=int, help="year of the regional data (default: the latest)")
     p.add_argument("--prices", choices=["constant", "current"], help="regional price basis")
+    _add_parallel_args(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("regions", help="location quotients of regional activity data")

@@ -145,7 +145,10 @@ def _factor(A: np.ndarray, codes: tuple[str, ...]) -> Any:
 
 
 def _check_nonneg(L: np.ndarray, codes: tuple[str, ...]) -> None:
-    neg = L < -1e-12 * max(1.0, float(np.abs(L).max()))
+    tol = -1e-12 * max(1.0, float(L.max()))
+    if float(L.min()) >= tol:  # one reduction; the mask only when something is negative
+        return
+    neg = L < tol
     if neg.any():
         cols = sorted({codes[j] for j in np.flatnonzero(neg.any(axis=0))})
         raise NotProductiveError(
@@ -296,11 +299,11 @@ def linkages(
     }
     if cv:
         assert L is not None
-        out["cv_backward"] = _cv(bl_total, (L * L).sum(axis=0), n)
+        # sums of squares without n x n temporaries
+        out["cv_backward"] = _cv(bl_total, np.einsum("ij,ij->j", L, L), n)
         # row i of G is (l_ij x_j / x_i)_j; the 1/x_i factor cancels in the CV
-        Lxw = L * x[None, :]
-        out["cv_forward"] = _cv(Lx, (Lxw * Lxw).sum(axis=1), n)
-        out["cv_forward_leontief"] = _cv(fl_leontief, (L * L).sum(axis=1), n)
+        out["cv_forward"] = _cv(Lx, np.einsum("ij,ij,j->i", L, L, x * x), n)
+        out["cv_forward_leontief"] = _cv(fl_leontief, np.einsum("ij,ij->i", L, L), n)
     out["key_sector_class"] = _classify(power, sens)
     if weighted:
         f = x - Z.sum(axis=1)

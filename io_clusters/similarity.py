@@ -26,6 +26,8 @@ Three measures, all symmetric n×n matrices with a unit diagonal:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .errors import OptionError
@@ -33,25 +35,27 @@ from .errors import OptionError
 MEASURES = ("combined", "correlation", "flow")
 
 
-def _standardise(P: np.ndarray, w: np.ndarray | None) -> np.ndarray:
-    """Centre and scale the columns of P (positions × sectors) to unit weighted norm.
+def _standardise_inplace(P: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Centre and scale the columns of P (positions × sectors) to unit (weighted) norm.
 
-    Columns with zero variance become zero (their correlation with anything is 0).
+    Works in place (P is a private temporary); columns with zero variance become zero,
+    so their correlation with anything is 0.
     """
     if w is None:
         mu = P.mean(axis=0)
-        C = P - mu
-        norm = np.sqrt((C * C).sum(axis=0))
+        P -= mu
+        norm = np.sqrt(np.einsum("ij,ij->j", P, P))
     else:
-        W = w.sum()
-        mu = (w @ P) / W
-        C = P - mu
-        norm = np.sqrt(w @ (C * C))
-        C = C * np.sqrt(w)[:, None]
-    ok = norm > 1e-12 * np.maximum(np.abs(mu), 1e-300)
-    out = np.zeros_like(C)
-    out[:, ok] = C[:, ok] / norm[ok]
-    return out
+        mu = (w @ P) / w.sum()
+        P -= mu
+        P *= np.sqrt(w)[:, None]
+        norm = np.sqrt(np.einsum("ij,ij->j", P, P))
+    scale = np.abs(mu) * 1e-12
+    ok = norm > np.maximum(scale, 1e-300)
+    inv = np.zeros_like(norm)
+    inv[ok] = 1.0 / norm[ok]
+    P *= inv
+    return P
 
 
 def shares(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -66,7 +70,9 @@ def shares(Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-def max_correlation(Z: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+def max_correlation(
+    Z: np.ndarray, weights: np.ndarray | None = None, *, dtype: Any = np.float64
+) -> np.ndarray:
     """Czamanski / Feser–Bergman maximum of four correlations; shape (n, n).
 
     Parameters
@@ -76,21 +82,35 @@ def max_correlation(Z: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     weights : ndarray, shape (n,), optional
         Frequency weights of the profile positions (bootstrap resampling of
         positions); None weighs every position once.
+    dtype : numpy dtype, default float64
+        Precision of the three matrix products (float32 halves their cost; the
+        bootstrap may use it, the reported similarities never do).
 
     Returns
     -------
     ndarray, shape (n, n)
         Symmetric, diagonal 1, values in [-1, 1].
+
+    Notes
+    -----
+    Cost: three n×n matrix products (r(x,x), r(y,y), r(x,y); r(y,x) is the transpose
+    of r(x,y)) plus O(n²) work, with every temporary updated in place.
     """
     X, Y = shares(np.asarray(Z, dtype="float64"))
-    Xs = _standardise(X, weights)  # column l = input profile of l
-    Ys = _standardise(Y.T, weights)  # column l = output profile of l
-    Rxx = Xs.T @ Xs
-    Ryy = Ys.T @ Ys
-    Rxy = Xs.T @ Ys  # r(x_l, y_m)
-    M = np.maximum(np.maximum(Rxx, Ryy), np.maximum(Rxy, Rxy.T))
+    Xs = _standardise_inplace(X, weights).astype(dtype, copy=False)  # column l: input profile
+    Ys = _standardise_inplace(np.ascontiguousarray(Y.T), weights).astype(dtype, copy=False)
+    del X, Y
+    M = Xs.T @ Xs
+    R = Ys.T @ Ys
+    np.maximum(M, R, out=M)
+    np.matmul(Xs.T, Ys, out=R)  # r(x_l, y_m)
+    np.maximum(M, R, out=M)
+    np.maximum(M, R.T, out=M)
+    del R
+    M = M.astype(np.float64, copy=False)
     np.fill_diagonal(M, 1.0)
-    return np.clip(M, -1.0, 1.0)
+    np.clip(M, -1.0, 1.0, out=M)
+    return M
 
 
 def flow_strength(Z: np.ndarray) -> np.ndarray:
@@ -102,20 +122,28 @@ def flow_strength(Z: np.ndarray) -> np.ndarray:
     Zo = np.array(Z, dtype="float64")
     np.fill_diagonal(Zo, 0.0)
     X, Y = shares(Zo)  # share in buyer's purchases, in seller's sales
-    S = np.maximum(X, Y)
-    S = np.maximum(S, S.T)
-    np.fill_diagonal(S, 1.0)
-    return S
+    del Zo
+    np.maximum(X, Y, out=X)
+    np.maximum(X, X.T, out=Y)
+    np.fill_diagonal(Y, 1.0)
+    return Y
 
 
 def similarity(
-    Z: np.ndarray, measure: str = "combined", weights: np.ndarray | None = None
+    Z: np.ndarray,
+    measure: str = "combined",
+    weights: np.ndarray | None = None,
+    *,
+    dtype: Any = np.float64,
 ) -> np.ndarray:
     """Return the similarity matrix of ``measure`` (see the module docstring)."""
     if measure == "correlation":
-        return max_correlation(Z, weights)
+        return max_correlation(Z, weights, dtype=dtype)
     if measure == "flow":
         return flow_strength(Z)
     if measure == "combined":
-        return np.maximum(np.clip(max_correlation(Z, weights), 0.0, 1.0), flow_strength(Z))
+        M = max_correlation(Z, weights, dtype=dtype)
+        np.maximum(M, 0.0, out=M)
+        np.maximum(M, flow_strength(Z), out=M)
+        return M
     raise OptionError(f"unknown similarity {measure!r}; choose one of {', '.join(MEASURES)}")

@@ -5,8 +5,9 @@
 * ``key_sectors`` — power vs sensitivity of dispersion with the quadrant lines at 1,
   labelled by sector code;
 * ``similarity_heatmap`` — similarity of all sectors, ordered by the tree;
-* ``network_<id>`` — one per candidate: members on a circle, arrows for the flows
-  between them (width ∝ flow), node area ∝ output.
+* ``network_<id>`` — one per candidate (the :data:`MAX_NETWORKS` best ranked): members
+  on a circle, arrows for the flows between them (width ∝ flow), node area ∝ output;
+* ``regions_<id>`` — with regional data: the candidate's location quotients by region.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ from . import atomic_path
 from .i18n import label
 
 DPI = 120
+#: Dendrograms of larger trees are drawn without leaf labels, at a fixed height.
+MAX_LABELLED_LEAVES = 150
+#: Network figures are drawn for the best-ranked candidates only.
+MAX_NETWORKS = 20
 PALETTE = plt.get_cmap("tab10").colors
 CLASS_COLOURS = {"key": "#C00000", "backward": "#2F75B5", "forward": "#548235", "weak": "#A6A6A6"}
 
@@ -64,12 +69,14 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
         cb = leaf_colour.get(int(b)) if b < n else link_colour.get(int(b))
         link_colour[n + i] = ca if ca == cb and ca != "#808080" else "#808080"
     names = table.name_of
-    height = max(4.0, 0.22 * n + 1.5)
+    labelled = n <= MAX_LABELLED_LEAVES
+    height = max(4.0, 0.22 * n + 1.5) if labelled else 10.0
     fig, ax = plt.subplots(figsize=(10, height))
     dendrogram(
         res.tree,
         orientation="right",
-        labels=[f"{c} {_short(names[c])}" for c in codes],
+        labels=[f"{c} {_short(names[c])}" for c in codes] if labelled else None,
+        no_labels=not labelled,
         link_color_func=lambda k: link_colour.get(k, "#808080"),
         ax=ax,
         leaf_font_size=8,
@@ -96,8 +103,13 @@ def key_sector_figure(table: IOTable, lk: pd.DataFrame, out: Path, lang: str) ->
     y = lk["sensitivity_dispersion"].to_numpy()
     colours = [CLASS_COLOURS[c] for c in lk["key_sector_class"]]
     ax.scatter(x, y, c=colours, s=30, zorder=3)
-    for code, xi, yi in zip(lk.index, x, y, strict=True):
-        ax.annotate(str(code), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=7)
+    labelled = np.arange(len(x))
+    if len(x) > MAX_LABELLED_LEAVES:  # large tables: label the 40 most extreme sectors
+        labelled = np.argsort(-np.hypot(x - 1, y - 1))[:40]
+    for i in labelled:
+        ax.annotate(
+            str(lk.index[i]), (x[i], y[i]), xytext=(3, 3), textcoords="offset points", fontsize=7
+        )
     ax.axvline(1, color="#404040", linewidth=0.8)
     ax.axhline(1, color="#404040", linewidth=0.8)
     for cls, colour in CLASS_COLOURS.items():
@@ -116,10 +128,10 @@ def heatmap_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) -> 
     order = seeds + [c for c in res.similarity.index if c not in set(seeds)]
     S = res.similarity.loc[order, order].to_numpy()
     n = len(order)
-    size = max(6.0, 0.16 * n + 2)
+    size = min(max(6.0, 0.16 * n + 2), 14.0)  # large tables: a fixed 14-inch image
     fig, ax = plt.subplots(figsize=(size, size))
     im = ax.imshow(S, cmap="viridis", vmin=0, vmax=1)
-    step = 1 if n <= 60 else int(np.ceil(n / 60))
+    step = 1 if n <= 80 else int(np.ceil(n / 60))
     ax.set_xticks(range(0, n, step), [order[i] for i in range(0, n, step)], rotation=90, fontsize=6)
     ax.set_yticks(range(0, n, step), [order[i] for i in range(0, n, step)], fontsize=6)
     ax.axhline(len(seeds) - 0.5, color="white", linewidth=1)
@@ -215,9 +227,9 @@ def write_figures(
         "key_sectors": key_sector_figure(table, lk, out, lang),
         "similarity_heatmap": heatmap_figure(table, res, out, lang),
     }
-    for cand in res.candidates:
+    for cand in res.candidates[:MAX_NETWORKS]:
         figs[f"network_{cand.id}"] = network_figure(table, cand, out, lang)
-    for cand in (doc or {}).get("candidates", []):
+    for cand in (doc or {}).get("candidates", [])[:MAX_NETWORKS]:
         if cand.get("regions"):
             figs[f"regions_{cand['id']}"] = regions_figure(cand, out, lang)
     return figs

@@ -1,0 +1,241 @@
+"""Benchmark suite: `make bench` (under 15 minutes on the 2-core machine).
+
+For n = 40, 111, 500, 2,000, 5,000 (seeded synthetic productive tables with planted
+blocks) and the real tables, times each stage as the median of several runs, with
+peak memory, and the ratios to the physical limit measured side by side:
+
+* linkages vs one bare ``scipy.linalg.lu_factor`` + ``lu_solve`` of the identity
+  (forming L once, which the full linkage table needs);
+* the tree vs a bare ``scipy.cluster.hierarchy.linkage`` on the same condensed distances;
+* similarity vs one BLAS product of the profile matrices (the measure needs three);
+* one bootstrap replicate vs one similarity + tree computation.
+
+Writes bench.json and bench.png (time vs n, log-log, with the fitted exponent per stage).
+Usage: python scripts/bench.py [--sizes 40 111 500 2000 5000] [--out data/processed/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import scipy.linalg  # noqa: E402
+from scipy.cluster.hierarchy import linkage as sp_linkage  # noqa: E402
+
+from io_clusters import IOTable, detect_clusters, linkages, read_table, run, validate, write_table  # noqa: E402
+from io_clusters.clustering import _choose_k, _condensed, _replicate  # noqa: E402
+from io_clusters.similarity import shares, similarity  # noqa: E402
+
+
+def planted(n: int, seed: int = 0) -> IOTable:
+    """A productive table with planted blocks of ~10 sectors and sparse noise."""
+    rng = np.random.default_rng(seed)
+    lab = rng.integers(0, max(2, n // 10), n)
+    Z = rng.uniform(0, 1, (n, n)) * (rng.uniform(size=(n, n)) < 0.05)
+    Z += (lab[:, None] == lab[None, :]) * rng.uniform(5, 20, (n, n))
+    x = Z.sum(0) * rng.uniform(1.3, 2.0, n) + Z.sum(1) * 0.2 + 1
+    return IOTable.from_arrays(Z, x, codes=[f"s{i}" for i in range(n)], final_demand=x - Z.sum(1))
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_size(n: int, repeat: int, tmp: Path) -> dict:
+    t = planted(n)
+    Z = t.Z.to_numpy()
+    A = Z / t.x.to_numpy()
+    eye = np.eye(n)
+    row: dict = {"n": n, "repeat": repeat}
+    csv = write_table(t, tmp / f"t{n}.csv")
+    row["read_csv"] = median_time(lambda: read_table(csv), repeat)
+    if n <= 500:
+        xlsx = write_table(t, tmp / f"t{n}.xlsx")
+        row["read_xlsx_openpyxl"] = median_time(lambda: read_table(xlsx), max(1, repeat // 2))
+    row["validation"] = median_time(lambda: validate(t), repeat)
+    row["linkages"] = median_time(lambda: linkages(t), repeat)
+    row["limit_lu"] = median_time(
+        lambda: scipy.linalg.lu_solve(scipy.linalg.lu_factor(eye - A), eye), repeat
+    )
+    row["similarity"] = median_time(lambda: similarity(Z), repeat)
+    X, _ = shares(Z)
+    row["limit_gemm"] = median_time(lambda: X.T @ X, repeat)
+    S = similarity(Z)
+    dvec = _condensed(S)
+    row["tree"] = median_time(lambda: sp_linkage(_condensed(S), method="average"), repeat)
+    row["limit_linkage"] = median_time(lambda: sp_linkage(dvec, method="average"), repeat)
+    tree = sp_linkage(dvec, method="average")
+    row["cut_selection"] = median_time(lambda: _choose_k(tree, dvec, n, 0.5, None, False), 1)
+    res = detect_clusters(t, n_boot=0)
+    groups_sets = [set(range(i, i + 10)) for i in range(0, min(n, 100), 10)]
+    seq = np.random.SeedSequence(0).spawn(3)
+    row["bootstrap_replicate"] = statistics.median(
+        _timed(
+            lambda s=s: _replicate(
+                Z,
+                np.arange(n),
+                groups_sets,
+                "combined",
+                "average",
+                res.diagnostics["k"],
+                max(3, n // 3),
+                0.1,
+                s,
+            )
+        )
+        for s in seq
+    )
+    row["detect_no_bootstrap"] = median_time(lambda: detect_clusters(t, n_boot=0), 1)
+    out = tmp / f"run{n}"
+    row["run_no_bootstrap"] = median_time(lambda: run(t, out=out, n_boot=0), 1)
+    if n <= 2000:
+        row["run_default_bootstrap200"] = median_time(
+            lambda: run(t, out=out, n_boot=200, n_jobs=2), 1
+        )
+    row["ratio_linkages"] = row["linkages"] / row["limit_lu"]
+    row["ratio_tree"] = row["tree"] / row["limit_linkage"]
+    row["ratio_similarity"] = row["similarity"] / row["limit_gemm"]
+    row["ratio_replicate"] = row["bootstrap_replicate"] / (row["similarity"] + row["tree"])
+    row["peak_mb"] = peak_mb()
+    return row
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def real_tables() -> list[dict]:
+    shared = ROOT.parent / "shared" / "data" / "io"
+    out = []
+    for name in ("peru_cepal_lac_iot_2011_per_rows.csv", "chile_bcch_mip_2008_111x111.xlsx"):
+        if (shared / name).exists():
+            import warnings
+
+            warnings.simplefilter("ignore")
+            t = read_table(shared / name)
+            with tempfile.TemporaryDirectory() as d:
+                out.append(
+                    {
+                        "table": name,
+                        "n": t.n,
+                        "read": median_time(lambda p=shared / name: read_table(p), 3),
+                        "run_default": median_time(lambda t=t: run(t, out=Path(d) / "o"), 1),
+                    }
+                )
+    return out
+
+
+def fit_exponents(rows: list[dict], stages: list[str]) -> dict:
+    out = {}
+    for st in stages:
+        pts = [(r["n"], r[st]) for r in rows if st in r and r["n"] >= 111 and r[st] > 0]
+        if len(pts) >= 2:
+            ln = np.log([p[0] for p in pts])
+            lt = np.log([p[1] for p in pts])
+            out[st] = round(float(np.polyfit(ln, lt, 1)[0]), 2)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", type=int, nargs="+", default=[40, 111, 500, 2000, 5000])
+    ap.add_argument("--out", default="data/processed/bench")
+    args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        for n in args.sizes:
+            t0 = time.perf_counter()
+            repeat = 5 if n <= 500 else 3 if n <= 2000 else 1
+            rows.append(bench_size(n, repeat, Path(d)))
+            print(f"n={n:5d} done in {time.perf_counter() - t0:6.1f} s", flush=True)
+    stages = [
+        "read_csv",
+        "validation",
+        "linkages",
+        "similarity",
+        "tree",
+        "cut_selection",
+        "bootstrap_replicate",
+        "run_no_bootstrap",
+    ]
+    exps = fit_exponents(rows, stages)
+    real = real_tables()
+    print(f"\n{'stage':28}" + "".join(f"{r['n']:>11}" for r in rows) + "   exponent")
+    for st in [
+        *stages,
+        "run_default_bootstrap200",
+        "limit_lu",
+        "limit_gemm",
+        "limit_linkage",
+        "ratio_linkages",
+        "ratio_tree",
+        "ratio_similarity",
+        "ratio_replicate",
+        "peak_mb",
+    ]:
+        vals = "".join(f"{r[st]:11.3f}" if st in r else f"{'-':>11}" for r in rows)
+        print(f"{st:28}{vals}   {exps.get(st, '')}")
+    for r in real:
+        print(
+            f"real: {r['table']} (n={r['n']}): read {r['read']:.3f} s, "
+            f"default run {r['run_default']:.1f} s"
+        )
+    import threadpoolctl
+
+    doc = {
+        "machine": {"cpus": os.cpu_count(), "blas": threadpoolctl.threadpool_info()},
+        "sizes": rows,
+        "exponents": exps,
+        "real_tables": real,
+    }
+    (out / "bench.json").write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for st in stages:
+        pts = [(r["n"], r[st]) for r in rows if st in r]
+        ax.loglog(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            marker="o",
+            label=f"{st} (n^{exps.get(st, '?')})",
+        )
+    ax.set_xlabel("sectors n")
+    ax.set_ylabel("seconds (median)")
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out / "bench.png", dpi=110)
+    print(f"wrote {out / 'bench.json'} and {out / 'bench.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
