@@ -33,19 +33,12 @@ import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 from scipy.cluster.hierarchy import linkage as sp_linkage  # noqa: E402
 
-from io_clusters import IOTable, detect_clusters, linkages, read_table, run, validate, write_table  # noqa: E402
+from io_clusters import detect_clusters, linkages, read_table, run, validate, write_table  # noqa: E402
 from io_clusters.clustering import _choose_k, _condensed, _replicate  # noqa: E402
 from io_clusters.similarity import shares, similarity  # noqa: E402
+from tests.conftest import planted_blocks  # noqa: E402
 
-
-def planted(n: int, seed: int = 0) -> IOTable:
-    """A productive table with planted blocks of ~10 sectors and sparse noise."""
-    rng = np.random.default_rng(seed)
-    lab = rng.integers(0, max(2, n // 10), n)
-    Z = rng.uniform(0, 1, (n, n)) * (rng.uniform(size=(n, n)) < 0.05)
-    Z += (lab[:, None] == lab[None, :]) * rng.uniform(5, 20, (n, n))
-    x = Z.sum(0) * rng.uniform(1.3, 2.0, n) + Z.sum(1) * 0.2 + 1
-    return IOTable.from_arrays(Z, x, codes=[f"s{i}" for i in range(n)], final_demand=x - Z.sum(1))
+planted = planted_blocks  # the same seeded tables as tests/test_performance.py
 
 
 def median_time(fn, repeat: int) -> float:

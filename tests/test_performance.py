@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 import scipy.linalg
 
-from io_clusters import IOTable, detect_clusters, linkages
+from io_clusters import detect_clusters, linkages
 
+from .conftest import planted_blocks
 
-def planted(n: int, seed: int = 0) -> IOTable:
-    rng = np.random.default_rng(seed)
-    lab = rng.integers(0, max(2, n // 10), n)
-    Z = rng.uniform(0, 1, (n, n)) * (rng.uniform(size=(n, n)) < 0.05)
-    Z += (lab[:, None] == lab[None, :]) * rng.uniform(5, 20, (n, n))
-    x = Z.sum(0) * rng.uniform(1.3, 2.0, n) + Z.sum(1) * 0.2 + 1
-    return IOTable.from_arrays(Z, x, final_demand=x - Z.sum(1))
+planted = planted_blocks
 
 
 def _median(fn, k=7):
