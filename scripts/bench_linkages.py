@@ -10,9 +10,7 @@ coefficients of variation and the extraction measures). Medians of 5 runs.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -27,12 +25,9 @@ def table(n: int, seed: int = 0) -> IOTable:
 
 
 def median_time(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    from bench import median_time as _median  # one timing helper for every benchmark
+
+    return _median(fn, repeat)
 
 
 def main(sizes: list[int]) -> None:

@@ -20,19 +20,9 @@ from io_clusters.clustering import intra_flow_share, pervasive_services
 from io_clusters.errors import OptionError
 from io_clusters.similarity import flow_strength, max_correlation
 
-from .conftest import CHL111, PERU
+from .conftest import CHL111, PERU, PLANTED_Z
 
-PLANTED = np.array(
-    [
-        [10, 60, 5, 1, 1, 1],
-        [2, 10, 70, 1, 1, 1],
-        [5, 3, 10, 1, 1, 2],
-        [1, 1, 1, 10, 60, 5],
-        [1, 1, 1, 2, 10, 70],
-        [2, 1, 1, 5, 3, 10],
-    ],
-    float,
-)
+PLANTED = PLANTED_Z
 
 
 def planted_table() -> IOTable:

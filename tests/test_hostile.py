@@ -7,7 +7,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -22,7 +21,7 @@ from io_clusters.errors import (
 from io_clusters.readers import Limits
 from io_clusters.readers.numbers import parse
 
-from .conftest import EXAMPLE_SPEC, SPEC_X, SPEC_Z, spec_workbook
+from .conftest import EXAMPLE_SPEC, PLANTED_Z, SPEC_X, SPEC_Z, spec_workbook
 
 
 def _rezip(src: Path, dst: Path, edit) -> Path:
@@ -174,17 +173,7 @@ def test_mixed_decimal_conventions_are_refused(tmp_path):
 
 
 def test_formula_injection_label_is_inert_everywhere(tmp_path):
-    Z = np.array(
-        [
-            [10, 60, 5, 1, 1, 1],
-            [2, 10, 70, 1, 1, 1],
-            [5, 3, 10, 1, 1, 2],
-            [1, 1, 1, 10, 60, 5],
-            [1, 1, 1, 2, 10, 70],
-            [2, 1, 1, 5, 3, 10],
-        ],
-        float,
-    )
+    Z = PLANTED_Z
     names = ['=HYPERLINK("http://evil","click")', "@SUM(1)", "\tTab", "ok", "fine", "<b>x</b>"]
     t = IOTable.from_arrays(Z, Z.sum(0) + Z.sum(1) + 20, codes=list("abcdef"), names=names)
     res = run(t, out=tmp_path / "o", n_boot=0, figures=False)

@@ -21,6 +21,8 @@ from io_clusters.cli import main
 from io_clusters.errors import AnalysisError, DataWarning, LayoutError, NonNumericCellError
 from io_clusters.readers.sut_readers import read_sut, write_sut
 
+from .conftest import PLANTED_Z
+
 # Two products, two industries; industry I1 makes 10 units of P2 as secondary output.
 S = [[90, 0], [10, 100]]  # supply, products x industries
 U = [[20, 30], [25, 15]]  # use, products x industries
@@ -221,20 +223,7 @@ def test_spec_reader_two_sheets_and_cli(tmp_path, capsys):
 
 
 def test_run_accepts_a_supply_use_table(tmp_path):
-    Z = (
-        np.array(
-            [
-                [10, 60, 5, 1, 1, 1],
-                [2, 10, 70, 1, 1, 1],
-                [5, 3, 10, 1, 1, 2],
-                [1, 1, 1, 10, 60, 5],
-                [1, 1, 1, 2, 10, 70],
-                [2, 1, 1, 5, 3, 10],
-            ],
-            float,
-        )
-        + 5
-    )
+    Z = PLANTED_Z + 5
     x = Z.sum(0) + Z.sum(1) + 50
     Smat = np.diag(0.95 * x) + np.roll(np.diag(0.05 * x), 1, axis=0)  # 5 % secondary output
     q = Smat.sum(1)
