@@ -12,6 +12,7 @@ from .clustering import Candidate, ClusterResult, detect_clusters
 from .datasets import EXAMPLES, load_example
 from .errors import DataWarning, IoClustersError
 from .linkages import linkages
+from .options import ClusterOptions, RunOptions
 from .pipeline import RunResult, run
 from .readers import LAYOUTS, detect_layout, read_table, write_table
 from .sut import SupplyUseTable, to_symmetric, validate_sut
@@ -22,11 +23,13 @@ __all__ = [
     "EXAMPLES",
     "LAYOUTS",
     "Candidate",
+    "ClusterOptions",
     "ClusterResult",
     "DataWarning",
     "Finding",
     "IOTable",
     "IoClustersError",
+    "RunOptions",
     "RunResult",
     "SupplyUseTable",
     "TableMeta",

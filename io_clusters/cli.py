@@ -33,6 +33,7 @@ import pandas as pd
 from ._version import __version__
 from .datasets import EXAMPLES, load_example
 from .errors import IoClustersError, OptionError, exit_code_for
+from .options import RunOptions
 from .readers import LAYOUTS, read_table
 from .table import IOTable
 from .validate import validate
@@ -99,6 +100,58 @@ def _parallel(args: Any, opts: dict[str, object] | None = None) -> dict[str, Any
     elif backend:
         out["backend"] = backend
     return out
+
+
+def _add_cluster_args(p: argparse.ArgumentParser) -> None:
+    """Options of the candidate analysis; choices and defaults from io_clusters.options."""
+    from .options import DEFAULT_N_BOOT, MEASURES, METHODS
+
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--k", type=int, help="number of groups to cut the tree into")
+    group.add_argument("--threshold", type=float, help="cut distance (1 - similarity)")
+    p.add_argument("--seed", type=int, help="random seed of the bootstrap (default 0)")
+    p.add_argument(
+        "--n-boot", type=int, help=f"bootstrap replicates (default {DEFAULT_N_BOOT}; 0 = none)"
+    )
+    p.add_argument("--similarity", choices=MEASURES, help="similarity measure (default combined)")
+    p.add_argument("--method", choices=METHODS, help="linkage of the tree (default average)")
+    p.add_argument(
+        "--link-threshold",
+        type=float,
+        help="flow share that links two sectors (default 0.10)",
+    )
+    p.add_argument(
+        "--min-output-share",
+        type=float,
+        help="smallest output share of a seed sector (default 0.0005)",
+    )
+
+
+def _cluster_args(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("k", "threshold", "seed", "n_boot", "similarity", "method", "link_threshold")
+    out = {k: getattr(args, k, None) for k in (*keys, "min_output_share")}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def cmd_clusters(args: argparse.Namespace) -> int:
+    """Print the candidate clusters of one table (and write them as JSON)."""
+    from .clustering import detect_clusters, format_candidates
+    from .export import write_json
+    from .options import ClusterOptions
+
+    table = _load(args)
+    options = ClusterOptions.from_mapping(_cluster_args(args), source="command line")
+    par = _parallel(args)
+    client = par.pop("_client", None)
+    try:
+        res = detect_clusters(table, options, **par)
+    finally:
+        if client is not None:
+            client.close()
+    print(format_candidates(res))
+    if args.out:
+        print(f"wrote {write_json(res.to_dict(), args.out)}")
+    return 0
 
 
 def _print_frame(df: pd.DataFrame, out: object) -> None:
@@ -192,49 +245,18 @@ def cmd_examples(args: argparse.Namespace) -> int:
     return 0
 
 
-RUN_KEYS = (
-    "layout",
-    "country",
-    "out",
-    "lang",
-    "k",
-    "threshold",
-    "seed",
-    "n_boot",
-    "similarity",
-    "method",
-    "store",
-    "regions",
-    "year",
-    "prices",
-)
+#: Run options that the command line can set (flags win over ``--config run.toml``).
+RUN_FLAGS = ("layout", "country", "out", "lang", "store", "regions", "year", "prices", "labels")
 
 
-def run_options(args: argparse.Namespace) -> dict[str, object]:
-    """Merge ``--config run.toml`` ([run] table) with the command line (which wins)."""
-    import tomllib
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """Options of ``run``: ``--config run.toml`` ([run] table) overridden by the flags."""
+    from .options import RunOptions
 
-    opts: dict[str, object] = {}
-    if getattr(args, "config", None):
-        path = Path(args.config)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such config file")
-        try:
-            conf = tomllib.loads(path.read_text(encoding="utf-8")).get("run", {})
-        except tomllib.TOMLDecodeError as exc:
-            raise OptionError(f"{path.name}: not valid TOML ({exc})") from exc
-        unknown = sorted(set(conf) - set(RUN_KEYS))
-        if unknown:
-            raise OptionError(
-                f"{path.name}: unknown [run] key(s) {', '.join(unknown)}; "
-                f"allowed: {', '.join(RUN_KEYS)}"
-            )
-        opts.update(conf)
-    for key in RUN_KEYS:
-        value = getattr(args, key, None)
-        if value is not None:
-            opts[key] = value
-    return opts
+    base = RunOptions.from_toml(args.config) if getattr(args, "config", None) else RunOptions()
+    flags = {k: getattr(args, k, None) for k in RUN_FLAGS}
+    flags.update(_cluster_args(args))
+    return base.updated(**flags)
 
 
 def _stderr_progress() -> Callable[[str], None]:
@@ -253,32 +275,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     opts = run_options(args)
-    args.layout, args.country = opts.get("layout"), opts.get("country")
+    args.layout, args.country = opts.layout, opts.country
     table = _load(args)
-    cluster_opts = {k: opts[k] for k in ("k", "threshold", "seed", "n_boot", "method") if k in opts}
-    if "similarity" in opts:
-        cluster_opts["similarity_measure"] = opts["similarity"]
     par = _parallel(args)
     client = par.pop("_client", None)
-    cluster_opts.update(par)
-    regions = None
-    if opts.get("regions"):
-        from .regional import read_regional
-
-        regions = read_regional(
-            opts["regions"], year=opts.get("year"), prices=str(opts.get("prices", "constant"))
-        )
-    result = run(
-        table,
-        out=opts.get("out"),
-        lang=str(opts.get("lang", "es")),
-        evidence_store=opts.get("store"),
-        regions=regions,
-        progress=_stderr_progress(),
-        **cluster_opts,
-    )
-    if client is not None:
-        client.close()
+    try:
+        result = run(table, opts, progress=_stderr_progress(), **par)
+    finally:
+        if client is not None:
+            client.close()
     _print_summary(result)
     return 0
 
@@ -356,16 +361,17 @@ def cmd_update(args: argparse.Namespace) -> int:
     """Recompute what changed; exit 0, 9 (some failed) or 75 (another update runs)."""
     from logging.handlers import RotatingFileHandler
 
+    from .options import ClusterOptions
     from .update import EXIT_LOCKED, UpdateLockedError, update
 
     opts = run_options(argparse.Namespace(config=args.config))
-    run_opts = {
-        k: v
-        for k, v in opts.items()
-        if k in ("lang", "k", "threshold", "seed", "n_boot", "method", "regions")
+    defaults = RunOptions()
+    run_opts: dict[str, Any] = {
+        k: getattr(opts, k) for k in ("lang", "regions") if getattr(opts, k) != getattr(defaults, k)
     }
-    if "similarity" in opts:
-        run_opts["similarity_measure"] = opts["similarity"]
+    run_opts.update(
+        {k: v for k, v in opts.cluster.to_dict().items() if v != getattr(ClusterOptions(), k)}
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     handler = RotatingFileHandler(
@@ -440,15 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_table_args(p)
     p.add_argument("--out", help="output directory (default data/processed/<table-id>/)")
     p.add_argument("--lang", choices=["es", "en"], help="language of the deliverables (default es)")
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--k", type=int, help="number of groups to cut the tree into")
-    group.add_argument("--threshold", type=float, help="cut distance (1 - similarity)")
-    p.add_argument("--seed", type=int, help="random seed of the bootstrap (default 0)")
-    p.add_argument("--n-boot", type=int, help="bootstrap replicates (default 200)")
-    p.add_argument("--similarity", choices=["combined", "correlation", "flow"])
-    p.add_argument("--method", choices=["average", "complete", "single"])
+    _add_cluster_args(p)
     p.add_argument(
         "--store", help="fieldwork evidence store (default data/evidence/fieldwork.json)"
+    )
+    p.add_argument(
+        "--labels", help="labels.toml: a [labels] table renaming candidates (id or a+b = name)"
     )
     p.add_argument("--config", help="run.toml with a [run] table of these options")
     p.add_argument(
@@ -516,10 +519,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="data/processed", help="output root (default data/processed)")
     p.set_defaults(func=cmd_demo)
 
-    from .clustering import add_cli
+    p = sub.add_parser("clusters", help="candidate clusters (tree, flow links, stability)")
+    _add_table_args(p)
+    _add_cluster_args(p)
+    p.add_argument("--out", help="write the result as JSON")
+    _add_parallel_args(p)
+    p.set_defaults(func=cmd_clusters)
+
     from .evidence.cli import add_cli as add_evidence_cli
 
-    add_cli(sub, _add_table_args, _load)
     add_evidence_cli(sub)
     return parser
 

@@ -1,141 +1,138 @@
-"""Candidate clusters: hierarchical clustering of sectors on their linkage profiles.
+"""Candidate clusters: chains of real trade among sectors with similar linkage profiles.
 
 Following the approach of Torres Zorrilla (2003, *Clusters de la industria en el Perú*,
 PUCP DT 228) as far as it is documented (his exact algorithm is not available; see
 ``../shared/METHOD.md`` §1.3): an IO table *proposes* groups of linked sectors, which
-must then be checked with qualitative evidence (Rosenfeld's caveat).
+must then be checked with qualitative evidence (Rosenfeld's caveat). Every choice below
+is an option of :class:`~io_clusters.options.ClusterOptions`, recorded in the result.
 
-Method (every choice is an option recorded in the result):
+The analysis is a sequence of small pure steps (each a function of this module):
 
-1. **Similarity** S between sectors (:mod:`io_clusters.similarity`; default
-   ``combined``: profile correlation or direct flow strength, whichever is larger).
-2. **Seeds and supporting sectors.** Pervasive service sectors (trade, transport,
-   communications, finance, business and real-estate services, utilities, public and
-   other services) sell to almost everyone and would glue every group into one blob;
-   they do not seed clusters. They are recognised by their names (Spanish and English
-   keywords, :data:`SERVICE_KEYWORDS`) unless ``supporting=`` lists codes explicitly.
-3. **Tree.** Agglomerative clustering of the seed sectors on D = 1 − S with
-   :func:`scipy.cluster.hierarchy.linkage` (``average`` by default; ``complete`` and
-   ``single`` available; Ward, centroid and median assume Euclidean geometry and are
-   refused). The whole tree is kept for the dendrogram.
-4. **Cut.** By default the threshold d* = 1 − r* with r* = 0.5 gives k*; among the cuts
-   k*−2 … k*+2 the one with the highest mean silhouette (Rousseeuw 1987, on the
-   precomputed distances) is chosen. ``k=`` or ``threshold=`` override the rule. The
-   cophenetic correlation, the silhouette of every k and the largest gap in merge
-   heights are reported. Groups of one sector are "unclustered", not candidates.
-   No candidate may hold more than a third of the sectors (at least 3 in small tables):
-   a larger group is split at
-   the top merge of its own sub-tree, recursively.
-5. **Supporting members.** A pervasive sector joins the candidate whose seed members it
-   is most similar to on average, if that mean similarity is at least r* and the
-   candidate stays within a third of the sectors (most similar sectors first).
-6. **Stability** (Hennig 2007, *CSDA* 52: 258-271): ``n_boot`` replicates (default
-   200) perturb Z with multiplicative log-normal noise (σ = 0.1; zeros stay zero) and
-   resample the profile positions with replacement; each replicate is re-cut into the
-   same number of groups and every candidate gets the mean of its best Jaccard match.
-   Reading: ≥ 0.75 stable, 0.6–0.75 doubtful, < 0.6 not to be trusted.
-7. **Score** (ranking): the mean of within-candidate mean similarity, stability and
-   ``intra_flow_share`` — coherent, stable groups whose members actually trade with
-   each other rank first.
+1. **Services** (:func:`io_clusters.services.classify_services`): sectors whose main
+   ISIC Rev.4 activity is in sections D–U sell to everyone; they never seed candidates
+   and their positions are left out of the profiles. Too-small sectors (below
+   ``min_output_share`` of total output, 0.05 %) do not seed either.
+2. **Aggregation check** (:func:`io_clusters.services.aggregation_problem`): with fewer
+   than ``min_goods_sectors`` (10) goods sectors, or one sector spanning most of
+   manufacturing, no candidates are proposed (``too_aggregated``, ``message``).
+3. **Similarity** (:func:`sector_similarity`): the ``combined`` default is the larger of
+   the Feser–Bergman maximum of four profile correlations — over goods positions only —
+   and the direct flow strength (:mod:`io_clusters.similarity`).
+4. **Tree** (:func:`build_tree`): average-linkage (UPGMA) tree of the seeds on
+   D = 1 − S (:func:`scipy.cluster.hierarchy.linkage`).
+5. **Cut** (:func:`cut_tree`): at distance 1 − r* (r* = ``min_similarity``, 0.5), or
+   ``threshold``, or into ``k`` groups. The cut is never forced further (but see the
+   size rule in step 6).
+6. **Link check** (:func:`link_components`): two sectors are *linked* when the flow
+   between them (either direction, self-deliveries excluded) is at least
+   ``link_threshold`` (10 %) of the seller's intermediate sales or of the buyer's
+   intermediate purchases. A group of the cut that is not connected by such links is
+   split into its connected parts; parts of two or more sectors are candidates' cores;
+   single sectors are unclustered ("no direct flow link to its group"), and when two
+   or more of them come from one group they are reported as a *similar-structure
+   group* — similar production structures, not a cluster (Hoen 2002: similar is not
+   linked). A loose seed whose strongest direct flow with another seed reaches
+   ``chain_strength`` (0.5) joins that seed's core, or forms a core with it
+   (:func:`join_strong_chains`): a resource sector selling most of its output to a
+   processor belongs to the processor's chain even when the tree grouped their profiles
+   apart (not with ``similarity="correlation"``, kept as the profiles-only comparison).
+   A linked core producing more than ``max_core_output_share`` (20 %) of total
+   output is a sector aggregate rather than a cluster: it is split along its weakest
+   direct links (:func:`split_large`), so the strongest flows stay together — on
+   CEPAL's 2011 table for Peru a 9-sector group of 24 % of output separates into
+   mining–non-ferrous metals–electrical machinery and the construction-materials
+   chain.
+7. **Services attach by flow** (:func:`attach_services`): a service supports a
+   candidate when the core takes at least ``attach_share`` (10 %) of the service's
+   intermediate sales and at least ``attach_ratio`` (1.5) times the core's share of all
+   intermediate purchases; services selling less than ``min_intermediate_share`` (10 %)
+   of their output to industries never attach. A service may support several candidates.
+8. **Stability** (:func:`bootstrap_stability`; Hennig 2007, *CSDA* 52: 258–271):
+   ``n_boot`` replicates perturb Z with multiplicative log-normal noise (σ = ``noise``;
+   zeros stay zero) and resample the goods profile positions. Two figures per candidate:
+   ``stability`` — the mean best Jaccard of its core with the cores that the *same rule*
+   (steps 3–6) finds in the replicate; ``stability_tree`` — rule-free, the mean best
+   Jaccard of its core with any node of the replicate's tree. ``stability_reading``
+   (Hennig's thresholds: ≥ 0.75 "stable", ≥ 0.6 "doubtful", else "not to be trusted")
+   is based on ``stability_tree``: a pair joined by a strong direct flow stays a node of
+   every tree even when a distance cut regroups unrelated neighbours, so it should not
+   read "not to be trusted" because of them. A low ``stability`` is reported as a
+   warning (``rule_unstable``).
+9. **Cross-checks** (:func:`confirmations`): ``confirmed_by`` lists the independent
+   methods that also find the candidate — ``"feser_bergman"`` (principal components of
+   the max-correlation matrix of the goods sectors, components with eigenvalue > 1,
+   varimax rotation, members at loading ≥ 0.35; Feser & Bergman 2000, *Regional
+   Studies* 34(1)) when one factor holds at least two core members and at least half of
+   the core; ``"strongest_chains"`` when the core holds a pair with flow strength ≥
+   ``chain_strength`` (0.5), the pairs also listed in full in ``strongest_chains``.
+10. **Description** (:func:`describe_candidate`): members with their linkage indices,
+    output shares (all members and core only), ``intra_flow_share`` (all members,
+    self-deliveries included) and ``core_intra_flow_share`` (core, self-deliveries
+    excluded), a label from the strongest internal flow ("Pesca → Otros alimentos"),
+    an id derived from the core codes (the same member set gets the same id on every
+    run), and a score — the mean of within-core similarity, ``stability_tree`` and
+    ``core_intra_flow_share`` — that gives the ``rank``.
 
-``intra_flow_share`` = 2·Σ_{l,m∈C} z_lm / Σ_{l∈C}(Σ_k z_lk + Σ_k z_kl): the share of
-members' intermediate sales and purchases that stay inside the candidate.
+``intra_flow_share`` = 2·Σ_{l,m∈C} z_lm / Σ_{l∈C}(Σ_k z_lk + Σ_k z_kl).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import re
-import unicodedata
-from collections.abc import Callable, Sequence
+import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.cluster.hierarchy import cophenet, fcluster, leaves_list, linkage
+from scipy.cluster.hierarchy import cophenet, fcluster, linkage
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
-from sklearn.metrics import silhouette_score
 
 from .errors import AnalysisError, OptionError
-from .linkages import drop_zero_output, linkages
-from .similarity import MEASURES, similarity
+from .linkages import drop_zero_output
+from .options import METHODS, ClusterOptions
+from .services import ServiceClassification, aggregation_problem, classify_services
+from .similarity import MEASURES, flow_strength, max_correlation
 from .table import IOTable
 
 log = logging.getLogger(__name__)
 
-METHODS = ("average", "complete", "single")
-#: Name fragments (accent-free, lower case) of pervasive service sectors.
-SERVICE_KEYWORDS: tuple[str, ...] = (
-    "comercio",
-    "trade",
-    "wholesale",
-    "retail",
-    "transport",
-    "almacen",
-    "storage",
-    "comunicac",
-    "telecom",
-    "post",
-    "correo",
-    "financ",
-    "insurance",
-    "seguro",
-    "business service",
-    "servicios empresariales",
-    "servicios prestados a empresas",
-    "inmobiliari",
-    "real estate",
-    "vivienda",
-    "electric",
-    "gas y agua",
-    "agua",
-    "water",
-    "utilities",
-    "desecho",
-    "administracion publica",
-    "public admin",
-    "otros servicios",
-    "other services",
-    "servicios personales",
-    "hotel",
-    "restaurant",
-    "education",
-    "educacion",
-    "salud",
-    "health",
-    "informacion",
-    "servic",
-    "telefon",
-    "alquiler",
-    "rental",
-    "publicidad",
-    "advertising",
-    "reparacion",
-    "repair",
-)
+__all__ = [
+    "MEASURES",
+    "METHODS",
+    "Candidate",
+    "Chain",
+    "ClusterResult",
+    "Member",
+    "SimilarGroup",
+    "detect_clusters",
+]
+
 #: Hennig's (2007) reading of mean Jaccard stability.
 STABLE, DOUBTFUL = 0.75, 0.6
+#: Core intra-flow share below which members "trade little with each other".
+WEAK_LINKAGE = 0.1
+#: Reasons a seed or service sector is not in any candidate (machine keys).
+UNCLUSTERED_REASONS = {
+    "singleton": "no similar sector at the cut",
+    "no_flow_link": "no direct flow link to its group",
+    "too_small": "below the size threshold for seeding candidates",
+    "service_not_attached": "service not attached to any candidate by its sales",
+}
 
 
-def _plain(text: str) -> str:
-    s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"\s+", " ", s)
-
-
-def pervasive_services(table: IOTable) -> tuple[str, ...]:
-    """Codes whose names mark them as pervasive services (see :data:`SERVICE_KEYWORDS`)."""
-    out = []
-    for code, name in zip(table.codes, table.names, strict=True):
-        low = _plain(name)
-        if any(k in low for k in SERVICE_KEYWORDS):
-            out.append(code)
-    return tuple(out)
-
-
+# --------------------------------------------------------------------------- records
 @dataclass(frozen=True, slots=True)
 class Member:
-    """One sector of a candidate cluster."""
+    """One sector of a candidate cluster.
+
+    ``attach_share`` (supporting members only) is the share of the service's
+    intermediate sales that the candidate's core buys.
+    """
 
     code: str
     name: str
@@ -146,11 +143,49 @@ class Member:
     power_dispersion: float
     sensitivity_dispersion: float
     key_sector_class: str
+    attach_share: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """A direct flow seller → buyer and its strength (Hoen 2002)."""
+
+    seller: str
+    buyer: str
+    seller_name: str
+    buyer_name: str
+    flow: float
+    strength: float
+    share_of_seller_sales: float
+    share_of_buyer_purchases: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class SimilarGroup:
+    """Sectors with similar production structures that do not trade with each other."""
+
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+    within_mean_similarity: float
+    reason: str = "similar profiles, no direct flow link between them"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A candidate cluster: a hypothesis to be checked with qualitative evidence."""
+    """A candidate cluster: a hypothesis to be checked with qualitative evidence.
+
+    ``flags`` are machine keys of the warnings (``weak_linkage``, ``unstable``,
+    ``doubtful``, ``rule_unstable``, ``small_member``, ``services_attached``,
+    ``table_imbalance``); ``warnings`` say the same in English sentences.
+    """
 
     id: str
     label: str
@@ -166,6 +201,14 @@ class Candidate:
     intra_flow_share: float
     score: float
     warnings: tuple[str, ...] = ()
+    rank: int = 0
+    linked: bool = True
+    core_intra_flow_share: float = 0.0
+    core_output_share: float = 0.0
+    stability_tree: float | None = None
+    confirmed_by: tuple[str, ...] = ()
+    chain: tuple[str, str] | None = None
+    flags: tuple[str, ...] = ()
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -183,7 +226,9 @@ class Candidate:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
-        return asdict(self)
+        out = asdict(self)
+        out["chain"] = None if self.chain is None else list(self.chain)
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,20 +238,33 @@ class ClusterResult:
     Attributes
     ----------
     candidates : list of Candidate
-        Ranked by score, best first.
+        Ranked by score, best first (``rank`` 1, 2, …).
     unclustered : tuple of str
-        Seed sectors left alone by the cut, and supporting sectors attached nowhere.
+        Goods sectors in no candidate and services attached to none.
     similarity : pandas.DataFrame, shape (n, n)
         Similarity of every pair of sectors (zero-output sectors dropped).
     tree : numpy.ndarray, shape (n_seeds − 1, 4)
-        scipy linkage matrix over ``tree_codes``.
+        scipy linkage matrix over ``tree_codes`` (empty when too aggregated).
     tree_codes : tuple of str
         Seed sectors in the order of the tree's leaves' indices.
     labels : dict of str to int
-        Group number of every seed sector at the chosen cut.
+        Group number of every seed sector at the cut (before the link check).
     options : dict
+        :meth:`ClusterOptions.to_dict` plus the services rule and execution settings.
     diagnostics : dict
-        k, threshold, cophenetic correlation, silhouettes by k, largest gap, …
+        k, cut distance, cophenetic correlation, silhouette of the cut, counts.
+    services : dict of str to str
+        Service sectors and why (e.g. ``"ISIC 49 (section H)"``).
+    unclustered_reasons : dict of str to str
+        Reason key of every unclustered sector (see :data:`UNCLUSTERED_REASONS`).
+    similar_structure_groups : tuple of SimilarGroup
+        Similar but unlinked sectors from one group of the cut (not clusters).
+    strongest_chains : tuple of Chain
+        Every direct flow with strength ≥ ``chain_strength``, strongest first.
+    too_aggregated : bool
+        True when the table is too aggregated for candidates (then none are proposed).
+    message : dict of str to str
+        Why, in Spanish (``"es"``) and English (``"en"``); empty otherwise.
     """
 
     candidates: list[Candidate]
@@ -217,16 +275,123 @@ class ClusterResult:
     labels: dict[str, int]
     options: dict[str, Any]
     diagnostics: dict[str, Any] = field(default_factory=dict)
+    services: dict[str, str] = field(default_factory=dict)
+    unclustered_reasons: dict[str, str] = field(default_factory=dict)
+    similar_structure_groups: tuple[SimilarGroup, ...] = ()
+    strongest_chains: tuple[Chain, ...] = ()
+    too_aggregated: bool = False
+    message: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (the similarity matrix and tree included)."""
+        """JSON-serialisable form (the tree included, not the similarity matrix)."""
         return {
             "candidates": [c.to_dict() for c in self.candidates],
             "unclustered": list(self.unclustered),
+            "unclustered_reasons": dict(self.unclustered_reasons),
+            "services": dict(self.services),
+            "similar_structure_groups": [g.to_dict() for g in self.similar_structure_groups],
+            "strongest_chains": [c.to_dict() for c in self.strongest_chains],
+            "too_aggregated": self.too_aggregated,
+            "message": dict(self.message),
             "options": self.options,
             "diagnostics": self.diagnostics,
             "tree": {"codes": list(self.tree_codes), "linkage": self.tree.tolist()},
         }
+
+    def relabelled(self, labels: Mapping[str, str]) -> ClusterResult:
+        """Return the result with user labels (keyed by candidate id or core codes).
+
+        A key is a candidate ``id`` (``"C-s02-s08"``) or its core codes joined by ``+``
+        in any order (``"s08+s02"``); keys that match no candidate are ignored (they may
+        belong to another edition of the table).
+        """
+        by_core = {_core_key(k.split("+")): v for k, v in labels.items() if "+" in k}
+        out = []
+        for c in self.candidates:
+            new = labels.get(c.id) or by_core.get(_core_key(c.core))
+            out.append(c.renamed(str(new)) if new else c)
+        return replace(self, candidates=out)
+
+
+def _core_key(codes: Sequence[str]) -> str:
+    return "+".join(sorted((str(c).strip() for c in codes), key=_natural))
+
+
+def load_labels(path: str | Path) -> dict[str, str]:
+    """Read a labels file: a TOML ``[labels]`` table of id or ``"a+b"`` → label."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such labels file")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise OptionError(f"{path.name}: not valid TOML ({exc})") from exc
+    labels = doc.get("labels")
+    if not isinstance(labels, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+    ):
+        raise OptionError(
+            f'{path.name}: expected a [labels] table of "id or a+b" = "label" strings, e.g. '
+            '[labels]\n"s02+s08" = "Cadena pesquera"'
+        )
+    return dict(labels)
+
+
+# ----------------------------------------------------------------------------- steps
+def intra_flow_share(Z: np.ndarray, idx: np.ndarray, *, self_deliveries: bool = True) -> float:
+    """Share of the members' intermediate sales and purchases that stay inside.
+
+    2·Σ_{l,m∈C} z_lm / Σ_{l∈C}(Σ_k z_lk + Σ_k z_kl), in [0, 1] (``../shared/METHOD.md``
+    §6, a Hoen-style check that members trade). With ``self_deliveries=False`` the
+    diagonal is left out of numerator and denominator.
+    """
+    idx = np.asarray(idx)
+    block = Z[np.ix_(idx, idx)]
+    inside = block.sum()
+    total = Z[idx, :].sum() + Z[:, idx].sum()
+    if not self_deliveries:
+        diag = np.trace(block)
+        inside -= diag
+        total -= 2 * diag
+    return float(2 * inside / total) if total > 0 else 0.0
+
+
+def seed_sectors(
+    codes: Sequence[str], x: np.ndarray, services: Mapping[str, str], min_output_share: float
+) -> tuple[np.ndarray, list[str]]:
+    """Return the indices of the seed sectors and the codes of too-small goods sectors."""
+    total = float(x.sum())
+    small = [
+        c for i, c in enumerate(codes) if c not in services and x[i] < min_output_share * total
+    ]
+    seeds = np.array(
+        [i for i, c in enumerate(codes) if c not in services and c not in small], dtype=int
+    )
+    return seeds, small
+
+
+def sector_similarity(
+    Z: np.ndarray,
+    measure: str,
+    goods: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    dtype: Any = np.float64,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """(S, F, C): similarity, flow strength and profile correlation; each (n, n).
+
+    C is the max-of-four correlation over the ``goods`` positions (None for ``flow``);
+    S is C (``correlation``), F (``flow``) or max(C⁺, F) (``combined``).
+    """
+    F = flow_strength(Z)
+    if measure == "flow":
+        return F, F, None
+    C = max_correlation(Z, weights, dtype=dtype, positions=goods)
+    if measure == "correlation":
+        return C, F, C
+    S = np.maximum(C, 0.0)
+    np.maximum(S, F, out=S)
+    return S, F, C
 
 
 def _condensed(S: np.ndarray) -> np.ndarray:
@@ -237,367 +402,267 @@ def _condensed(S: np.ndarray) -> np.ndarray:
     return d
 
 
-def _choose_k(
-    tree: np.ndarray, dvec: np.ndarray, n: int, threshold: float, k: int | None, k_fixed: bool
-) -> tuple[int, dict[str, Any]]:
-    heights = tree[:, 2]
-    k_thr = len(np.unique(fcluster(tree, t=threshold, criterion="distance")))
-    D = squareform(dvec)
-    sil: dict[int, float] = {}
-    top = max(2, n // 2)
-    # every k up to 60, then a log-spaced grid, plus the window the rule looks at
-    grid = set(range(2, min(top, 60) + 1))
-    grid |= {int(v) for v in np.geomspace(60, top, num=20)} if top > 60 else set()
-    grid |= {kk for kk in range(k_thr - 2, k_thr + 3) if 2 <= kk <= top}
+def build_tree(S_seed: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """(tree, condensed distances) of the seeds: scipy linkage on D = 1 − S."""
+    dvec = _condensed(S_seed)
+    return linkage(dvec, method=method), dvec
+
+
+def cut_tree(tree: np.ndarray, distance: float, k: int | None) -> np.ndarray:
+    """Group number (1, 2, …) of every leaf: cut at ``distance``, or into ``k`` groups."""
     if k is not None:
-        grid.add(k)
-    for kk in sorted(grid):
-        if kk >= n:
-            break
-        lab = fcluster(tree, t=kk, criterion="maxclust")
-        if 1 < len(np.unique(lab)) < n:
-            sil[kk] = float(silhouette_score(D, lab, metric="precomputed"))
-    gaps = np.diff(np.sort(heights))
-    gap_k = int(n - 1 - np.argmax(gaps)) if len(gaps) else 1
-    if k is not None:
-        chosen = k
-        rule = "k given"
-    elif k_fixed:
-        chosen = k_thr
-        rule = "threshold given"
-    else:
-        window = [kk for kk in sil if abs(kk - k_thr) <= 2]
-        chosen = max(window, key=lambda kk: (sil[kk], -kk)) if window else k_thr
-        rule = "max silhouette within ±2 of the threshold cut"
-    return chosen, {
-        "k_threshold": k_thr,
-        "silhouette_by_k": {str(kk): round(v, 6) for kk, v in sil.items()},
-        "largest_gap_k": gap_k,
-        "cut_rule": rule,
-    }
+        return fcluster(tree, t=k, criterion="maxclust")
+    return fcluster(tree, t=distance, criterion="distance")
 
 
-def _groups(labels: np.ndarray) -> list[np.ndarray]:
-    return [np.flatnonzero(labels == g) for g in np.unique(labels)]
-
-
-def _partition(tree: np.ndarray, S: np.ndarray, method: str, k: int, cap: int) -> list[np.ndarray]:
-    """Cut ``tree`` into ``k`` groups, splitting any group larger than ``cap``.
-
-    A group over ``cap`` is split at the top merge of its own sub-tree, recursively,
-    so that no candidate exceeds ``cap`` seed sectors.
-    """
-    out: list[np.ndarray] = []
-    todo = _groups(fcluster(tree, t=k, criterion="maxclust"))
-    while todo:
-        g = todo.pop()
-        if len(g) <= cap:
-            out.append(g)
-            continue
-        sub = linkage(_condensed(S[np.ix_(g, g)]), method=method)
-        split = _groups(fcluster(sub, t=2, criterion="maxclust"))
-        if len(split) < 2:  # all merges tied (e.g. identical profiles): split by leaf order
-            order = leaves_list(sub)
-            split = [order[: len(g) // 2], order[len(g) // 2 :]]
-        todo.extend(g[part] for part in split)
-    return sorted(out, key=lambda g: int(g.min()))
-
-
-def intra_flow_share(Z: np.ndarray, idx: np.ndarray) -> float:
-    """Share of the members' intermediate sales and purchases that stay inside.
-
-    2·Σ_{l,m∈C} z_lm / Σ_{l∈C}(Σ_k z_lk + Σ_k z_kl), in [0, 1] (self-deliveries count
-    as inside; ../shared/METHOD.md §6, a Hoen-style check that members trade).
-    """
-    inside = Z[np.ix_(idx, idx)].sum()
-    total = Z[idx, :].sum() + Z[:, idx].sum()
-    return float(2 * inside / total) if total > 0 else 0.0
-
-
-def detect_clusters(
-    table: IOTable,
-    *,
-    similarity_measure: str = "combined",
-    method: str = "average",
-    threshold: float | None = None,
-    k: int | None = None,
-    min_similarity: float = 0.5,
-    supporting: Sequence[str] | None = None,
-    n_boot: int = 200,
-    noise: float = 0.1,
-    seed: int = 0,
-    progress: bool | None = None,
-    n_jobs: int = 1,
-    backend: str | None = None,
-) -> ClusterResult:
-    """Propose candidate clusters of sectors from an IO table.
+def link_components(
+    labels: np.ndarray, F_seed: np.ndarray, link_threshold: float
+) -> tuple[list[np.ndarray], list[int], list[np.ndarray], list[int]]:
+    """Split every group of the cut into its flow-linked parts.
 
     Parameters
     ----------
-    table : IOTable
-    similarity_measure : {"combined", "correlation", "flow"}
-        See :mod:`io_clusters.similarity`.
-    method : {"average", "complete", "single"}
-        Linkage of the tree (average = UPGMA, the default).
-    threshold : float, optional
-        Cut the tree at this distance (1 − similarity) instead of the default rule.
-    k : int, optional
-        Cut the tree into ``k`` groups instead of the default rule.
-    min_similarity : float, default 0.5
-        r*: the default cut starts from distance 1 − r*, and supporting sectors join a
-        candidate only with mean similarity ≥ r*.
-    supporting : sequence of str, optional
-        Codes of pervasive sectors that may support but not seed candidates; default
-        from names (:func:`pervasive_services`).
-    n_boot : int, default 200
-        Bootstrap replicates for stability (0 skips it).
-    noise : float, default 0.1
-        σ of the multiplicative log-normal noise of the bootstrap.
-    seed : int, default 0
-        Seed of the random generator; results are deterministic for a given seed.
-    progress : bool, optional
-        Show a progress bar; by default only on a terminal and after 1.5 s.
-    n_jobs : int, default 1
-        Bootstrap workers (joblib; -1 = all cores). Results do not depend on it.
-    backend : str, optional
-        joblib backend: ``"loky"`` (local processes, the default when ``n_jobs`` ≠ 1)
-        or ``"dask"`` (a ``dask.distributed.Client`` must be connected).
+    labels : ndarray of int, shape (m,)
+        Group of every seed (from :func:`cut_tree`).
+    F_seed : ndarray, shape (m, m)
+        Flow strength among the seeds.
+    link_threshold : float
+        Minimum flow strength of a direct link.
 
     Returns
     -------
-    ClusterResult
+    cores : list of ndarray
+        Seed indices of every linked part with two or more sectors.
+    unlinked : list of int
+        Seeds of multi-sector groups that are linked to no other member.
+    similar : list of ndarray
+        Unlinked seeds of one group, when two or more (similar-structure groups).
+    singletons : list of int
+        Seeds alone in their group of the cut.
     """
-    if similarity_measure not in MEASURES:
-        raise OptionError(f"unknown similarity {similarity_measure!r}; choose one of {MEASURES}")
-    if method not in METHODS:
-        raise OptionError(
-            f"linkage method {method!r} not allowed; choose one of {METHODS} (Ward, centroid "
-            "and median assume Euclidean distances, which 1 − similarity is not)"
-        )
-    if k is not None and threshold is not None:
-        raise OptionError("give k or threshold, not both")
-    if not 0 < min_similarity < 1:
-        raise OptionError(f"min_similarity must be in (0, 1), got {min_similarity}")
-    if n_boot < 0:
-        raise OptionError(f"n_boot must be ≥ 0, got {n_boot}")
-    table = drop_zero_output(table)
-    from .validate import validate  # the table's own balance problems travel with candidates
+    cores: list[np.ndarray] = []
+    unlinked: list[int] = []
+    similar: list[np.ndarray] = []
+    singletons: list[int] = []
+    for g in np.unique(labels):
+        idx = np.flatnonzero(labels == g)
+        if len(idx) == 1:
+            singletons.append(int(idx[0]))
+            continue
+        A = F_seed[np.ix_(idx, idx)] >= link_threshold
+        _, comp = connected_components(A, directed=False)
+        alone = []
+        for part in np.unique(comp):
+            members = idx[comp == part]
+            if len(members) >= 2:
+                cores.append(members)
+            else:
+                alone.append(int(members[0]))
+        unlinked.extend(alone)
+        if len(alone) >= 2:
+            similar.append(np.array(alone))
+    cores.sort(key=lambda c: int(c.min()))
+    return cores, unlinked, similar, singletons
 
-    imbalance = [
-        f"table imbalance: {f.message}"
-        for f in validate(table).findings
-        if f.check in ("row_balance", "column_balance", "scale") and f.severity != "info"
-    ]
-    codes = list(table.codes)
-    n = len(codes)
-    Z = table.Z.to_numpy(dtype="float64")
-    S = similarity(Z, similarity_measure)
-    support = set(pervasive_services(table) if supporting is None else supporting)
-    unknown = support - set(codes)
-    if unknown and supporting is not None:
-        raise OptionError(f"supporting codes not in the table: {', '.join(sorted(unknown))}")
-    seeds = np.array([i for i, c in enumerate(codes) if c not in support])
-    if len(seeds) < 3:
-        raise AnalysisError(f"only {len(seeds)} non-service sectors: too few to cluster")
-    if k is not None and not 2 <= k < len(seeds):
-        raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {k}")
+
+def join_strong_chains(
+    cores: Sequence[np.ndarray], loose: Sequence[int], F_seed: np.ndarray, strength: float
+) -> tuple[list[np.ndarray], list[int]]:
+    """Let loose seeds join the chain they belong to by a strong direct flow.
+
+    A seed left out by the cut or the link check whose strongest direct flow with
+    another seed reaches ``strength`` (the strongest-chain threshold, 0.5) joins that
+    seed's core, or forms a new core with it when both are loose: a resource sector
+    selling most of its intermediate output to one processor belongs to the processor's
+    chain even when average linkage has grouped their profiles apart (the resource
+    complexes of Torres Zorrilla 2003; Hoen 2002). Returns (cores, seeds still loose).
+    """
+    owner = {int(i): ci for ci, core in enumerate(cores) for i in core}
+    groups = [list(map(int, c)) for c in cores]
+    loose = sorted(int(i) for i in loose)
+    changed = True
+    while changed:
+        changed = False
+        for i in list(loose):
+            row = F_seed[i].copy()
+            row[i] = 0.0
+            j = int(np.argmax(row))
+            if row[j] < strength:
+                continue
+            if j in owner:
+                groups[owner[j]].append(i)
+                owner[i] = owner[j]
+            elif j in loose:
+                owner[i] = owner[j] = len(groups)
+                groups.append([i, j])
+                loose.remove(j)
+            else:
+                continue
+            loose.remove(i)
+            changed = True
+            break
+    out = [np.array(sorted(g)) for g in groups]
+    out.sort(key=lambda c: int(c.min()))
+    return out, loose
+
+
+def split_large(
+    core: np.ndarray, F_seed: np.ndarray, x_seed: np.ndarray, cap: float, threshold: float
+) -> tuple[list[np.ndarray], list[int]]:
+    """Split a linked core whose output exceeds ``cap`` along its weakest links.
+
+    The link threshold is raised within the core to the next flow strength that
+    disconnects it, and each part over ``cap`` is split again; the strongest flows stay
+    together (a maximum-spanning-tree cut). ``x_seed`` holds each seed's share of total
+    output. Returns (parts of two or more sectors, single sectors left).
+    """
+    if x_seed[core].sum() <= cap or len(core) < 2:
+        return [core], []
+    block = F_seed[np.ix_(core, core)].copy()
+    np.fill_diagonal(block, 0.0)
+    for t in np.unique(block[block >= threshold]):
+        n_comp, comp = connected_components(block > t, directed=False)
+        if n_comp > 1:
+            parts, alone = [], []
+            for c in np.unique(comp):
+                members = core[comp == c]
+                if len(members) == 1:
+                    alone.append(int(members[0]))
+                    continue
+                sub_parts, sub_alone = split_large(members, F_seed, x_seed, cap, float(t))
+                parts.extend(sub_parts)
+                alone.extend(sub_alone)
+            return parts, alone
+    return [core], []  # pragma: no cover - a connected core always disconnects
+
+
+def rule_cores(
+    Z: np.ndarray,
+    goods: np.ndarray,
+    seeds: np.ndarray,
+    x_seed: np.ndarray,
+    options: ClusterOptions,
+    *,
+    weights: np.ndarray | None = None,
+    dtype: Any = np.float64,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Apply steps 3–6 to one matrix: (cores as seed indices, tree); also on replicates."""
+    S, F, _ = sector_similarity(Z, options.similarity, goods, weights=weights, dtype=dtype)
     S_seed = S[np.ix_(seeds, seeds)]
-    dvec = _condensed(S_seed)
-    tree = linkage(dvec, method=method)
-    coph, _ = cophenet(tree, dvec)
-    thr = 1.0 - min_similarity if threshold is None else float(threshold)
-    k_chosen, diag = _choose_k(tree, dvec, len(seeds), thr, k, threshold is not None)
-    cap = max(3, n // 3)  # a third of the sectors; small tables may still form triples
-    parts = _partition(tree, S_seed, method, k_chosen, cap)
-    labels = np.zeros(len(seeds), dtype=int)
-    for gi, g in enumerate(parts):
-        labels[g] = gi + 1
-    groups = [g for g in parts if len(g) >= 2]
-    lk = linkages(table, extraction=False)
-    stab = (
-        _bootstrap(
-            Z,
-            seeds,
-            groups,
-            similarity_measure,
-            method,
-            k_chosen,
-            cap,
-            n_boot,
-            noise,
-            seed,
-            progress,
-            n_jobs,
-            backend,
+    tree, _ = build_tree(S_seed, options.method)
+    labels = cut_tree(tree, options.cut_distance(), options.k)
+    F_seed = F[np.ix_(seeds, seeds)]
+    cores, unlinked, _, singletons = link_components(labels, F_seed, options.link_threshold)
+    if options.similarity != "correlation":  # profiles only: no flow-based joining
+        cores, _ = join_strong_chains(
+            cores, [*unlinked, *singletons], F_seed, options.chain_strength
         )
-        if n_boot
-        else [None] * len(groups)
-    )
-    # supporting sectors
-    attach: dict[int, list[tuple[int, float]]] = {g: [] for g in range(len(groups))}
-    unclustered = [codes[seeds[i]] for g in parts if len(g) == 1 for i in g]
-    offers = []
-    for i in sorted(support & set(codes), key=codes.index):
-        si = codes.index(i)
-        means = [float(S[si, seeds[g]].mean()) for g in groups]
-        best = int(np.argmax(means)) if means else -1
-        offers.append((means[best] if best >= 0 else 0.0, si, best))
-    for sim, si, best in sorted(offers, key=lambda o: (-o[0], o[1])):
-        # most similar first; a candidate never grows past a third of the sectors
-        if best >= 0 and sim >= min_similarity and len(groups[best]) + len(attach[best]) < cap:
-            attach[best].append((si, sim))
-        else:
-            unclustered.append(codes[si])
-    for gi in attach:
-        attach[gi].sort()
-    coph_mat = squareform(cophenet(tree))
-    x = table.x.to_numpy()
-    exports = table.exports
-    exp = None if exports is None else exports.to_numpy()
-    cands = []
-    for gi, g in enumerate(groups):
-        core = seeds[g]
-        members_idx = [(int(i), "core") for i in core] + [
-            (si, "supporting") for si, _ in attach[gi]
-        ]
-        all_idx = np.array([i for i, _ in members_idx])
-        members = []
-        for i, role in members_idx:
-            others = core[core != i] if role == "core" else core
-            members.append(
-                Member(
-                    code=codes[i],
-                    name=table.names[i],
-                    role=role,
-                    mean_similarity=round(float(S[i, others].mean()) if len(others) else 1.0, 6),
-                    output_share=round(float(x[i] / x.sum()), 6),
-                    export_share=None if exp is None else round(float(exp[i] / x[i]), 6),
-                    power_dispersion=round(float(lk["power_dispersion"].iloc[i]), 6),
-                    sensitivity_dispersion=round(float(lk["sensitivity_dispersion"].iloc[i]), 6),
-                    key_sector_class=str(lk["key_sector_class"].iloc[i]),
-                )
-            )
-        within = S[np.ix_(core, core)][np.triu_indices(len(core), 1)].mean()
-        other_groups = [seeds[h] for h in groups if h is not g]
-        separation = (
-            max(float(S[np.ix_(core, o)].mean()) for o in other_groups) if other_groups else None
+    cores, _ = _split_all(cores, F_seed, x_seed, options)
+    return cores, tree
+
+
+def _split_all(
+    cores: Sequence[np.ndarray], F_seed: np.ndarray, x_seed: np.ndarray, options: ClusterOptions
+) -> tuple[list[np.ndarray], list[int]]:
+    out: list[np.ndarray] = []
+    alone: list[int] = []
+    for core in cores:
+        parts, single = split_large(
+            core, F_seed, x_seed, options.max_core_output_share, options.link_threshold
         )
-        merge_height = float(coph_mat[np.ix_(g, g)].max())
-        intra = intra_flow_share(Z, all_idx)
-        anchor = codes[int(core[np.argmax(x[core])])]
-        st = stab[gi]
-        reading = (
-            "not computed"
-            if st is None
-            else "stable"
-            if st >= STABLE
-            else "doubtful"
-            if st >= DOUBTFUL
-            else "not to be trusted"
-        )
-        warn = []
-        if st is not None and st < DOUBTFUL:
-            warn.append(f"unstable: bootstrap Jaccard {st:.2f} < {DOUBTFUL}")
-        elif st is not None and st < STABLE:
-            warn.append(f"doubtful membership: bootstrap Jaccard {st:.2f} < {STABLE}")
-        if attach[gi]:
-            warn.append(
-                "contains pervasive service sector(s): "
-                + ", ".join(codes[s] for s, _ in attach[gi])
-            )
-        if intra < 0.1:
-            warn.append(f"members trade little with each other (intra_flow_share {intra:.2f})")
-        warn.extend(imbalance)
-        score = float(np.mean([within, st if st is not None else within, intra]))
-        ex_share = None if exp is None else float(exp[all_idx].sum() / x[all_idx].sum())
-        cands.append(
-            Candidate(
-                id="",
-                label=table.name_of[anchor],
-                anchor=anchor,
-                members=tuple(members),
-                output_share=round(float(x[all_idx].sum() / x.sum()), 6),
-                export_share=None if ex_share is None else round(ex_share, 6),
-                within_mean_similarity=round(float(within), 6),
-                separation=None if separation is None else round(separation, 6),
-                merge_height=round(merge_height, 6),
-                stability=None if st is None else round(float(st), 4),
-                stability_reading=reading,
-                intra_flow_share=round(intra, 6),
-                score=round(score, 6),
-                warnings=tuple(warn),
-            )
-        )
-    cands.sort(key=lambda c: (-c.score, c.anchor))
-    cands = [replace(c, id=f"C{i + 1:02d}") for i, c in enumerate(cands)]
-    options = {
-        "similarity": similarity_measure,
-        "method": method,
-        "threshold": threshold,
-        "k": k,
-        "min_similarity": min_similarity,
-        "supporting": sorted(support & set(codes)),
-        "supporting_rule": "given" if supporting is not None else "service keywords in names",
-        "n_boot": n_boot,
-        "noise": noise,
-        "seed": seed,
-        "max_members": cap,
-        "n_jobs": n_jobs,
-        "backend": backend or ("loky" if n_jobs != 1 else "serial"),
-    }
-    diag.update(
-        {
-            "k": int(k_chosen),
-            "threshold_distance": thr,
-            "cophenetic_correlation": round(float(coph), 6),
-            "silhouette": diag["silhouette_by_k"].get(str(k_chosen)),
-            "n_sectors": n,
-            "n_seeds": len(seeds),
-            "dropped_zero_output": [c for c in table.meta.notes if c.startswith("dropped")],
-        }
-    )
-    return ClusterResult(
-        candidates=cands,
-        unclustered=tuple(unclustered),
-        similarity=pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns),
-        tree=tree,
-        tree_codes=tuple(codes[i] for i in seeds),
-        labels={codes[seeds[i]]: int(lab) for i, lab in enumerate(labels)},
-        options=options,
-        diagnostics=diag,
-    )
+        out.extend(parts)
+        alone.extend(single)
+    out.sort(key=lambda c: int(c.min()))
+    return out, alone
+
+
+def attach_services(
+    Z: np.ndarray,
+    x: np.ndarray,
+    services: Sequence[int],
+    cores: Sequence[np.ndarray],
+    options: ClusterOptions,
+) -> list[list[tuple[int, float]]]:
+    """Services supporting each core: [(service index, share of its sales), …] per core.
+
+    A service s attaches to core C when Σ_{j∈C} z_sj / Σ_{j≠s} z_sj ≥ ``attach_share``
+    and that share is at least ``attach_ratio`` times C's share of all intermediate
+    purchases, Σ_{j∈C} Σ_i z_ij / Σ_ij z_ij; a service whose intermediate sales (to
+    others) are below ``min_intermediate_share`` of its output never attaches.
+    """
+    purchases = Z.sum(axis=0)
+    total = float(purchases.sum())
+    out: list[list[tuple[int, float]]] = [[] for _ in cores]
+    if total <= 0:
+        return out
+    for s in services:
+        sales = float(Z[s].sum() - Z[s, s])
+        if x[s] <= 0 or sales < options.min_intermediate_share * x[s] or sales <= 0:
+            continue
+        for ci, core in enumerate(cores):
+            inside = core[core != s]
+            share = float(Z[s, inside].sum() / sales)
+            base = float(purchases[core].sum() / total)
+            if share >= options.attach_share and base > 0 and share >= options.attach_ratio * base:
+                out[ci].append((int(s), share))
+    for lst in out:
+        lst.sort(key=lambda t: (-t[1], t[0]))
+    return out
+
+
+def tree_jaccard(tree: np.ndarray, m: int, sets: Sequence[np.ndarray]) -> np.ndarray:
+    """Best Jaccard of every set of leaves with any node (or leaf) of ``tree``.
+
+    O(m · len(sets)): the count of set members below each node is propagated up.
+    """
+    if not len(sets):
+        return np.zeros(0)
+    k = len(sets)
+    counts = np.zeros((2 * m - 1, k))
+    sizes = np.ones(2 * m - 1)
+    for j, s in enumerate(sets):
+        counts[np.asarray(s), j] = 1.0
+    for i, (a, b, _, size) in enumerate(tree):
+        counts[m + i] = counts[int(a)] + counts[int(b)]
+        sizes[m + i] = size
+    set_sizes = np.array([len(s) for s in sets], dtype=float)
+    jac = counts / (sizes[:, None] + set_sizes[None, :] - counts)
+    return jac.max(axis=0)
+
+
+def _best_jaccard(sets: Sequence[np.ndarray], others: Sequence[np.ndarray]) -> np.ndarray:
+    out = np.zeros(len(sets))
+    rs = [set(o.tolist()) for o in others]
+    for i, s in enumerate(sets):
+        ss = set(s.tolist())
+        out[i] = max((len(ss & r) / len(ss | r) for r in rs), default=0.0)
+    return out
 
 
 def _replicate(
     Z: np.ndarray,
+    goods: np.ndarray,
     seeds: np.ndarray,
-    sets: list[set[int]],
-    measure: str,
-    method: str,
-    k: int,
-    cap: int,
-    noise: float,
+    x_seed: np.ndarray,
+    cores: Sequence[np.ndarray],
+    options: ClusterOptions,
     seed_seq: np.random.SeedSequence,
 ) -> np.ndarray:
-    """Best-match Jaccard of every group in one perturbed, position-resampled replicate."""
+    """(2, n_cores): rule and tree Jaccard of every core in one perturbed replicate."""
     rng = np.random.default_rng(seed_seq)
-    n = Z.shape[0]
-    if noise:
+    if options.noise:
         Zb = rng.standard_normal(Z.shape)
-        Zb *= noise
-        Zb -= noise**2 / 2
+        Zb *= options.noise
+        Zb -= options.noise**2 / 2
         np.exp(Zb, out=Zb)
         Zb *= Z
     else:
         Zb = Z
-    w = np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
-    Sb = similarity(Zb, measure, weights=w, dtype=np.float32)  # see _bootstrap
-    del Zb
-    if len(seeds) < n:
-        Sb = Sb[np.ix_(seeds, seeds)]
-    tb = linkage(_condensed(Sb), method=method)
-    reps = [set(g.tolist()) for g in _partition(tb, Sb, method, k, cap)]
-    return np.array([max(len(s & r) / len(s | r) for r in reps) for s in sets])
+    gi = np.flatnonzero(goods)
+    w = np.zeros(Z.shape[0])
+    w[gi] = np.bincount(rng.integers(0, len(gi), len(gi)), minlength=len(gi))
+    rep, tree = rule_cores(Zb, goods, seeds, x_seed, options, weights=w, dtype=np.float32)
+    return np.vstack([_best_jaccard(cores, rep), tree_jaccard(tree, len(seeds), cores)])
 
 
 def _chunk(args: tuple[Any, ...], seqs: list[np.random.SeedSequence]) -> list[np.ndarray]:
@@ -607,34 +672,31 @@ def _chunk(args: tuple[Any, ...], seqs: list[np.random.SeedSequence]) -> list[np
         return [_replicate(*args, s) for s in seqs]
 
 
-def _bootstrap(
+def bootstrap_stability(
     Z: np.ndarray,
+    goods: np.ndarray,
     seeds: np.ndarray,
-    groups: list[np.ndarray],
-    measure: str,
-    method: str,
-    k: int,
-    cap: int,
-    n_boot: int,
-    noise: float,
-    seed: int,
-    progress: bool | None,
+    x_seed: np.ndarray,
+    cores: Sequence[np.ndarray],
+    options: ClusterOptions,
+    *,
+    progress: bool | None = None,
     n_jobs: int = 1,
     backend: str | None = None,
-) -> list[float]:
-    """Mean best-match Jaccard of each group over perturbed, position-resampled replicates.
+) -> tuple[list[float], list[float]]:
+    """(stability, stability_tree) of every core: mean best Jaccard over replicates.
 
-    Every replicate draws from its own generator, spawned from ``seed``
-    (:class:`numpy.random.SeedSequence`), and the scores are summed in replicate order,
-    so serial, local-parallel and Dask runs give identical figures for the same seed.
-    The replicates' correlation products run in float32 (half the cost; a relative
-    error of about 1e-7 in similarities that the noise itself perturbs by ~10 %).
+    Every replicate draws from its own generator spawned from ``options.seed``
+    (:class:`numpy.random.SeedSequence`) and the scores are summed in replicate order,
+    so serial, local-parallel and Dask runs give identical figures. The replicates'
+    correlation products run in float32 (a relative error of about 1e-7 in similarities
+    that the noise itself perturbs by ~10 %).
     """
     from tqdm.auto import tqdm
 
-    seqs = np.random.SeedSequence(seed).spawn(n_boot)
-    sets = [set(g.tolist()) for g in groups]
-    args = (Z, seeds, sets, measure, method, k, cap, noise)
+    n_boot = options.n_boot
+    seqs = np.random.SeedSequence(options.seed).spawn(n_boot)
+    args = (Z, goods, seeds, x_seed, list(cores), options)
     if progress is None:  # on a terminal only, and only if it takes more than 1.5 s
         disable, delay = None, 1.5
     else:
@@ -650,65 +712,563 @@ def _bootstrap(
         with parallel_backend(backend or "loky", n_jobs=n_jobs):
             parts = Parallel()(delayed(_chunk)(args, c) for c in chunks)
         scores = [row for part in parts for row in part]
-    total = np.zeros(len(groups))
+    total = np.zeros((2, len(cores)))
     for row in scores:  # fixed order: identical sums whatever the backend
         total += row
-    return (total / n_boot).tolist()
+    total /= max(n_boot, 1)
+    return total[0].tolist(), total[1].tolist()
 
 
-def add_cli(
-    sub: Any, add_table_args: Callable[[Any], None], load: Callable[[Any], IOTable]
-) -> None:
-    """Register ``io-clusters clusters`` on the CLI's subparsers."""
+def varimax(loadings: np.ndarray, *, max_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
+    """Varimax rotation of a loading matrix (Kaiser 1958, *Psychometrika* 23(3)).
 
-    def cmd(args: Any) -> int:
-        from .export import write_json
+    Parameters
+    ----------
+    loadings : ndarray, shape (p, k)
 
-        table = load(args)
-        res = detect_clusters(
-            table,
-            similarity_measure=args.similarity,
-            method=args.method,
-            k=args.k,
-            threshold=args.threshold,
-            n_boot=args.n_boot,
-            seed=args.seed,
-            n_jobs=args.jobs,
+    Returns
+    -------
+    ndarray, shape (p, k)
+        Rotated loadings (an orthogonal rotation: row sums of squares are unchanged).
+    """
+    p, k = loadings.shape
+    R = np.eye(k)
+    d = 0.0
+    for _ in range(max_iter):
+        L = loadings @ R
+        u, s, vt = np.linalg.svd(loadings.T @ (L**3 - L @ np.diag(np.sum(L**2, axis=0)) / p))
+        R = u @ vt
+        d_old, d = d, float(s.sum())
+        if d_old and d < d_old * (1 + tol):
+            break
+    return loadings @ R
+
+
+def feser_bergman_factors(C_seed: np.ndarray, loading: float) -> list[np.ndarray]:
+    """Members of each Feser–Bergman factor (seed indices at loading ≥ ``loading``).
+
+    Principal components of the max-correlation matrix, those with eigenvalue > 1
+    (Kaiser's rule), varimax-rotated; each factor's sign is chosen so that its largest
+    loading is positive (Feser & Bergman 2000, *Regional Studies* 34(1): 1–19).
+    """
+    C = (C_seed + C_seed.T) / 2
+    vals, vecs = np.linalg.eigh(C)
+    keep = vals > 1.0
+    if not keep.any():
+        return []
+    L = vecs[:, keep] * np.sqrt(vals[keep])
+    if L.shape[1] > 1:
+        L = varimax(L)
+    out = []
+    for j in range(L.shape[1]):
+        col = L[:, j]
+        if col[np.argmax(np.abs(col))] < 0:
+            col = -col
+        members = np.flatnonzero(col >= loading)
+        if len(members):
+            out.append(members)
+    return out
+
+
+def strongest_chains(
+    Z: np.ndarray, codes: Sequence[str], names: Sequence[str], threshold: float
+) -> tuple[Chain, ...]:
+    """Every direct flow i → j (i ≠ j) with strength ≥ ``threshold``, strongest first.
+
+    Strength = max(z_ij / Σ_{k≠i} z_ik, z_ij / Σ_{k≠j} z_kj): the share of the seller's
+    intermediate sales or of the buyer's intermediate purchases (self excluded).
+    """
+    Zo = np.array(Z, dtype="float64")
+    np.fill_diagonal(Zo, 0.0)
+    sales = Zo.sum(axis=1)
+    purchases = Zo.sum(axis=0)
+    s_share = np.divide(Zo, sales[:, None], out=np.zeros_like(Zo), where=sales[:, None] > 0)
+    p_share = np.divide(Zo, purchases[None, :], out=np.zeros_like(Zo), where=purchases > 0)
+    strength = np.maximum(s_share, p_share)
+    out = []
+    for i, j in zip(*np.nonzero((strength >= threshold) & (Zo > 0)), strict=True):
+        out.append(
+            Chain(
+                seller=codes[i],
+                buyer=codes[j],
+                seller_name=names[i],
+                buyer_name=names[j],
+                flow=float(Zo[i, j]),
+                strength=round(float(strength[i, j]), 6),
+                share_of_seller_sales=round(float(s_share[i, j]), 6),
+                share_of_buyer_purchases=round(float(p_share[i, j]), 6),
+            )
         )
-        print(format_candidates(res))
-        if args.out:
-            print(f"wrote {write_json(res.to_dict(), args.out)}")
-        return 0
+    out.sort(key=lambda c: (-c.strength, -c.flow, c.seller, c.buyer))
+    return tuple(out)
 
-    p = sub.add_parser("clusters", help="candidate clusters (hierarchical clustering)")
-    add_table_args(p)
-    p.add_argument("--similarity", default="combined", choices=MEASURES)
-    p.add_argument("--method", default="average", choices=METHODS)
-    group = p.add_mutually_exclusive_group()
-    group.add_argument("--k", type=int, help="number of groups to cut the tree into")
-    group.add_argument("--threshold", type=float, help="cut distance (1 - similarity)")
-    p.add_argument("--n-boot", type=int, default=200, help="bootstrap replicates (0 = none)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--jobs", type=int, default=1, help="bootstrap workers (-1 = all cores)")
-    p.add_argument("--out", help="write the result as JSON")
-    p.set_defaults(func=cmd)
+
+def confirmations(
+    core: np.ndarray, factors: Sequence[np.ndarray], F_seed: np.ndarray, chain_strength: float
+) -> tuple[str, ...]:
+    """Independent methods that also find ``core`` (seed indices); see step 9."""
+    out = []
+    for f in factors:
+        hit = len(set(core.tolist()) & set(f.tolist()))
+        if hit >= 2 and hit >= len(core) / 2:
+            out.append("feser_bergman")
+            break
+    block = F_seed[np.ix_(core, core)].copy()
+    np.fill_diagonal(block, 0.0)
+    if (block >= chain_strength).any():
+        out.append("strongest_chains")
+    return tuple(out)
+
+
+def _natural(code: str) -> tuple[tuple[int, str], ...]:
+    """Sort key putting "5" before "24" and "s2" before "s10"."""
+    import re
+
+    return tuple((int(p), "") if p.isdigit() else (0, p) for p in re.findall(r"\d+|\D+", code))
+
+
+def candidate_id(core_codes: Sequence[str]) -> str:
+    """Stable id of a core: ``C-`` + its sorted codes (up to four), else three + a hash.
+
+    >>> candidate_id(["s08", "s02"])
+    'C-s02-s08'
+    """
+    codes = sorted((str(c) for c in core_codes), key=_natural)
+    if len(codes) <= 4:
+        return "C-" + "-".join(codes)
+    digest = hashlib.sha1("+".join(codes).encode()).hexdigest()[:4]
+    return "C-" + "-".join(codes[:3]) + f"-and{len(codes) - 3}-{digest}"
+
+
+def strongest_internal_flow(Z: np.ndarray, core: np.ndarray) -> tuple[int, int]:
+    """(seller, buyer) indices of the largest flow between two different core members."""
+    block = Z[np.ix_(core, core)].astype("float64").copy()
+    np.fill_diagonal(block, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(block)), block.shape)
+    return int(core[i]), int(core[j])
+
+
+def chain_label(seller: str, buyer: str, n_core: int) -> str:
+    """Return ``"A → B"``, or ``"A → B (+k)"`` for a core of k + 2 sectors."""
+    more = f" (+{n_core - 2})" if n_core > 2 else ""
+    return f"{seller} → {buyer}{more}"
+
+
+def _reading(value: float | None) -> str:
+    if value is None:
+        return "not computed"
+    if value >= STABLE:
+        return "stable"
+    if value >= DOUBTFUL:
+        return "doubtful"
+    return "not to be trusted"
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What :func:`describe_candidate` needs of the whole analysis (internal)."""
+
+    table: IOTable
+    Z: np.ndarray
+    x: np.ndarray
+    exports: np.ndarray | None
+    S: np.ndarray
+    F: np.ndarray
+    seeds: np.ndarray
+    coph: np.ndarray
+    lk: pd.DataFrame
+    min_output_share: float
+    table_warnings: tuple[str, ...]
+
+
+def _member(ctx: _Context, i: int, role: str, core: np.ndarray, attach: float | None) -> Member:
+    others = core[core != i] if role == "core" else core
+    lk = ctx.lk
+    x = ctx.x
+    return Member(
+        code=ctx.table.codes[i],
+        name=ctx.table.names[i],
+        role=role,
+        mean_similarity=round(float(ctx.S[i, others].mean()) if len(others) else 1.0, 6),
+        output_share=round(float(x[i] / x.sum()), 6),
+        export_share=None if ctx.exports is None else round(float(ctx.exports[i] / x[i]), 6),
+        power_dispersion=round(float(lk["power_dispersion"].iloc[i]), 6),
+        sensitivity_dispersion=round(float(lk["sensitivity_dispersion"].iloc[i]), 6),
+        key_sector_class=str(lk["key_sector_class"].iloc[i]),
+        attach_share=None if attach is None else round(attach, 6),
+    )
+
+
+def describe_candidate(
+    ctx: _Context,
+    core_local: np.ndarray,
+    supporting: Sequence[tuple[int, float]],
+    other_cores: Sequence[np.ndarray],
+    stability: float | None,
+    stability_tree: float | None,
+    confirmed_by: tuple[str, ...],
+) -> Candidate:
+    """Build the record of one candidate (step 10); ``core_local`` indexes the seeds."""
+    codes = ctx.table.codes
+    core = ctx.seeds[core_local]
+    all_idx = np.concatenate([core, np.array([s for s, _ in supporting], dtype=int)])
+    members = [_member(ctx, int(i), "core", core, None) for i in core]
+    members += [_member(ctx, s, "supporting", core, share) for s, share in supporting]
+    S, x = ctx.S, ctx.x
+    within = float(S[np.ix_(core, core)][np.triu_indices(len(core), 1)].mean())
+    separation = (
+        max(float(S[np.ix_(core, ctx.seeds[o])].mean()) for o in other_cores)
+        if len(other_cores)
+        else None
+    )
+    merge_height = float(ctx.coph[np.ix_(core_local, core_local)].max())
+    intra = intra_flow_share(ctx.Z, all_idx)
+    core_intra = intra_flow_share(ctx.Z, core, self_deliveries=False)
+    seller, buyer = strongest_internal_flow(ctx.Z, core)
+    reading = _reading(stability_tree if stability_tree is not None else stability)
+    warn, flags = [], []
+    if stability_tree is not None and stability_tree < DOUBTFUL:
+        flags.append("unstable")
+        warn.append(f"unstable: bootstrap Jaccard (tree) {stability_tree:.2f} < {DOUBTFUL}")
+    elif stability_tree is not None and stability_tree < STABLE:
+        flags.append("doubtful")
+        warn.append(
+            f"doubtful membership: bootstrap Jaccard (tree) {stability_tree:.2f} < {STABLE}"
+        )
+    if stability is not None and stability < DOUBTFUL:
+        flags.append("rule_unstable")
+        warn.append(f"the cut rule regroups it in many replicates (rule stability {stability:.2f})")
+    if core_intra < WEAK_LINKAGE:
+        flags.append("weak_linkage")
+        warn.append(f"core members trade little with each other (core intra-flow {core_intra:.2f})")
+    if supporting:
+        flags.append("services_attached")
+        warn.append(
+            "supporting service sector(s) attached by their sales to the core: "
+            + ", ".join(codes[s] for s, _ in supporting)
+        )
+    small = [codes[i] for i in all_idx if x[i] < ctx.min_output_share * x.sum()]
+    if small:
+        flags.append("small_member")
+        warn.append(
+            f"member(s) below {ctx.min_output_share:.2%} of total output: " + ", ".join(small)
+        )
+    if ctx.table_warnings:
+        flags.append("table_imbalance")
+        warn.extend(ctx.table_warnings)
+    stab_for_score = stability_tree if stability_tree is not None else within
+    ex = ctx.exports
+    ex_share = None if ex is None else float(ex[all_idx].sum() / x[all_idx].sum())
+    core_codes = [codes[i] for i in core]
+    return Candidate(
+        id=candidate_id(core_codes),
+        label=chain_label(ctx.table.names[seller], ctx.table.names[buyer], len(core)),
+        anchor=codes[int(core[np.argmax(x[core])])],
+        members=tuple(members),
+        output_share=round(float(x[all_idx].sum() / x.sum()), 6),
+        export_share=None if ex_share is None else round(ex_share, 6),
+        within_mean_similarity=round(within, 6),
+        separation=None if separation is None else round(separation, 6),
+        merge_height=round(merge_height, 6),
+        stability=None if stability is None else round(float(stability), 4),
+        stability_reading=reading,
+        intra_flow_share=round(intra, 6),
+        score=round(float(np.mean([within, stab_for_score, core_intra])), 6),
+        warnings=tuple(warn),
+        linked=True,
+        core_intra_flow_share=round(core_intra, 6),
+        core_output_share=round(float(x[core].sum() / x.sum()), 6),
+        stability_tree=None if stability_tree is None else round(float(stability_tree), 4),
+        confirmed_by=confirmed_by,
+        chain=(codes[seller], codes[buyer]),
+        flags=tuple(flags),
+    )
+
+
+def table_warnings(table: IOTable) -> tuple[str, ...]:
+    """Return the table's balance and scale problems, to travel with every candidate."""
+    from .validate import validate
+
+    return tuple(
+        f"table imbalance: {f.message}"
+        for f in validate(table).findings
+        if f.check in ("row_balance", "column_balance", "scale") and f.severity != "info"
+    )
+
+
+_LEGACY = {"similarity_measure": "similarity"}
+
+
+def resolve_options(options: ClusterOptions | None, legacy: Mapping[str, Any]) -> ClusterOptions:
+    """``options`` updated with keyword options of the 0.x form (``seed=``, ``k=`` …)."""
+    if options is not None and not isinstance(options, ClusterOptions):
+        raise OptionError(f"options must be a ClusterOptions, got {type(options).__name__}")
+    base = options or ClusterOptions()
+    if not legacy:
+        return base
+    changes = {_LEGACY.get(k, k): v for k, v in legacy.items()}
+    data = base.to_dict()
+    unknown = sorted(set(changes) - set(data))
+    if unknown:
+        raise OptionError(
+            f"unknown option(s) {', '.join(unknown)}; allowed: {', '.join(sorted(data))}"
+        )
+    if "k" in changes and changes["k"] is not None:
+        data["threshold"] = None
+    if "threshold" in changes and changes["threshold"] is not None:
+        data["k"] = None
+    data.update(changes)
+    return ClusterOptions(**data)
+
+
+def detect_clusters(
+    table: IOTable,
+    options: ClusterOptions | None = None,
+    *,
+    linkage_frame: pd.DataFrame | None = None,
+    warnings: Sequence[str] | None = None,
+    progress: bool | None = None,
+    n_jobs: int = 1,
+    backend: str | None = None,
+    **legacy: Any,
+) -> ClusterResult:
+    """Propose candidate clusters of sectors from an IO table (steps 1–10 above).
+
+    Parameters
+    ----------
+    table : IOTable
+    options : ClusterOptions, optional
+        Every choice of the analysis (defaults: :class:`ClusterOptions`). The keyword
+        form of earlier versions still works: ``detect_clusters(t, seed=1, k=5,
+        similarity_measure="flow")`` updates ``options`` with those values.
+    linkage_frame : pandas.DataFrame, optional
+        :func:`io_clusters.linkages` of the table, if already computed.
+    warnings : sequence of str, optional
+        The table's balance problems to attach to every candidate; by default the
+        table is validated here for them.
+    progress : bool, optional
+        Show a progress bar; by default only on a terminal and after 1.5 s.
+    n_jobs : int, default 1
+        Bootstrap workers (joblib; -1 = all cores). Results do not depend on it.
+    backend : str, optional
+        joblib backend: ``"loky"`` (the default when ``n_jobs`` ≠ 1) or ``"dask"`` (a
+        ``dask.distributed.Client`` must be connected).
+
+    Returns
+    -------
+    ClusterResult
+
+    Raises
+    ------
+    OptionError
+        For an invalid or unknown option.
+    AnalysisError
+        When fewer than three sectors can seed candidates.
+
+    Examples
+    --------
+    >>> import io_clusters as ic
+    >>> res = ic.detect_clusters(ic.load_example("eurostat_germany_1995"), seed=0)
+    >>> res.too_aggregated, len(res.candidates)
+    (True, 0)
+    """
+    opts = resolve_options(options, legacy)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise OptionError(f"n_jobs must be a non-zero integer (-1 = all cores), got {n_jobs!r}")
+    table = drop_zero_output(table)
+    codes = list(table.codes)
+    n = len(codes)
+    Z = table.Z.to_numpy(dtype="float64")
+    x = table.x.to_numpy(dtype="float64")
+    svc = classify_services(table, isic=opts.isic_map, supporting=opts.supporting)
+    for w in svc.warnings:
+        log.warning(w)
+    goods_codes = [c for c in codes if c not in svc.services]
+    goods = np.array([c not in svc.services for c in codes])
+    seeds, small = seed_sectors(codes, x, svc.services, opts.min_output_share)
+    chains = strongest_chains(Z, codes, table.names, opts.chain_strength)
+    base_options = _recorded_options(opts, svc, n_jobs, backend)
+    problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
+    S, F, C = sector_similarity(Z, opts.similarity, goods)
+    sim = pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns)
+    if problem is not None:
+        log.warning(problem["en"])
+        return ClusterResult(
+            candidates=[],
+            unclustered=tuple(goods_codes),
+            similarity=sim,
+            tree=np.empty((0, 4)),
+            tree_codes=(),
+            labels={},
+            options=base_options,
+            diagnostics={"n_sectors": n, "n_seeds": len(seeds), "k": 0},
+            services=dict(svc.services),
+            strongest_chains=chains,
+            too_aggregated=True,
+            message=problem,
+        )
+    if len(seeds) < 3:
+        raise AnalysisError(f"only {len(seeds)} sectors can seed candidates: too few to cluster")
+    if opts.k is not None and opts.k >= len(seeds):
+        raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {opts.k}")
+    S_seed = S[np.ix_(seeds, seeds)]
+    tree, dvec = build_tree(S_seed, opts.method)
+    labels = cut_tree(tree, opts.cut_distance(), opts.k)
+    F_seed = F[np.ix_(seeds, seeds)]
+    cores, unlinked, similar, singletons = link_components(labels, F_seed, opts.link_threshold)
+    x_seed = x[seeds] / x.sum()
+    loose = [*unlinked, *singletons]
+    if opts.similarity != "correlation":  # profiles only: no flow-based joining
+        cores, loose = join_strong_chains(cores, loose, F_seed, opts.chain_strength)
+    cores, split_alone = _split_all(cores, F_seed, x_seed, opts)
+    loose_set = set(loose) | set(split_alone)
+    singletons = [i for i in singletons if i in loose_set]
+    unlinked = sorted(i for i in loose_set if i not in singletons)
+    similar = [g[np.isin(g, unlinked)] for g in similar]
+    similar = [g for g in similar if len(g) >= 2]
+    service_idx = [i for i, c in enumerate(codes) if c in svc.services]
+    attached = attach_services(Z, x, service_idx, [seeds[c] for c in cores], opts)
+    if opts.n_boot and cores:
+        stab, stab_tree = bootstrap_stability(
+            Z, goods, seeds, x_seed, cores, opts, progress=progress, n_jobs=n_jobs, backend=backend
+        )
+    else:
+        stab, stab_tree = [None] * len(cores), [None] * len(cores)
+    C_seed = (C if C is not None else S)[np.ix_(seeds, seeds)]
+    factors = feser_bergman_factors(C_seed, opts.factor_loading)
+    if linkage_frame is None:
+        from .linkages import linkages
+
+        linkage_frame = linkages(table, extraction=False)
+    ctx = _Context(
+        table=table,
+        Z=Z,
+        x=x,
+        exports=None if table.exports is None else table.exports.to_numpy(),
+        S=S,
+        F=F,
+        seeds=seeds,
+        coph=squareform(cophenet(tree)),
+        lk=linkage_frame,
+        min_output_share=opts.min_output_share,
+        table_warnings=tuple(table_warnings(table) if warnings is None else warnings),
+    )
+    cands = [
+        describe_candidate(
+            ctx,
+            core,
+            attached[ci],
+            [o for j, o in enumerate(cores) if j != ci],
+            stab[ci],
+            stab_tree[ci],
+            confirmations(core, factors, F_seed, opts.chain_strength),
+        )
+        for ci, core in enumerate(cores)
+    ]
+    cands.sort(key=lambda c: (-c.score, c.id))
+    cands = [replace(c, rank=r + 1) for r, c in enumerate(cands)]
+    reasons = {codes[seeds[i]]: "singleton" for i in singletons}
+    reasons.update({codes[seeds[i]]: "no_flow_link" for i in unlinked})
+    reasons.update({c: "too_small" for c in small})
+    used = {s for lst in attached for s, _ in lst}
+    reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
+    unclustered = tuple(c for c in codes if c in reasons)
+    coph, _ = cophenet(tree, dvec)
+    return ClusterResult(
+        candidates=cands,
+        unclustered=unclustered,
+        similarity=sim,
+        tree=tree,
+        tree_codes=tuple(codes[i] for i in seeds),
+        labels={codes[seeds[i]]: int(lab) for i, lab in enumerate(labels)},
+        options=base_options,
+        diagnostics=_diagnostics(tree, dvec, labels, coph, opts, n, seeds, cores, table),
+        services=dict(svc.services),
+        unclustered_reasons={c: reasons[c] for c in unclustered},
+        similar_structure_groups=tuple(
+            SimilarGroup(
+                codes=tuple(codes[seeds[i]] for i in g),
+                names=tuple(table.names[seeds[i]] for i in g),
+                within_mean_similarity=round(
+                    float(S_seed[np.ix_(g, g)][np.triu_indices(len(g), 1)].mean()), 6
+                ),
+            )
+            for g in similar
+        ),
+        strongest_chains=chains,
+    )
+
+
+def _recorded_options(
+    opts: ClusterOptions, svc: ServiceClassification, n_jobs: int, backend: str | None
+) -> dict[str, Any]:
+    out = opts.to_dict()
+    out["services_rule"] = svc.rule
+    out["n_jobs"] = n_jobs
+    out["backend"] = backend or ("loky" if n_jobs != 1 else "serial")
+    return out
+
+
+def _diagnostics(
+    tree: np.ndarray,
+    dvec: np.ndarray,
+    labels: np.ndarray,
+    coph: float,
+    opts: ClusterOptions,
+    n: int,
+    seeds: np.ndarray,
+    cores: Sequence[np.ndarray],
+    table: IOTable,
+) -> dict[str, Any]:
+    from sklearn.metrics import silhouette_score
+
+    k = len(np.unique(labels))
+    sil = (
+        round(float(silhouette_score(squareform(dvec), labels, metric="precomputed")), 6)
+        if 1 < k < len(seeds)
+        else None
+    )
+    return {
+        "k": int(opts.k if opts.k is not None else k),
+        "n_groups": int(k),
+        "cut_rule": "k given"
+        if opts.k is not None
+        else "distance 1 - r*"
+        if opts.threshold is None
+        else "threshold given",
+        "threshold_distance": opts.cut_distance(),
+        "cophenetic_correlation": round(float(coph), 6),
+        "silhouette": sil,
+        "n_sectors": n,
+        "n_seeds": len(seeds),
+        "n_linked_cores": len(cores),
+        "dropped_zero_output": [c for c in table.meta.notes if c.startswith("dropped")],
+    }
 
 
 def format_candidates(res: ClusterResult) -> str:
     """Plain-text listing of the candidates (for the CLI and the demo)."""
+    if res.too_aggregated:
+        return "no candidate clusters: " + res.message.get("en", "")
     d = res.diagnostics
     lines = [
-        f"{len(res.candidates)} candidate cluster(s); k = {d['k']}, cophenetic correlation "
-        f"{d['cophenetic_correlation']:.3f}, silhouette {d['silhouette']}",
+        f"{len(res.candidates)} candidate cluster(s), every core flow-linked; cut into "
+        f"{d['k']} group(s), cophenetic correlation {d['cophenetic_correlation']:.3f}",
     ]
     for c in res.candidates:
-        stab = "n/a" if c.stability is None else f"{c.stability:.2f} ({c.stability_reading})"
+        stab = (
+            "n/a" if c.stability_tree is None else f"{c.stability_tree:.2f} ({c.stability_reading})"
+        )
+        conf = ", ".join(c.confirmed_by) or "none"
         lines.append(
-            f"{c.id} {c.label} — score {c.score:.3f}, stability {stab}, "
-            f"intra-flow {c.intra_flow_share:.2f}, output share {c.output_share:.1%}"
+            f"#{c.rank} {c.id} {c.label} — stability {stab}, core intra-flow "
+            f"{c.core_intra_flow_share:.2f}, core output {c.core_output_share:.1%} "
+            f"(all members {c.output_share:.1%}), confirmed by: {conf}"
         )
         for m in c.members:
             lines.append(f"     {m.role:10} {m.code:6} {m.name}")
+    for g in res.similar_structure_groups:
+        lines.append("similar structure, not linked: " + ", ".join(g.codes))
     if res.unclustered:
         lines.append("unclustered: " + ", ".join(res.unclustered))
     return "\n".join(lines)

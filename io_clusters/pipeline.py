@@ -30,11 +30,12 @@ from typing import Any
 import pandas as pd
 
 from ._version import __version__
+from .clustering import load_labels
 from .datasets import DEFAULT_EXAMPLE, load_example
 from .errors import TableValidationError
 from .export import write_frame, write_json
-from .export.i18n import label
 from .linkages import drop_zero_output, linkages
+from .options import RunOptions
 from .readers import read_table, write_table
 from .table import IOTable, slug
 from .validate import ValidationReport, validate
@@ -71,16 +72,20 @@ class RunResult:
 
 def run(
     source: str | Path | IOTable,
+    options: RunOptions | None = None,
     *,
     layout: str | Path | None = None,
     country: str | None = None,
     out: str | Path | None = None,
     clusters: bool = True,
     evidence_store: str | Path | None = None,
-    lang: str = "es",
-    figures: bool = True,
+    lang: str | None = None,
+    figures: bool | None = None,
     regions: str | Path | Any | None = None,
+    labels: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    n_jobs: int = 1,
+    backend: str | None = None,
     **cluster_options: Any,
 ) -> RunResult:
     """Run the main job on a table file (or an IOTable) and write its outputs.
@@ -88,6 +93,9 @@ def run(
     Parameters
     ----------
     source : path or IOTable
+    options : RunOptions, optional
+        Every choice of the run (:class:`~io_clusters.options.RunOptions`); the keyword
+        arguments below, when given, override it.
     layout, country
         As in :func:`io_clusters.read_table`.
     out : path, optional
@@ -97,18 +105,22 @@ def run(
     evidence_store : path, optional
         Fieldwork evidence store (default ``data/evidence/fieldwork.json`` when it
         exists); its records are paired with the candidates next to the study's cases.
-    lang : {"es", "en"}, default "es"
-        Language of the workbook, figures and report.
-    figures : bool, default True
-        Draw the figures (and embed them in the report).
+    lang : {"es", "en"}, optional
+        Language of the workbook, figures and report (default Spanish).
+    figures : bool, optional
+        Draw the figures (and embed them in the report); default True.
     regions : path or RegionalData, optional
         Regional activity data (e.g. INEI's VAB by department): every candidate gets its
         location quotients by region (``regions`` in ``candidates.json``, a regions
         sheet, bar charts), and the evidence pairing uses them.
+    labels : path, optional
+        TOML ``[labels]`` file renaming candidates (keys: id or core codes ``"a+b"``).
     progress : callable, optional
         Called with a short message as each step starts.
+    n_jobs, backend
+        Execution of the bootstrap (see :func:`io_clusters.detect_clusters`).
     **cluster_options
-        Passed to :func:`io_clusters.detect_clusters` (``seed``, ``k``, …).
+        Options of :class:`~io_clusters.options.ClusterOptions` (``seed``, ``k``, …).
 
     Returns
     -------
@@ -118,11 +130,24 @@ def run(
     ------
     TableValidationError
         When validation finds errors (the report is attached).
+    OptionError
+        For an invalid or unknown option.
     """
     say = progress or (lambda _msg: None)
-    label("title", lang)  # validates lang before any work
+    region_data = None if regions is None or isinstance(regions, str | Path) else regions
+    opts = (options or RunOptions()).updated(
+        layout=None if layout is None else str(layout),
+        country=country,
+        out=None if out is None else str(out),
+        store=None if evidence_store is None else str(evidence_store),
+        lang=lang,
+        figures=figures,
+        labels=None if labels is None else str(labels),
+        regions=None if regions is None or region_data is not None else str(regions),
+        **cluster_options,
+    )
     say("reading and validating the table")
-    table = source if isinstance(source, IOTable) else read_table(source, layout, country)
+    table = source if isinstance(source, IOTable) else read_table(source, opts.layout, opts.country)
     report = validate(table)
     if not report.ok:
         raise TableValidationError(
@@ -130,7 +155,16 @@ def run(
             + "; ".join(f"{f.check}: {f.message}" for f in report.errors[:3]),
             report,
         )
-    out_dir = Path(out) if out is not None else Path("data/processed") / slug(table.meta.table_id)
+    if region_data is None and opts.regions:
+        from .regional import read_regional
+
+        region_data = read_regional(opts.regions, year=opts.year, prices=opts.prices)
+    user_labels = load_labels(opts.labels) if opts.labels else None
+    out_dir = (
+        Path(opts.out)
+        if opts.out is not None
+        else Path("data/processed") / slug(table.meta.table_id)
+    )
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
@@ -138,13 +172,15 @@ def run(
             table,
             report,
             work,
-            clusters,
-            evidence_store,
-            lang,
-            figures,
-            say,
-            cluster_options,
-            regions,
+            _Plan(
+                options=opts,
+                clusters=clusters,
+                regions=region_data,
+                labels=user_labels,
+                n_jobs=n_jobs,
+                backend=backend,
+                say=say,
+            ),
         )
         outputs = _publish(work, out_dir, written)
     finally:
@@ -153,19 +189,24 @@ def run(
     return RunResult(table, report, df, result, evidence, out_dir, outputs)
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What :func:`_write_outputs` is asked to do (internal)."""
+
+    options: RunOptions
+    clusters: bool
+    regions: Any
+    labels: dict[str, str] | None
+    n_jobs: int
+    backend: str | None
+    say: Callable[[str], None]
+
+
 def _write_outputs(
-    table: IOTable,
-    report: ValidationReport,
-    work: Path,
-    clusters: bool,
-    evidence_store: str | Path | None,
-    lang: str,
-    figures: bool,
-    say: Callable[[str], None],
-    cluster_options: dict[str, Any],
-    regions: Any = None,
+    table: IOTable, report: ValidationReport, work: Path, plan: _Plan
 ) -> tuple[pd.DataFrame, Any, Any, dict[str, str]]:
     """Write every output into the private directory ``work``; return name → file."""
+    say, opts, lang = plan.say, plan.options, plan.options.lang
     written: dict[str, str] = {}
     written["table"] = write_table(table, work / "table.csv").name
     findings = report.to_dict()["findings"]
@@ -175,23 +216,32 @@ def _write_outputs(
     df = linkages(table)
     written["linkages"] = write_frame(df, work / "linkages.csv").name
     result = evidence = None
-    if not clusters:
+    if not plan.clusters:
         return df, result, evidence, written
-    from .clustering import detect_clusters
+    from .clustering import detect_clusters, table_warnings
 
-    n_boot = cluster_options.get("n_boot", 200)
-    say(f"candidate clusters (bootstrap: {n_boot} replicates)")
-    result = detect_clusters(table, **cluster_options)
+    say(f"candidate clusters (bootstrap: {opts.cluster.n_boot} replicates)")
+    result = detect_clusters(
+        table,
+        opts.cluster,
+        linkage_frame=df,
+        warnings=table_warnings(table),
+        n_jobs=plan.n_jobs,
+        backend=plan.backend,
+    )
+    if plan.labels:
+        result = result.relabelled(plan.labels)
     geography = None
-    if regions is not None:
-        from .regional import RegionalData, candidate_geography, read_regional
+    data = plan.regions
+    if data is not None:
+        from .regional import candidate_geography
 
         say("locating the candidates in the regions")
-        data = regions if isinstance(regions, RegionalData) else read_regional(regions)
         geography = {g.candidate_id: g for g in candidate_geography(table, data, result.candidates)}
     say("pairing with qualitative evidence")
-    evidence, cases = _pair(table, result, evidence_store, geography)
+    evidence, cases = _pair(table, result, opts.store, geography)
     doc = result.to_dict()
+    doc["run_options"] = {k: v for k, v in opts.to_dict().items() if k != "out"}
     if geography is not None:
         doc["regional_data"] = {
             "source": data.source,
@@ -221,7 +271,7 @@ def _write_outputs(
         doc, df, findings, cases, work / "candidates.xlsx", lang=lang
     ).name
     figs: dict[str, list[Path]] = {}
-    if figures:
+    if opts.figures:
         say("drawing figures")
         from .export.figures import write_figures
 

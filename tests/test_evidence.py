@@ -14,7 +14,7 @@ from dataclasses import replace
 import openpyxl
 import pytest
 
-from io_clusters import detect_clusters, read_table, run
+from io_clusters import IOTable, detect_clusters, read_table, run
 from io_clusters.evidence import (
     DIMENSIONS,
     PHASES,
@@ -202,10 +202,13 @@ def test_contradicted_in_both_directions(peru_result):
 
 
 def test_table_without_concordance_is_io_only_and_says_why():
-    from io_clusters import load_example
 
-    t = load_example("eurostat_germany_1995")
-    res = detect_clusters(t, n_boot=0)
+    from .conftest import PLANTED_Z
+
+    Z = PLANTED_Z  # codes unknown to every concordance
+    t = IOTable.from_arrays(Z, Z.sum(0) + Z.sum(1) + 20, codes=[f"p{i}" for i in range(6)])
+    res = detect_clusters(t, n_boot=0, min_goods_sectors=2, max_core_output_share=1.0)
+    assert res.candidates
     ev = pair_evidence(t, res)
     assert all(p.rosenfeld.status == "io_only" for p in ev.pairings)
     assert all("no ISIC concordance" in p.rosenfeld.reasons[-1] for p in ev.pairings)
@@ -278,7 +281,7 @@ def test_malformed_fieldwork_gives_cell_errors_and_changes_nothing(shared_io, tm
     tpl = write_template(doc, tmp_path / "fw.xlsx")
     title = _fill(
         tpl,
-        "C01",
+        doc["candidates"][0]["id"][:31],
         {
             10: ("V – inventada", "text", "src", "2026-01-01", "Lima"),
             11: ("II – Especialización productiva", "text", None, "2026-01-01", "Lima"),

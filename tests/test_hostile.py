@@ -176,7 +176,16 @@ def test_formula_injection_label_is_inert_everywhere(tmp_path):
     Z = PLANTED_Z
     names = ['=HYPERLINK("http://evil","click")', "@SUM(1)", "\tTab", "ok", "fine", "<b>x</b>"]
     t = IOTable.from_arrays(Z, Z.sum(0) + Z.sum(1) + 20, codes=list("abcdef"), names=names)
-    res = run(t, out=tmp_path / "o", n_boot=0, figures=False)
+    # 6 sectors: the guards for real tables are off, so the candidates carry the names
+    res = run(
+        t,
+        out=tmp_path / "o",
+        n_boot=0,
+        figures=False,
+        min_goods_sectors=2,
+        max_core_output_share=1.0,
+    )
+    assert res.clusters.candidates
     wb = openpyxl.load_workbook(res.outputs["workbook"])
     for ws in wb.worksheets:
         for row in ws.iter_rows():

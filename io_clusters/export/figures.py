@@ -222,11 +222,10 @@ def write_figures(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     plt.rcParams["svg.hashsalt"] = "io_clusters"  # stable element ids in SVG
-    figs = {
-        "dendrogram": dendrogram_figure(table, res, out, lang),
-        "key_sectors": key_sector_figure(table, lk, out, lang),
-        "similarity_heatmap": heatmap_figure(table, res, out, lang),
-    }
+    figs = {"key_sectors": key_sector_figure(table, lk, out, lang)}
+    if len(res.tree):  # no tree when the table is too aggregated for candidates
+        figs["dendrogram"] = dendrogram_figure(table, res, out, lang)
+        figs["similarity_heatmap"] = heatmap_figure(table, res, out, lang)
     for cand in res.candidates[:MAX_NETWORKS]:
         figs[f"network_{cand.id}"] = network_figure(table, cand, out, lang)
     for cand in (doc or {}).get("candidates", [])[:MAX_NETWORKS]:

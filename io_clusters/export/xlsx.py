@@ -85,6 +85,8 @@ def _table_sheet(
 
 
 def _status_rules(ws: Any, col: int, n: int, lang: str) -> None:
+    if n == 0:  # no rows (e.g. no candidates): nothing to colour
+        return
     rng = f"{get_column_letter(col)}2:{get_column_letter(col)}{n + 1}"
     for status, fill in STATUS_FILLS.items():
         ws.conditional_formatting.add(
@@ -93,6 +95,8 @@ def _status_rules(ws: Any, col: int, n: int, lang: str) -> None:
 
 
 def _scale(ws: Any, col: int, n: int) -> None:
+    if n == 0:
+        return
     rng = f"{get_column_letter(col)}2:{get_column_letter(col)}{n + 1}"
     ws.conditional_formatting.add(
         rng,
@@ -449,7 +453,7 @@ def write_workbook(
         rows,
         widths=[10, 18, 100, 30],
     )
-    for status, color in (("error", "FFC7CE"), ("warning", "FFE699")):
+    for status, color in (("error", "FFC7CE"), ("warning", "FFE699")) if rows else ():
         ws.conditional_formatting.add(
             f"A2:A{len(rows) + 1}",
             CellIsRule(

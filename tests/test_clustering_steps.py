@@ -1,0 +1,321 @@
+"""The steps of detect_clusters, each on a small hand-made table, and the issue's
+acceptance checks on the real tables.
+
+Every expected number is derived here from the hand-made matrices (numpy.corrcoef,
+explicit shares), never copied from the implementation's output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import linkage, to_tree
+
+from io_clusters import ClusterOptions, IOTable, detect_clusters, read_table, run
+from io_clusters.clustering import (
+    attach_services,
+    candidate_id,
+    join_strong_chains,
+    link_components,
+    load_labels,
+    split_large,
+    strongest_chains,
+    tree_jaccard,
+    varimax,
+)
+from io_clusters.errors import OptionError
+from io_clusters.services import classify_services, name_says_service
+from io_clusters.similarity import max_correlation
+
+from .conftest import CHL111, PERU
+
+CHL12 = ("chile_bcch_mip_2008_12x12.xlsx", "chile_bcch_mip_2013_12x12.xlsx")
+
+
+# ------------------------------------------------------------------------- services
+def _table(Z, names=None, x=None):
+    Z = np.asarray(Z, dtype=float)
+    n = len(Z)
+    x = Z.sum(1) + Z.sum(0) + 100 if x is None else np.asarray(x, dtype=float)
+    return IOTable.from_arrays(Z, x, codes=[f"a{i}" for i in range(n)], names=names)
+
+
+def test_services_from_isic_sections_not_names():
+    Z = np.ones((4, 4))
+    names = ["Electrical machinery", "Transport services", "Construction", "Water supply"]
+    t = _table(Z, names=names)
+    svc = classify_services(t, isic={"a0": "27", "a1": "49", "a2": ["41", "42"], "a3": "36"})
+    assert svc.rule == "isic"
+    assert set(svc.services) == {"a1", "a3"}  # H and E; manufacturing (C), construction (F)
+    assert svc.services["a1"] == "ISIC 49 (section H)"
+    given = classify_services(t, supporting=["a0"])
+    assert set(given.services) == {"a0"} and given.rule == "given"
+    with pytest.raises(OptionError, match="not in the table"):
+        classify_services(t, supporting=["zz"])
+
+
+def test_name_fallback_never_calls_goods_makers_services():
+    assert name_says_service("Transport and storage")
+    assert name_says_service("Servicios financieros")
+    for goods in (
+        "Machinery and equipment nec (excluding electrical machinery)",
+        "Electrical machinery and apparatus",
+        "Other transport equipment",
+        "Fabricación de equipo de transporte",
+        "Repair of machinery",  # a service word, but it says machinery
+    ):
+        assert not name_says_service(goods), goods
+    t = _table(np.ones((3, 3)), names=["Transport services", "Other transport equipment", "X"])
+    svc = classify_services(t)
+    assert svc.rule == "names" and set(svc.services) == {"a0"}
+    assert (svc.warnings and "fallback" not in svc.warnings[0]) or "names" in svc.warnings[0]
+
+
+# ---------------------------------------------------------------------- similarity
+def test_profiles_without_the_service_position():
+    """a0 and a1 share only their heavy trade with the service a2; a3 is a goods sector.
+
+    Over all positions the dominant service position makes them alike; over goods
+    positions their profiles are unlike.
+    """
+    Z = np.array(
+        [
+            [0.0, 0.0, 90.0, 1.0, 9.0],
+            [0.0, 0.0, 90.0, 9.0, 1.0],
+            [50.0, 50.0, 0.0, 50.0, 50.0],
+            [1.0, 9.0, 90.0, 0.0, 0.0],
+            [9.0, 1.0, 90.0, 0.0, 0.0],
+        ]
+    )
+    goods = np.array([True, True, False, True, True])
+    Y = Z / Z.sum(1, keepdims=True)
+    r_all = np.corrcoef(Y[0], Y[1])[0, 1]
+    r_goods = np.corrcoef(Y[0][goods], Y[1][goods])[0, 1]
+    assert r_all > 0.9 and r_goods < 0
+    full = max_correlation(Z)
+    restricted = max_correlation(Z, positions=goods)
+    assert full[0, 1] >= r_all - 1e-12
+    X = Z / Z.sum(0)
+    expected = max(
+        np.corrcoef(a, b)[0, 1]
+        for a in (X[goods, 0], Y[0][goods])
+        for b in (X[goods, 1], Y[1][goods])
+    )
+    assert restricted[0, 1] == pytest.approx(expected, abs=1e-12)
+    assert restricted[0, 1] < full[0, 1]
+
+
+# ------------------------------------------------------------------- link check etc.
+def test_link_components_split_unlinked_groups():
+    # seeds 0-1 linked (0.3), 2 alone in the same group, 3 and 4 similar but unlinked,
+    # 5 alone in its own group
+    F = np.eye(6)
+    F[0, 1] = F[1, 0] = 0.3
+    F[2, 0] = F[0, 2] = 0.05
+    F[3, 4] = F[4, 3] = 0.09
+    labels = np.array([1, 1, 1, 2, 2, 3])
+    cores, unlinked, similar, singletons = link_components(labels, F, 0.10)
+    assert [c.tolist() for c in cores] == [[0, 1]]
+    assert sorted(unlinked) == [2, 3, 4]
+    assert [g.tolist() for g in similar] == [[3, 4]]
+    assert singletons == [5]
+
+
+def test_strong_chain_joins_and_large_core_splits():
+    F = np.eye(5)
+    F[0, 1] = F[1, 0] = 0.8  # core 0-1
+    F[2, 1] = F[1, 2] = 0.6  # loose 2 sells most to 1
+    F[3, 4] = F[4, 3] = 0.55  # two loose seeds form a chain
+    cores, loose = join_strong_chains([np.array([0, 1])], [2, 3, 4], F, 0.5)
+    assert [c.tolist() for c in cores] == [[0, 1, 2], [3, 4]]
+    assert loose == []
+    # a core of 60 % of output splits along its weakest link (0.6 < 0.8)
+    x_share = np.array([0.2, 0.2, 0.2, 0.1, 0.1])
+    parts, alone = split_large(np.array([0, 1, 2]), F, x_share, 0.5, 0.1)
+    assert [p.tolist() for p in parts] == [[0, 1]] and alone == [2]
+    parts, alone = split_large(np.array([0, 1, 2]), F, x_share, 0.7, 0.1)
+    assert [p.tolist() for p in parts] == [[0, 1, 2]] and alone == []
+
+
+def test_services_attach_by_their_sales_to_the_core():
+    # sectors 0,1 core; 2 sells 40 of 50 intermediate to the core; 3 sells 12 of 100 to
+    # the core; 4 sells almost nothing as intermediate input
+    Z = np.zeros((5, 5))
+    Z[0, 1] = Z[1, 0] = 10
+    Z[2, [0, 1, 3]] = [20, 20, 10]
+    Z[3, [0, 4]] = [12, 88]
+    Z[4, 0] = 1
+    Z[0, 4] = Z[1, 4] = 30  # the core buys little: its purchase share is small
+    x = np.array([200, 200, 60, 120, 500.0])
+    purchases = Z.sum(0)
+    base = purchases[[0, 1]].sum() / purchases.sum()
+    opts = ClusterOptions()
+    out = attach_services(Z, x, [2, 3, 4], [np.array([0, 1])], opts)
+    share2 = 40 / 50
+    assert share2 >= 0.1 and share2 >= 1.5 * base
+    share3 = 12 / 100
+    attached = {s for s, _ in out[0]}
+    assert 2 in attached and out[0][0][1] == pytest.approx(share2)
+    assert (3 in attached) == (share3 >= 0.1 and share3 >= 1.5 * base)
+    assert 4 not in attached  # 1 of 500 sold as intermediate input
+
+
+def test_tree_jaccard_matches_brute_force():
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(9, 2))
+    tree = linkage(pts, "average")
+    root = to_tree(tree)
+    nodes = []
+
+    def walk(node):
+        nodes.append(set(node.pre_order()))
+        if not node.is_leaf():
+            walk(node.left)
+            walk(node.right)
+
+    walk(root)
+    sets = [np.array([0, 3]), np.array([1, 2, 5, 7]), np.array([4, 6, 8])]
+    got = tree_jaccard(tree, 9, sets)
+    for s, g in zip(sets, got, strict=True):
+        best = max(len(set(s) & n) / len(set(s) | n) for n in nodes)
+        assert g == pytest.approx(best)
+
+
+def test_strongest_chains_shares():
+    Z = np.array([[5.0, 60, 7], [1, 0, 1], [2, 2, 0]])
+    chains = strongest_chains(Z, ["a", "b", "c"], ["A", "B", "C"], 0.5)
+    top = chains[0]
+    assert (top.seller, top.buyer) == ("a", "b")
+    assert top.share_of_seller_sales == pytest.approx(60 / 67, abs=1e-6)  # self excluded
+    assert top.share_of_buyer_purchases == pytest.approx(60 / 62, abs=1e-6)
+    assert top.strength == pytest.approx(60 / 62, abs=1e-6)
+    assert all(c.strength >= 0.5 for c in chains)
+
+
+def test_varimax_is_an_orthogonal_rotation():
+    rng = np.random.default_rng(1)
+    L = rng.normal(size=(12, 3))
+    R = varimax(L)
+    np.testing.assert_allclose((R**2).sum(1), (L**2).sum(1), atol=1e-10)
+
+    # the varimax criterion does not decrease
+    def crit(M):
+        return ((M**2) ** 2).sum() - ((M**2).sum(0) ** 2).sum() / M.shape[0]
+
+    assert crit(R) >= crit(L) - 1e-12
+
+
+def test_ids_are_stable_and_labels_file(tmp_path):
+    assert candidate_id(["s08", "s02"]) == candidate_id(["s02", "s08"]) == "C-s02-s08"
+    assert candidate_id(["24", "5"]) == "C-5-24"
+    big = [f"s{i}" for i in range(1, 7)]
+    assert candidate_id(big) == candidate_id(list(reversed(big)))
+    assert candidate_id(big) != candidate_id(big[:5] + ["s9"])
+    f = tmp_path / "labels.toml"
+    f.write_text('[labels]\n"s08+s02" = "Cadena pesquera"\n', encoding="utf-8")
+    assert load_labels(f) == {"s08+s02": "Cadena pesquera"}
+    f.write_text("labels = 3\n", encoding="utf-8")
+    with pytest.raises(OptionError, match=r"\[labels\]"):
+        load_labels(f)
+
+
+def test_options_object_and_legacy_keywords():
+    with pytest.raises(OptionError, match="n_boot"):
+        ClusterOptions(n_boot=-1)
+    with pytest.raises(OptionError, match="link_threshold"):
+        ClusterOptions(link_threshold=1.5)
+    with pytest.raises(OptionError, match="unknown option"):
+        detect_clusters(_table(np.ones((3, 3))), n_bot=3)
+    rng = np.random.default_rng(2)
+    t = _table(rng.uniform(0, 5, (12, 12)))
+    small = {"min_goods_sectors": 2, "max_core_output_share": 1.0}
+    a = detect_clusters(t, ClusterOptions(seed=3, n_boot=5, **small))
+    b = detect_clusters(t, seed=3, n_boot=5, **small)
+    assert a.to_dict() == b.to_dict()
+
+
+# ------------------------------------------------------------------ real tables
+def _linked(Z: np.ndarray, idx: list[int], threshold: float = 0.10) -> bool:
+    """Connectivity of idx under direct links, recomputed here from Z."""
+    Zo = Z.copy()
+    np.fill_diagonal(Zo, 0)
+    sales, purchases = Zo.sum(1), Zo.sum(0)
+
+    def link(i, j):
+        z = Zo[i, j]
+        return z > 0 and (z >= threshold * sales[i] or z >= threshold * purchases[j])
+
+    seen, todo = {idx[0]}, [idx[0]]
+    while todo:
+        i = todo.pop()
+        for j in idx:
+            if j not in seen and (link(i, j) or link(j, i)):
+                seen.add(j)
+                todo.append(j)
+    return seen == set(idx)
+
+
+@pytest.fixture(scope="module")
+def peru(shared_io):
+    t = read_table(shared_io / PERU).without(["s31"])  # s31 has zero output
+    return t, detect_clusters(t, seed=0)
+
+
+def test_peru_services_linked_cores_and_complexes(peru):
+    t, res = peru
+    assert set(res.services) == {"s34", "s36", "s37", "s38", "s39", "s40"}
+    Z = t.Z.to_numpy()
+    pos = {c: i for i, c in enumerate(t.codes)}
+    total = t.x.sum()
+    for c in res.candidates:
+        assert c.linked and _linked(Z, [pos[k] for k in c.core]), c.id
+        assert sum(t.x[k] for k in c.codes) / total <= 0.25, c.id
+        assert c.output_share == pytest.approx(sum(t.x[k] for k in c.codes) / total, abs=1e-6)
+        assert c.core_output_share == pytest.approx(sum(t.x[k] for k in c.core) / total, abs=1e-6)
+    for pair in (("s04", "s23"), ("s11", "s12"), ("s02", "s08")):
+        assert any(set(pair) <= set(c.core) for c in res.candidates), pair
+    fishing = next(c for c in res.candidates if {"s02", "s08"} <= set(c.core))
+    assert fishing.stability_reading != "not to be trusted"
+    assert "strongest_chains" in fishing.confirmed_by
+    assert fishing.label == "Hunting and fishing → Other processed food"
+    # ids do not depend on the seed
+    other = detect_clusters(t, seed=11, n_boot=20)
+    assert {c.id for c in other.candidates} == {c.id for c in res.candidates}
+
+
+def test_chile_12_tables_are_too_aggregated(shared_io, tmp_path):
+    for name in CHL12:
+        t = read_table(shared_io / name)
+        res = detect_clusters(t, n_boot=0)
+        assert res.too_aggregated and res.candidates == []
+        assert "demasiado agregada" in res.message["es"]
+        assert "too aggregated" in res.message["en"]
+
+
+def test_one_sector_spanning_manufacturing_is_too_aggregated():
+    rng = np.random.default_rng(4)
+    t = _table(rng.uniform(1, 5, (12, 12)))
+    isic = {f"a{i}": f"{i + 1:02d}" for i in range(12)}
+    isic["a11"] = [f"{d}" for d in range(10, 34)]  # all manufacturing in one sector
+    isic["a10"] = "41"
+    res = detect_clusters(t, isic=isic, n_boot=0)
+    assert res.too_aggregated and "a11" in res.message["en"]
+
+
+def test_chile_111_candidates_are_flow_linked(shared_io):
+    t = read_table(shared_io / CHL111)
+    res = detect_clusters(t, seed=0, n_boot=30)
+    Z = t.Z.to_numpy()
+    pos = {c: i for i, c in enumerate(t.codes)}
+    assert res.candidates
+    for c in res.candidates:
+        assert _linked(Z, [pos[k] for k in c.core]), c.id
+    # engineering services (99) and gas supply (68) are services, transport equipment not
+    assert {"99", "68", "110"} <= set(res.services) and "61" not in res.services
+    assert any({"70", "71"} <= set(g.codes) for g in res.similar_structure_groups)
+
+
+def test_run_on_an_aggregated_table_exits_cleanly(shared_io, tmp_path):
+    res = run(shared_io / CHL12[0], out=tmp_path / "o", n_boot=0, figures=False)
+    assert res.clusters.too_aggregated
+    assert (tmp_path / "o" / "linkages.csv").exists()
