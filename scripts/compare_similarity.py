@@ -31,15 +31,18 @@ def main() -> None:
         for measure in MEASURES:
             res = detect_clusters(t, similarity_measure=measure, n_boot=100, seed=0)
             together = [
-                f"{a}+{b}:{'yes' if any({a, b} <= set(c.codes) for c in res.candidates) else 'no'}"
+                f"{a}+{b}:{'yes' if any({a, b} <= set(c.core) for c in res.candidates) else 'no'}"
                 for a, b in PAIRS[name]
             ]
-            sizes = sorted((len(c.members) for c in res.candidates), reverse=True)
-            stable = sum(c.stability is not None and c.stability >= 0.75 for c in res.candidates)
+            sizes = sorted((len(c.core) for c in res.candidates), reverse=True)
+            top = max((c.output_share for c in res.candidates), default=0.0)
+            stable = sum(c.stability_reading == "stable" for c in res.candidates)
+            goods_loose = sum(r != "service_not_attached" for r in res.unclustered_reasons.values())
             print(
-                f"{measure:12s} k={res.diagnostics['k']:3d} candidates={len(res.candidates):3d} "
-                f"largest={sizes[:3]} stable={stable} unclustered={len(res.unclustered)} "
-                f"coph={res.diagnostics['cophenetic_correlation']:.3f}  {' '.join(together)}"
+                f"{measure:12s} candidates={len(res.candidates):3d} largest core={sizes[:3]} "
+                f"largest output share={top:.1%} stable={stable} "
+                f"similar-structure groups={len(res.similar_structure_groups)} "
+                f"goods unclustered={goods_loose}  {' '.join(together)}"
             )
 
 
