@@ -536,6 +536,53 @@ def split_large(
     return [core], []  # pragma: no cover - a connected core always disconnects
 
 
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """Steps 4–6 on the seeds: the tree, the cut and the flow-linked cores.
+
+    Indices are positions among the seeds. ``unlinked`` are seeds of multi-sector groups
+    left without a link (or split off a large core), ``singletons`` seeds alone at the
+    cut, ``similar`` the similar-structure groups.
+    """
+
+    tree: np.ndarray
+    dvec: np.ndarray
+    labels: np.ndarray
+    cores: list[np.ndarray]
+    unlinked: list[int]
+    singletons: list[int]
+    similar: list[np.ndarray]
+
+
+def partition_seeds(
+    S_seed: np.ndarray, F_seed: np.ndarray, x_seed: np.ndarray, options: ClusterOptions
+) -> Partition:
+    """Apply steps 4–6 (tree, cut, link check, chains, size) to the seeds' matrices.
+
+    ``x_seed`` is every seed's share of total output.
+    """
+    tree, dvec = build_tree(S_seed, options.method)
+    labels = cut_tree(tree, options.cut_distance(), options.k)
+    cores, unlinked, similar, singletons = link_components(labels, F_seed, options.link_threshold)
+    loose = [*unlinked, *singletons]
+    if options.similarity != "correlation":  # profiles only: no flow-based joining
+        cores, loose = join_strong_chains(cores, loose, F_seed, options.chain_strength)
+    cores, split_alone = _split_all(cores, F_seed, x_seed, options)
+    loose_set = set(loose) | set(split_alone)
+    singletons = [i for i in singletons if i in loose_set]
+    unlinked = sorted(i for i in loose_set if i not in singletons)
+    similar = [g[np.isin(g, unlinked)] for g in similar]
+    return Partition(
+        tree=tree,
+        dvec=dvec,
+        labels=labels,
+        cores=cores,
+        unlinked=unlinked,
+        singletons=singletons,
+        similar=[g for g in similar if len(g) >= 2],
+    )
+
+
 def rule_cores(
     Z: np.ndarray,
     goods: np.ndarray,
@@ -548,17 +595,8 @@ def rule_cores(
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Apply steps 3–6 to one matrix: (cores as seed indices, tree); also on replicates."""
     S, F, _ = sector_similarity(Z, options.similarity, goods, weights=weights, dtype=dtype)
-    S_seed = S[np.ix_(seeds, seeds)]
-    tree, _ = build_tree(S_seed, options.method)
-    labels = cut_tree(tree, options.cut_distance(), options.k)
-    F_seed = F[np.ix_(seeds, seeds)]
-    cores, unlinked, _, singletons = link_components(labels, F_seed, options.link_threshold)
-    if options.similarity != "correlation":  # profiles only: no flow-based joining
-        cores, _ = join_strong_chains(
-            cores, [*unlinked, *singletons], F_seed, options.chain_strength
-        )
-    cores, _ = _split_all(cores, F_seed, x_seed, options)
-    return cores, tree
+    part = partition_seeds(S[np.ix_(seeds, seeds)], F[np.ix_(seeds, seeds)], x_seed, options)
+    return part.cores, part.tree
 
 
 def _split_all(
@@ -899,6 +937,47 @@ def _member(ctx: _Context, i: int, role: str, core: np.ndarray, attach: float | 
     )
 
 
+def _flags(
+    ctx: _Context,
+    stability: float | None,
+    stability_tree: float | None,
+    core_intra: float,
+    supporting: Sequence[tuple[int, float]],
+    small: Sequence[str],
+) -> tuple[list[str], list[str]]:
+    """Machine flags and English warnings of one candidate."""
+    warn, flags = [], []
+    if stability_tree is not None and stability_tree < DOUBTFUL:
+        flags.append("unstable")
+        warn.append(f"unstable: bootstrap Jaccard (tree) {stability_tree:.2f} < {DOUBTFUL}")
+    elif stability_tree is not None and stability_tree < STABLE:
+        flags.append("doubtful")
+        warn.append(
+            f"doubtful membership: bootstrap Jaccard (tree) {stability_tree:.2f} < {STABLE}"
+        )
+    if stability is not None and stability < DOUBTFUL:
+        flags.append("rule_unstable")
+        warn.append(f"the cut rule regroups it in many replicates (rule stability {stability:.2f})")
+    if core_intra < WEAK_LINKAGE:
+        flags.append("weak_linkage")
+        warn.append(f"core members trade little with each other (core intra-flow {core_intra:.2f})")
+    if supporting:
+        flags.append("services_attached")
+        warn.append(
+            "supporting service sector(s) attached by their sales to the core: "
+            + ", ".join(ctx.table.codes[s] for s, _ in supporting)
+        )
+    if small:
+        flags.append("small_member")
+        warn.append(
+            f"member(s) below {ctx.min_output_share:.2%} of total output: " + ", ".join(small)
+        )
+    if ctx.table_warnings:
+        flags.append("table_imbalance")
+        warn.extend(ctx.table_warnings)
+    return flags, warn
+
+
 def describe_candidate(
     ctx: _Context,
     core_local: np.ndarray,
@@ -926,36 +1005,8 @@ def describe_candidate(
     core_intra = intra_flow_share(ctx.Z, core, self_deliveries=False)
     seller, buyer = strongest_internal_flow(ctx.Z, core)
     reading = _reading(stability_tree if stability_tree is not None else stability)
-    warn, flags = [], []
-    if stability_tree is not None and stability_tree < DOUBTFUL:
-        flags.append("unstable")
-        warn.append(f"unstable: bootstrap Jaccard (tree) {stability_tree:.2f} < {DOUBTFUL}")
-    elif stability_tree is not None and stability_tree < STABLE:
-        flags.append("doubtful")
-        warn.append(
-            f"doubtful membership: bootstrap Jaccard (tree) {stability_tree:.2f} < {STABLE}"
-        )
-    if stability is not None and stability < DOUBTFUL:
-        flags.append("rule_unstable")
-        warn.append(f"the cut rule regroups it in many replicates (rule stability {stability:.2f})")
-    if core_intra < WEAK_LINKAGE:
-        flags.append("weak_linkage")
-        warn.append(f"core members trade little with each other (core intra-flow {core_intra:.2f})")
-    if supporting:
-        flags.append("services_attached")
-        warn.append(
-            "supporting service sector(s) attached by their sales to the core: "
-            + ", ".join(codes[s] for s, _ in supporting)
-        )
     small = [codes[i] for i in all_idx if x[i] < ctx.min_output_share * x.sum()]
-    if small:
-        flags.append("small_member")
-        warn.append(
-            f"member(s) below {ctx.min_output_share:.2%} of total output: " + ", ".join(small)
-        )
-    if ctx.table_warnings:
-        flags.append("table_imbalance")
-        warn.extend(ctx.table_warnings)
+    flags, warn = _flags(ctx, stability, stability_tree, core_intra, supporting, small)
     stab_for_score = stability_tree if stability_tree is not None else within
     ex = ctx.exports
     ex_share = None if ex is None else float(ex[all_idx].sum() / x[all_idx].sum())
@@ -1077,65 +1128,57 @@ def detect_clusters(
         raise OptionError(f"n_jobs must be a non-zero integer (-1 = all cores), got {n_jobs!r}")
     table = drop_zero_output(table)
     codes = list(table.codes)
-    n = len(codes)
     Z = table.Z.to_numpy(dtype="float64")
     x = table.x.to_numpy(dtype="float64")
     svc = classify_services(table, isic=opts.isic_map, supporting=opts.supporting)
     for w in svc.warnings:
         log.warning(w)
-    goods_codes = [c for c in codes if c not in svc.services]
     goods = np.array([c not in svc.services for c in codes])
     seeds, small = seed_sectors(codes, x, svc.services, opts.min_output_share)
-    chains = strongest_chains(Z, codes, table.names, opts.chain_strength)
-    base_options = _recorded_options(opts, svc, n_jobs, backend)
-    problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
     S, F, C = sector_similarity(Z, opts.similarity, goods)
-    sim = pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns)
+    common = {
+        "similarity": pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns),
+        "options": _recorded_options(opts, svc, n_jobs, backend),
+        "services": dict(svc.services),
+        "strongest_chains": strongest_chains(Z, codes, table.names, opts.chain_strength),
+    }
+    goods_codes = [c for c in codes if c not in svc.services]
+    problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
     if problem is not None:
         log.warning(problem["en"])
         return ClusterResult(
             candidates=[],
             unclustered=tuple(goods_codes),
-            similarity=sim,
             tree=np.empty((0, 4)),
             tree_codes=(),
             labels={},
-            options=base_options,
-            diagnostics={"n_sectors": n, "n_seeds": len(seeds), "k": 0},
-            services=dict(svc.services),
-            strongest_chains=chains,
+            diagnostics={"n_sectors": len(codes), "n_seeds": len(seeds), "k": 0},
             too_aggregated=True,
             message=problem,
+            **common,
         )
     if len(seeds) < 3:
         raise AnalysisError(f"only {len(seeds)} sectors can seed candidates: too few to cluster")
     if opts.k is not None and opts.k >= len(seeds):
         raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {opts.k}")
-    S_seed = S[np.ix_(seeds, seeds)]
-    tree, dvec = build_tree(S_seed, opts.method)
-    labels = cut_tree(tree, opts.cut_distance(), opts.k)
-    F_seed = F[np.ix_(seeds, seeds)]
-    cores, unlinked, similar, singletons = link_components(labels, F_seed, opts.link_threshold)
     x_seed = x[seeds] / x.sum()
-    loose = [*unlinked, *singletons]
-    if opts.similarity != "correlation":  # profiles only: no flow-based joining
-        cores, loose = join_strong_chains(cores, loose, F_seed, opts.chain_strength)
-    cores, split_alone = _split_all(cores, F_seed, x_seed, opts)
-    loose_set = set(loose) | set(split_alone)
-    singletons = [i for i in singletons if i in loose_set]
-    unlinked = sorted(i for i in loose_set if i not in singletons)
-    similar = [g[np.isin(g, unlinked)] for g in similar]
-    similar = [g for g in similar if len(g) >= 2]
+    part = partition_seeds(S[np.ix_(seeds, seeds)], F[np.ix_(seeds, seeds)], x_seed, opts)
     service_idx = [i for i, c in enumerate(codes) if c in svc.services]
-    attached = attach_services(Z, x, service_idx, [seeds[c] for c in cores], opts)
-    if opts.n_boot and cores:
+    attached = attach_services(Z, x, service_idx, [seeds[c] for c in part.cores], opts)
+    if opts.n_boot and part.cores:
         stab, stab_tree = bootstrap_stability(
-            Z, goods, seeds, x_seed, cores, opts, progress=progress, n_jobs=n_jobs, backend=backend
+            Z,
+            goods,
+            seeds,
+            x_seed,
+            part.cores,
+            opts,
+            progress=progress,
+            n_jobs=n_jobs,
+            backend=backend,
         )
     else:
-        stab, stab_tree = [None] * len(cores), [None] * len(cores)
-    C_seed = (C if C is not None else S)[np.ix_(seeds, seeds)]
-    factors = feser_bergman_factors(C_seed, opts.factor_loading)
+        stab = stab_tree = [None] * len(part.cores)
     if linkage_frame is None:
         from .linkages import linkages
 
@@ -1148,12 +1191,42 @@ def detect_clusters(
         S=S,
         F=F,
         seeds=seeds,
-        coph=squareform(cophenet(tree)),
+        coph=squareform(cophenet(part.tree)),
         lk=linkage_frame,
         min_output_share=opts.min_output_share,
         table_warnings=tuple(table_warnings(table) if warnings is None else warnings),
     )
-    cands = [
+    factors = feser_bergman_factors(
+        (S if C is None else C)[np.ix_(seeds, seeds)], opts.factor_loading
+    )
+    cands = _describe_all(ctx, part.cores, attached, stab, stab_tree, factors, opts)
+    cands.sort(key=lambda c: (-c.score, c.id))
+    reasons = _unclustered_reasons(codes, seeds, part, small, service_idx, attached)
+    unclustered = tuple(c for c in codes if c in reasons)
+    return ClusterResult(
+        candidates=[replace(c, rank=r + 1) for r, c in enumerate(cands)],
+        unclustered=unclustered,
+        tree=part.tree,
+        tree_codes=tuple(codes[i] for i in seeds),
+        labels={codes[seeds[i]]: int(lab) for i, lab in enumerate(part.labels)},
+        diagnostics=_diagnostics(part, opts, len(codes), seeds, table),
+        unclustered_reasons={c: reasons[c] for c in unclustered},
+        similar_structure_groups=tuple(_similar_group(ctx, g) for g in part.similar),
+        **common,
+    )
+
+
+def _describe_all(
+    ctx: _Context,
+    cores: Sequence[np.ndarray],
+    attached: Sequence[Sequence[tuple[int, float]]],
+    stab: Sequence[float | None],
+    stab_tree: Sequence[float | None],
+    factors: Sequence[np.ndarray],
+    opts: ClusterOptions,
+) -> list[Candidate]:
+    F_seed = ctx.F[np.ix_(ctx.seeds, ctx.seeds)]
+    return [
         describe_candidate(
             ctx,
             core,
@@ -1165,37 +1238,31 @@ def detect_clusters(
         )
         for ci, core in enumerate(cores)
     ]
-    cands.sort(key=lambda c: (-c.score, c.id))
-    cands = [replace(c, rank=r + 1) for r, c in enumerate(cands)]
-    reasons = {codes[seeds[i]]: "singleton" for i in singletons}
-    reasons.update({codes[seeds[i]]: "no_flow_link" for i in unlinked})
+
+
+def _unclustered_reasons(
+    codes: Sequence[str],
+    seeds: np.ndarray,
+    part: Partition,
+    small: Sequence[str],
+    service_idx: Sequence[int],
+    attached: Sequence[Sequence[tuple[int, float]]],
+) -> dict[str, str]:
+    reasons = {codes[seeds[i]]: "singleton" for i in part.singletons}
+    reasons.update({codes[seeds[i]]: "no_flow_link" for i in part.unlinked})
     reasons.update({c: "too_small" for c in small})
     used = {s for lst in attached for s, _ in lst}
     reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
-    unclustered = tuple(c for c in codes if c in reasons)
-    coph, _ = cophenet(tree, dvec)
-    return ClusterResult(
-        candidates=cands,
-        unclustered=unclustered,
-        similarity=sim,
-        tree=tree,
-        tree_codes=tuple(codes[i] for i in seeds),
-        labels={codes[seeds[i]]: int(lab) for i, lab in enumerate(labels)},
-        options=base_options,
-        diagnostics=_diagnostics(tree, dvec, labels, coph, opts, n, seeds, cores, table),
-        services=dict(svc.services),
-        unclustered_reasons={c: reasons[c] for c in unclustered},
-        similar_structure_groups=tuple(
-            SimilarGroup(
-                codes=tuple(codes[seeds[i]] for i in g),
-                names=tuple(table.names[seeds[i]] for i in g),
-                within_mean_similarity=round(
-                    float(S_seed[np.ix_(g, g)][np.triu_indices(len(g), 1)].mean()), 6
-                ),
-            )
-            for g in similar
-        ),
-        strongest_chains=chains,
+    return reasons
+
+
+def _similar_group(ctx: _Context, g: np.ndarray) -> SimilarGroup:
+    idx = ctx.seeds[g]
+    block = ctx.S[np.ix_(idx, idx)]
+    return SimilarGroup(
+        codes=tuple(ctx.table.codes[i] for i in idx),
+        names=tuple(ctx.table.names[i] for i in idx),
+        within_mean_similarity=round(float(block[np.triu_indices(len(idx), 1)].mean()), 6),
     )
 
 
@@ -1210,38 +1277,33 @@ def _recorded_options(
 
 
 def _diagnostics(
-    tree: np.ndarray,
-    dvec: np.ndarray,
-    labels: np.ndarray,
-    coph: float,
-    opts: ClusterOptions,
-    n: int,
-    seeds: np.ndarray,
-    cores: Sequence[np.ndarray],
-    table: IOTable,
+    part: Partition, opts: ClusterOptions, n: int, seeds: np.ndarray, table: IOTable
 ) -> dict[str, Any]:
     from sklearn.metrics import silhouette_score
 
-    k = len(np.unique(labels))
+    k = len(np.unique(part.labels))
     sil = (
-        round(float(silhouette_score(squareform(dvec), labels, metric="precomputed")), 6)
+        round(float(silhouette_score(squareform(part.dvec), part.labels, metric="precomputed")), 6)
         if 1 < k < len(seeds)
         else None
     )
+    coph, _ = cophenet(part.tree, part.dvec)
+    if opts.k is not None:
+        rule = "k given"
+    elif opts.threshold is not None:
+        rule = "threshold given"
+    else:
+        rule = "distance 1 - r*"
     return {
         "k": int(opts.k if opts.k is not None else k),
         "n_groups": int(k),
-        "cut_rule": "k given"
-        if opts.k is not None
-        else "distance 1 - r*"
-        if opts.threshold is None
-        else "threshold given",
+        "cut_rule": rule,
         "threshold_distance": opts.cut_distance(),
         "cophenetic_correlation": round(float(coph), 6),
         "silhouette": sil,
         "n_sectors": n,
         "n_seeds": len(seeds),
-        "n_linked_cores": len(cores),
+        "n_linked_cores": len(part.cores),
         "dropped_zero_output": [c for c in table.meta.notes if c.startswith("dropped")],
     }
 
