@@ -26,7 +26,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -154,7 +154,7 @@ def cmd_clusters(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_frame(df: pd.DataFrame, out: object) -> None:
+def _print_frame(df: pd.DataFrame, out: TextIO) -> None:
     with pd.option_context(
         "display.width", 160, "display.max_columns", 20, "display.max_rows", 200
     ):

@@ -703,11 +703,11 @@ def _replicate(
     return np.vstack([_best_jaccard(cores, rep), tree_jaccard(tree, len(seeds), cores)])
 
 
-def _chunk(args: tuple[Any, ...], seqs: list[np.random.SeedSequence]) -> list[np.ndarray]:
+def _chunk(args: dict[str, Any], seqs: list[np.random.SeedSequence]) -> list[np.ndarray]:
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):  # one BLAS thread per worker: no oversubscription
-        return [_replicate(*args, s) for s in seqs]
+        return [_replicate(**args, seed_seq=s) for s in seqs]
 
 
 def bootstrap_stability(
@@ -734,14 +734,21 @@ def bootstrap_stability(
 
     n_boot = options.n_boot
     seqs = np.random.SeedSequence(options.seed).spawn(n_boot)
-    args = (Z, goods, seeds, x_seed, list(cores), options)
+    args: dict[str, Any] = {
+        "Z": Z,
+        "goods": goods,
+        "seeds": seeds,
+        "x_seed": x_seed,
+        "cores": list(cores),
+        "options": options,
+    }
     if progress is None:  # on a terminal only, and only if it takes more than 1.5 s
         disable, delay = None, 1.5
     else:
         disable, delay = not progress, 0.0
     if n_jobs == 1 and backend is None:
         bar = tqdm(seqs, desc="bootstrap", disable=disable, delay=delay, leave=False)
-        scores = [_replicate(*args, s) for s in bar]
+        scores = [_replicate(**args, seed_seq=s) for s in bar]
     else:
         from joblib import Parallel, delayed, parallel_backend
 
@@ -1136,7 +1143,7 @@ def detect_clusters(
     goods = np.array([c not in svc.services for c in codes])
     seeds, small = seed_sectors(codes, x, svc.services, opts.min_output_share)
     S, F, C = sector_similarity(Z, opts.similarity, goods)
-    common = {
+    common: dict[str, Any] = {
         "similarity": pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns),
         "options": _recorded_options(opts, svc, n_jobs, backend),
         "services": dict(svc.services),
@@ -1165,8 +1172,10 @@ def detect_clusters(
     part = partition_seeds(S[np.ix_(seeds, seeds)], F[np.ix_(seeds, seeds)], x_seed, opts)
     service_idx = [i for i, c in enumerate(codes) if c in svc.services]
     attached = attach_services(Z, x, service_idx, [seeds[c] for c in part.cores], opts)
+    stab: list[float | None] = [None for _ in part.cores]
+    stab_tree: list[float | None] = [None for _ in part.cores]
     if opts.n_boot and part.cores:
-        stab, stab_tree = bootstrap_stability(
+        rule, tree_based = bootstrap_stability(
             Z,
             goods,
             seeds,
@@ -1177,8 +1186,8 @@ def detect_clusters(
             n_jobs=n_jobs,
             backend=backend,
         )
-    else:
-        stab = stab_tree = [None] * len(part.cores)
+        stab = [v for v in rule]
+        stab_tree = [v for v in tree_based]
     if linkage_frame is None:
         from .linkages import linkages
 

@@ -203,10 +203,10 @@ class ClusterOptions:
 
 
 def _isic_pairs(isic: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    items = isic.items() if isinstance(isic, Mapping) else isic
+    items: Any = isic.items() if isinstance(isic, Mapping) else isic
     out = []
     try:
-        for code, value in items:  # type: ignore[union-attr]
+        for code, value in items:
             codes = (value,) if isinstance(value, str) else tuple(value)
             codes = tuple(str(v).strip() for v in codes if str(v).strip())
             if not codes or not all(v.isdigit() and 2 <= len(v) <= 4 for v in codes):

@@ -188,7 +188,11 @@ def table_isic(
                 f"isic= gives no ISIC code for sector(s) {', '.join(missing[:8])}"
                 + (" …" if len(missing) > 8 else "")
             )
-        return {c: (isic[c],) if isinstance(isic[c], str) else tuple(isic[c]) for c in table.codes}
+        out: dict[str, tuple[str, ...]] = {}
+        for c in table.codes:
+            value = isic[c]
+            out[c] = (value,) if isinstance(value, str) else tuple(value)
+        return out
     from .evidence.concordance import sector_isic
 
     try:
