@@ -1296,7 +1296,8 @@ def _diagnostics(
         if 1 < k < len(seeds)
         else None
     )
-    coph, _ = cophenet(part.tree, part.dvec)
+    # undefined when every distance is equal (e.g. no inter-industry flows)
+    coph = cophenet(part.tree, part.dvec)[0] if np.ptp(part.dvec) > 0 else np.nan
     if opts.k is not None:
         rule = "k given"
     elif opts.threshold is not None:
@@ -1308,13 +1309,17 @@ def _diagnostics(
         "n_groups": int(k),
         "cut_rule": rule,
         "threshold_distance": opts.cut_distance(),
-        "cophenetic_correlation": round(float(coph), 6),
+        "cophenetic_correlation": round(float(coph), 6) if np.isfinite(coph) else None,
         "silhouette": sil,
         "n_sectors": n,
         "n_seeds": len(seeds),
         "n_linked_cores": len(part.cores),
         "dropped_zero_output": [c for c in table.meta.notes if c.startswith("dropped")],
     }
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def format_candidates(res: ClusterResult) -> str:
@@ -1324,7 +1329,7 @@ def format_candidates(res: ClusterResult) -> str:
     d = res.diagnostics
     lines = [
         f"{len(res.candidates)} candidate cluster(s), every core flow-linked; cut into "
-        f"{d['k']} group(s), cophenetic correlation {d['cophenetic_correlation']:.3f}",
+        f"{d['k']} group(s), cophenetic correlation {_fmt(d['cophenetic_correlation'])}",
     ]
     for c in res.candidates:
         stab = (

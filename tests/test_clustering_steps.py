@@ -337,3 +337,14 @@ def test_a_strong_chain_reads_stable_while_its_neighbours_reshuffle():
     assert chain.chain == ("a0", "a1")
     assert chain.stability_tree >= 0.75 and chain.stability_reading == "stable"
     assert chain.stability is not None and 0 <= chain.stability <= 1
+
+
+@pytest.mark.parametrize("Z", [np.zeros((12, 12)), np.diag(np.arange(1.0, 13.0))])
+def test_tables_without_inter_industry_flows_give_no_candidates(Z):
+    import json
+
+    t = IOTable.from_arrays(Z, Z.sum(1) + 10, codes=[f"a{i}" for i in range(12)])
+    res = detect_clusters(t, n_boot=3, min_goods_sectors=2)
+    assert res.candidates == []
+    assert res.diagnostics["cophenetic_correlation"] is None  # every distance equal
+    json.dumps(res.to_dict(), allow_nan=False)  # valid JSON, no NaN
