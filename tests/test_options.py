@@ -1,0 +1,93 @@
+"""Options as one validated object: ClusterOptions, RunOptions, run.toml and CLI flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from io_clusters import ClusterOptions, IOTable, RunOptions
+from io_clusters.cli import main, run_options
+from io_clusters.errors import OptionError
+
+from .conftest import PLANTED_Z
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_boot": -1}, "n_boot"),
+        ({"n_boot": 2.5}, "n_boot"),
+        ({"seed": True}, "seed"),
+        ({"similarity": "cosine"}, "similarity"),
+        ({"method": "ward"}, "Euclidean"),
+        ({"k": 2, "threshold": 0.3}, "not both"),
+        ({"k": 1}, "k must be"),
+        ({"min_similarity": 1.0}, "min_similarity"),
+        ({"link_threshold": -0.1}, "link_threshold"),
+        ({"attach_ratio": float("nan")}, "attach_ratio"),
+        ({"isic": {"a": "x1"}}, "isic"),
+        ({"supporting": "s34"}, "list of sector codes"),
+    ],
+)
+def test_cluster_options_validate_themselves(kwargs, match):
+    with pytest.raises(OptionError, match=match):
+        ClusterOptions(**kwargs)
+
+
+def test_options_round_trip_and_unknown_keys():
+    opts = ClusterOptions(seed=4, isic={"b": ["10", "11"], "a": "01"}, supporting=["x"])
+    d = opts.to_dict()
+    assert d["isic"] == {"a": ["01"], "b": ["10", "11"]} and d["supporting"] == ["x"]
+    assert ClusterOptions.from_mapping(d) == opts
+    with pytest.raises(OptionError, match="unknown option"):
+        ClusterOptions.from_mapping({"seeds": 3})
+    run = RunOptions.from_mapping({"lang": "en", "n_boot": 7, "similarity_measure": "flow"})
+    assert run.lang == "en" and run.cluster.n_boot == 7 and run.cluster.similarity == "flow"
+    assert json.loads(json.dumps(run.to_dict()))["cluster"]["n_boot"] == 7
+    with pytest.raises(OptionError, match=r"unknown \[run\] key"):
+        RunOptions.from_mapping({"lang": "en", "colour": "red"})
+    with pytest.raises(OptionError, match="lang"):
+        RunOptions(lang="fr")
+    with pytest.raises(OptionError, match="figures"):
+        RunOptions(figures="yes")
+
+
+def test_cli_flags_override_run_toml(tmp_path):
+    conf = tmp_path / "run.toml"
+    conf.write_text(
+        '[run]\nlang = "en"\nseed = 2\nn_boot = 20\nlink_threshold = 0.2\n', encoding="utf-8"
+    )
+    args = argparse.Namespace(config=str(conf), seed=5, n_boot=None, lang=None)
+    opts = run_options(args)
+    assert opts.cluster.seed == 5  # the flag wins
+    assert opts.cluster.n_boot == 20 and opts.cluster.link_threshold == 0.2  # from run.toml
+    assert opts.lang == "en"
+    # end to end: the JSON records what was used
+    t = IOTable.from_arrays(PLANTED_Z, PLANTED_Z.sum(1) + PLANTED_Z.sum(0) + 20)
+    src = tmp_path / "t.csv"
+    from io_clusters import write_table
+
+    write_table(t, src)
+    code = main(
+        ["run", str(src), "--config", str(conf), "--seed", "5", "--out", str(tmp_path / "o")]
+    )
+    assert code == 0
+    doc = json.loads((tmp_path / "o" / "candidates.json").read_text(encoding="utf-8"))
+    assert doc["options"]["seed"] == 5 and doc["options"]["n_boot"] == 20
+    assert doc["run_options"]["lang"] == "en"
+
+
+def test_bad_run_toml_is_a_usage_error(tmp_path, capsys):
+    conf = tmp_path / "run.toml"
+    conf.write_text("[run]\nn_boot = 'many'\n", encoding="utf-8")
+    src = tmp_path / "t.csv"
+    from io_clusters import write_table
+
+    z = np.array([[1.0, 2], [3, 4]])
+    write_table(IOTable.from_arrays(z, [20.0, 20.0]), src)
+    assert main(["run", str(src), "--config", str(conf)]) == 2
+    err = capsys.readouterr().err
+    assert "n_boot" in err and "Traceback" not in err
