@@ -10,8 +10,9 @@ The analysis is a sequence of small pure steps (each a function of this module):
 
 1. **Services** (:func:`io_clusters.services.classify_services`): sectors whose main
    ISIC Rev.4 activity is in sections D–U sell to everyone; they never seed candidates
-   and their positions are left out of the profiles. Too-small sectors (below
-   ``min_output_share`` of total output, 0.05 %) do not seed either.
+   and their positions are left out of the profiles. Too-small goods sectors (below
+   ``min_output_share`` of total output, 0.05 %) do not seed either, but may join a
+   chain in step 6.
 2. **Aggregation check** (:func:`io_clusters.services.aggregation_problem`): with fewer
    than ``min_goods_sectors`` (10) goods sectors, or one sector spanning most of
    manufacturing, no candidates are proposed (``too_aggregated``, ``message``).
@@ -23,55 +24,82 @@ The analysis is a sequence of small pure steps (each a function of this module):
 5. **Cut** (:func:`cut_tree`): at distance 1 − r* (r* = ``min_similarity``, 0.5), or
    ``threshold``, or into ``k`` groups. The cut is never forced further (but see the
    size rule in step 6).
-6. **Link check** (:func:`link_components`): two sectors are *linked* when the flow
-   between them (either direction, self-deliveries excluded) is at least
-   ``link_threshold`` (10 %) of the seller's intermediate sales or of the buyer's
-   intermediate purchases. A group of the cut that is not connected by such links is
-   split into its connected parts; parts of two or more sectors are candidates' cores;
-   single sectors are unclustered ("no direct flow link to its group"), and when two
-   or more of them come from one group they are reported as a *similar-structure
-   group* — similar production structures, not a cluster (Hoen 2002: similar is not
-   linked). A loose seed whose strongest direct flow with another seed reaches
-   ``chain_strength`` (0.5) joins that seed's core, or forms a core with it
-   (:func:`join_strong_chains`): a resource sector selling most of its output to a
-   processor belongs to the processor's chain even when the tree grouped their profiles
-   apart (not with ``similarity="correlation"``, kept as the profiles-only comparison).
-   A linked core producing more than ``max_core_output_share`` (20 %) of total
-   output is a sector aggregate rather than a cluster: it is split along its weakest
-   direct links (:func:`split_large`), so the strongest flows stay together — on
-   CEPAL's 2011 table for Peru a 9-sector group of 24 % of output separates into
-   mining–non-ferrous metals–electrical machinery and the construction-materials
-   chain.
+6. **Link check and chains** (:func:`partition`):
+
+   - two sectors are *linked* when the flow between them (either direction,
+     self-deliveries excluded) is at least ``link_threshold`` (10 %) of the seller's
+     intermediate sales or of the buyer's intermediate purchases — the direct shares of
+     Oosterhaven, Eding & Stelder (2001), in the spirit of Hoen (2002: similar is not
+     linked). A group of the cut that is not connected by such links is split into its
+     connected parts (:func:`link_components`); parts of two or more sectors are cores;
+     single sectors are unclustered ("no direct flow link to its group"), and two or
+     more of them from one group are a *similar-structure group* — similar production
+     structures, not a cluster;
+   - a loose goods sector whose strongest direct flow with another goods sector reaches
+     ``join_strength`` (0.4) joins that sector's core, or forms a core with it
+     (:func:`join_strong_chains`; two too-small sectors never form a core alone): a
+     resource sector selling most of its output to a processor belongs to the
+     processor's chain even when the tree grouped their profiles apart (on BCCh 2008:
+     cement → concrete, crude oil → fuels, leather → footwear);
+   - a core member moves to the core of its strongest partner when that flow strength
+     reaches ``chain_strength`` (0.5) and beats its best link inside its own core by 0.1,
+     if its old core stays linked (:func:`move_to_strongest`; on BCCh 2008 annual crops
+     move from forestry to milling);
+   - a core producing more than ``max_core_output_share`` (20 %) of total output is a
+     sector aggregate rather than a cluster: it is split along its weakest direct links
+     (:func:`split_large`), so the strongest flows stay together — on CEPAL's 2011 table
+     for Peru a 9-sector group of 24 % of output separates into mining–non-ferrous
+     metals–electrical machinery and the construction-materials chain; sectors left
+     alone are unclustered as ``split_off``.
+
+   The flow-based joins and moves are not applied with ``similarity="correlation"``,
+   kept as the profiles-only comparison.
 7. **Services attach by flow** (:func:`attach_services`): a service supports a
    candidate when the core takes at least ``attach_share`` (10 %) of the service's
    intermediate sales and at least ``attach_ratio`` (1.5) times the core's share of all
    intermediate purchases; services selling less than ``min_intermediate_share`` (10 %)
-   of their output to industries never attach. A service may support several candidates.
+   of their output to industries, or below ``min_output_share`` of total output, never
+   attach. A service may support several candidates.
 8. **Stability** (:func:`bootstrap_stability`; Hennig 2007, *CSDA* 52: 258–271):
    ``n_boot`` replicates perturb Z with multiplicative log-normal noise (σ = ``noise``;
-   zeros stay zero) and resample the goods profile positions. Two figures per candidate:
-   ``stability`` — the mean best Jaccard of its core with the cores that the *same rule*
-   (steps 3–6) finds in the replicate; ``stability_tree`` — rule-free, the mean best
-   Jaccard of its core with any node of the replicate's tree. ``stability_reading``
-   (Hennig's thresholds: ≥ 0.75 "stable", ≥ 0.6 "doubtful", else "not to be trusted")
-   is based on ``stability_tree``: a pair joined by a strong direct flow stays a node of
-   every tree even when a distance cut regroups unrelated neighbours, so it should not
-   read "not to be trusted" because of them. A low ``stability`` is reported as a
-   warning (``rule_unstable``).
-9. **Cross-checks** (:func:`confirmations`): ``confirmed_by`` lists the independent
-   methods that also find the candidate — ``"feser_bergman"`` (principal components of
-   the max-correlation matrix of the goods sectors, components with eigenvalue > 1,
-   varimax rotation, members at loading ≥ 0.35; Feser & Bergman 2000, *Regional
-   Studies* 34(1)) when one factor holds at least two core members and at least half of
-   the core; ``"strongest_chains"`` when the core holds a pair with flow strength ≥
-   ``chain_strength`` (0.5), the pairs also listed in full in ``strongest_chains``.
-10. **Description** (:func:`describe_candidate`): members with their linkage indices,
-    output shares (all members and core only), ``intra_flow_share`` (all members,
-    self-deliveries included) and ``core_intra_flow_share`` (core, self-deliveries
-    excluded), a label from the strongest internal flow ("Pesca → Otros alimentos"),
-    an id derived from the core codes (the same member set gets the same id on every
-    run), and a score — the mean of within-core similarity, ``stability_tree`` and
-    ``core_intra_flow_share`` — that gives the ``rank``.
+   zeros stay zero) and resample the goods profile positions; each replicate goes
+   through steps 3–6 again. Three figures per candidate:
+
+   - ``cohesion`` — does the chain hold? The core's strongest-link chain is the maximum
+     spanning tree of flow strength among its members (:func:`chain_edges`); for each of
+     its links, the share of replicates in which both ends fall in one core; cohesion is
+     the lowest of these shares (the chain is as strong as its weakest link);
+   - ``stability`` — is the boundary the rule's? The mean best Jaccard of the core with
+     the cores the same rule finds in the replicate;
+   - ``stability_tree`` — is the boundary natural? Rule-free: the mean best Jaccard of
+     the core's seeds with any node of the replicate's tree.
+
+   ``stability_reading`` (Hennig's thresholds: ≥ 0.75 "stable", ≥ 0.6 "doubtful", else
+   "not to be trusted") is based on ``cohesion``: whether the trade chain itself holds,
+   which unrelated neighbours regrouping does not change. A pair joined by a strong
+   flow can still read "doubtful" when one end is pulled into another chain in many
+   replicates (Peru's fishing s02 competes with energy mining s03 at similarity 0.93):
+   that is information, not noise. Low ``stability_tree`` and ``stability`` are
+   warnings (flags ``boundary_unstable`` and ``rule_unstable``).
+9. **Cross-checks** (:func:`confirmations`): ``confirmed_by`` lists the methods that
+   also find the candidate — ``"feser_bergman"`` (principal components of the
+   max-correlation matrix of the seeds, components with eigenvalue > 1, varimax
+   rotation, members at loading ≥ 0.35; Feser & Bergman 2000, *Regional Studies* 34(1))
+   when one factor holds at least two core members and at least half of the core;
+   ``"strongest_chains"`` when at least half of the core's members lie on a pair of the
+   core with flow strength ≥ ``chain_strength`` (0.5; ``chain_coverage``). The second
+   uses the flows that also built the core: it says the candidate is a chain rather
+   than a loose group, not that a different method agrees. Every pair at that strength
+   is listed in ``strongest_chains``.
+10. **Description** (:func:`describe_candidate`): members with their linkage indices and
+    (core members) their strongest link inside the core (``link_partner``,
+    ``link_strength``; below 0.15 the flag ``weak_member``), output shares (all members
+    and core only), ``intra_flow_share`` (all members, self-deliveries included) and
+    ``core_intra_flow_share`` (core, self-deliveries excluded), a label from the
+    strongest internal flow ("Pesca → Otros alimentos"), an id derived from the core
+    codes (``C-s02-s08``; for more than four, three codes, ``+N`` and a hash — the same
+    member set gets the same id on every run), and a score — the mean of within-core
+    similarity, ``cohesion`` and ``core_intra_flow_share`` — that gives the ``rank``.
 
 ``intra_flow_share`` = 2·Σ_{l,m∈C} z_lm / Σ_{l∈C}(Σ_k z_lk + Σ_k z_kl).
 """
@@ -81,7 +109,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -116,12 +144,16 @@ __all__ = [
 STABLE, DOUBTFUL = 0.75, 0.6
 #: Core intra-flow share below which members "trade little with each other".
 WEAK_LINKAGE = 0.1
+#: Strongest link inside the core below which a member is only loosely attached.
+WEAK_MEMBER = 0.15
 #: Reasons a seed or service sector is not in any candidate (machine keys).
 UNCLUSTERED_REASONS = {
     "singleton": "no similar sector at the cut",
     "no_flow_link": "no direct flow link to its group",
+    "split_off": "split off a core above the size limit (its weakest link)",
     "too_small": "below the size threshold for seeding candidates",
     "service_not_attached": "service not attached to any candidate by its sales",
+    "too_aggregated": "the table is too aggregated for candidate clusters",
 }
 
 
@@ -131,7 +163,9 @@ class Member:
     """One sector of a candidate cluster.
 
     ``attach_share`` (supporting members only) is the share of the service's
-    intermediate sales that the candidate's core buys.
+    intermediate sales that the candidate's core buys; ``link_partner`` and
+    ``link_strength`` (core members) name the member's strongest direct link inside the
+    core and its flow strength.
     """
 
     code: str
@@ -144,6 +178,8 @@ class Member:
     sensitivity_dispersion: float
     key_sector_class: str
     attach_share: float | None = None
+    link_partner: str | None = None
+    link_strength: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +194,7 @@ class Chain:
     strength: float
     share_of_seller_sales: float
     share_of_buyer_purchases: float
+    share_of_seller_output: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form."""
@@ -209,6 +246,8 @@ class Candidate:
     confirmed_by: tuple[str, ...] = ()
     chain: tuple[str, str] | None = None
     flags: tuple[str, ...] = ()
+    cohesion: float | None = None
+    chain_coverage: float = 0.0
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -466,59 +505,104 @@ def link_components(
 
 
 def join_strong_chains(
-    cores: Sequence[np.ndarray], loose: Sequence[int], F_seed: np.ndarray, strength: float
-) -> tuple[list[np.ndarray], list[int]]:
-    """Let loose seeds join the chain they belong to by a strong direct flow.
+    cores: Sequence[np.ndarray],
+    loose: Mapping[int, str],
+    F: np.ndarray,
+    strength: float,
+    small: Collection[int] = (),
+) -> tuple[list[np.ndarray], dict[int, str]]:
+    """Let loose goods sectors join the chain they belong to by a strong direct flow.
 
-    A seed left out by the cut or the link check whose strongest direct flow with
-    another seed reaches ``strength`` (the strongest-chain threshold, 0.5) joins that
-    seed's core, or forms a new core with it when both are loose: a resource sector
-    selling most of its intermediate output to one processor belongs to the processor's
-    chain even when average linkage has grouped their profiles apart (the resource
-    complexes of Torres Zorrilla 2003; Hoen 2002). Returns (cores, seeds still loose).
+    A loose sector (left out by the cut or the link check, or too small to seed) whose
+    strongest direct flow with another goods sector reaches ``strength`` (``join_strength``,
+    0.4) joins that sector's core, or forms a new core with it when both are loose — but
+    two too-small sectors never form a core on their own. A resource sector selling most
+    of its intermediate output to one processor belongs to the processor's chain even
+    when average linkage grouped their profiles apart (the resource complexes of Torres
+    Zorrilla 2003). Indices are global; ``loose`` maps each loose sector to its reason.
+    Returns (cores, loose sectors left with their reasons).
     """
     owner = {int(i): ci for ci, core in enumerate(cores) for i in core}
     groups = [list(map(int, c)) for c in cores]
-    loose = sorted(int(i) for i in loose)
+    left = dict(loose)
+    small = set(small)
     changed = True
     while changed:
         changed = False
-        for i in list(loose):
-            row = F_seed[i].copy()
-            row[i] = 0.0
-            j = int(np.argmax(row))
-            if row[j] < strength:
+        pool = np.array(sorted([*owner, *left]), dtype=int)
+        for i in sorted(left):
+            others = pool[pool != i]
+            if not len(others):
+                break
+            j = int(others[np.argmax(F[i, others])])
+            if F[i, j] < strength:
                 continue
             if j in owner:
                 groups[owner[j]].append(i)
                 owner[i] = owner[j]
-            elif j in loose:
+            elif i in small and j in small:
+                continue
+            else:
                 owner[i] = owner[j] = len(groups)
                 groups.append([i, j])
-                loose.remove(j)
-            else:
-                continue
-            loose.remove(i)
+                del left[j]
+            del left[i]
             changed = True
             break
     out = [np.array(sorted(g)) for g in groups]
     out.sort(key=lambda c: int(c.min()))
-    return out, loose
+    return out, left
+
+
+def move_to_strongest(
+    cores: Sequence[np.ndarray], F: np.ndarray, strength: float, link: float, margin: float = 0.1
+) -> list[np.ndarray]:
+    """Move a core member to the core of a clearly stronger partner.
+
+    A member of a core of three or more moves when its strongest direct flow with a member
+    of another core reaches ``strength`` and exceeds its strongest link inside its own
+    core by at least ``margin`` — provided its old core stays connected by ``link``-strong
+    links. (On BCCh 2008, annual crops sell 57 % of their intermediate output to milling
+    but were attached to forestry by a 0.26 link.) Indices are global.
+    """
+    groups = [list(map(int, c)) for c in cores]
+    for gi in range(len(groups)):
+        for i in list(groups[gi]):
+            own = [k for k in groups[gi] if k != i]
+            if len(own) < 2:
+                continue
+            best_own = float(F[i, own].max())
+            targets = [
+                (float(F[i, k]), hi, k) for hi, g in enumerate(groups) if hi != gi for k in g
+            ]
+            if not targets:
+                continue
+            f, hi, _ = max(targets)
+            if f < strength or f < best_own + margin:
+                continue
+            block = F[np.ix_(own, own)] >= link
+            if connected_components(block, directed=False)[0] != 1:
+                continue
+            groups[gi].remove(i)
+            groups[hi].append(i)
+    out = [np.array(sorted(g)) for g in groups if len(g) >= 2]
+    out.sort(key=lambda c: int(c.min()))
+    return out
 
 
 def split_large(
-    core: np.ndarray, F_seed: np.ndarray, x_seed: np.ndarray, cap: float, threshold: float
+    core: np.ndarray, F: np.ndarray, x_share: np.ndarray, cap: float, threshold: float
 ) -> tuple[list[np.ndarray], list[int]]:
     """Split a linked core whose output exceeds ``cap`` along its weakest links.
 
     The link threshold is raised within the core to the next flow strength that
     disconnects it, and each part over ``cap`` is split again; the strongest flows stay
-    together (a maximum-spanning-tree cut). ``x_seed`` holds each seed's share of total
-    output. Returns (parts of two or more sectors, single sectors left).
+    together (a maximum-spanning-tree cut). ``x_share`` holds every sector's share of
+    total output. Returns (parts of two or more sectors, single sectors left).
     """
-    if x_seed[core].sum() <= cap or len(core) < 2:
+    if x_share[core].sum() <= cap or len(core) < 2:
         return [core], []
-    block = F_seed[np.ix_(core, core)].copy()
+    block = F[np.ix_(core, core)].copy()
     np.fill_diagonal(block, 0.0)
     for t in np.unique(block[block >= threshold]):
         n_comp, comp = connected_components(block > t, directed=False)
@@ -529,7 +613,7 @@ def split_large(
                 if len(members) == 1:
                     alone.append(int(members[0]))
                     continue
-                sub_parts, sub_alone = split_large(members, F_seed, x_seed, cap, float(t))
+                sub_parts, sub_alone = split_large(members, F, x_share, cap, float(t))
                 parts.extend(sub_parts)
                 alone.extend(sub_alone)
             return parts, alone
@@ -538,48 +622,61 @@ def split_large(
 
 @dataclass(frozen=True, slots=True)
 class Partition:
-    """Steps 4–6 on the seeds: the tree, the cut and the flow-linked cores.
+    """Steps 4–6: the tree of the seeds, the cut, and the flow-linked cores.
 
-    Indices are positions among the seeds. ``unlinked`` are seeds of multi-sector groups
-    left without a link (or split off a large core), ``singletons`` seeds alone at the
-    cut, ``similar`` the similar-structure groups.
+    ``tree``, ``dvec`` and ``labels`` are over the seeds (positions in ``seeds``);
+    ``cores`` and the keys of ``loose`` are global sector indices; ``loose`` gives each
+    goods sector in no core its reason key; ``similar`` are similar-structure groups.
     """
 
+    seeds: np.ndarray
     tree: np.ndarray
     dvec: np.ndarray
     labels: np.ndarray
     cores: list[np.ndarray]
-    unlinked: list[int]
-    singletons: list[int]
+    loose: dict[int, str]
     similar: list[np.ndarray]
 
 
-def partition_seeds(
-    S_seed: np.ndarray, F_seed: np.ndarray, x_seed: np.ndarray, options: ClusterOptions
+def partition(
+    S: np.ndarray,
+    F: np.ndarray,
+    goods_idx: np.ndarray,
+    seeds: np.ndarray,
+    x_share: np.ndarray,
+    options: ClusterOptions,
 ) -> Partition:
-    """Apply steps 4–6 (tree, cut, link check, chains, size) to the seeds' matrices.
+    """Apply steps 4–6 (tree, cut, link check, chains, size) to the goods sectors.
 
-    ``x_seed`` is every seed's share of total output.
+    ``seeds`` are the goods sectors large enough to seed (global indices); the other
+    goods sectors may only join a core by a strong flow. ``x_share`` is every sector's
+    share of total output.
     """
-    tree, dvec = build_tree(S_seed, options.method)
+    tree, dvec = build_tree(S[np.ix_(seeds, seeds)], options.method)
     labels = cut_tree(tree, options.cut_distance(), options.k)
-    cores, unlinked, similar, singletons = link_components(labels, F_seed, options.link_threshold)
-    loose = [*unlinked, *singletons]
+    cores_l, unlinked_l, similar_l, single_l = link_components(
+        labels, F[np.ix_(seeds, seeds)], options.link_threshold
+    )
+    cores = [seeds[c] for c in cores_l]
+    small = sorted(set(map(int, goods_idx)) - set(map(int, seeds)))
+    loose = {int(seeds[i]): "singleton" for i in single_l}
+    loose.update({int(seeds[i]): "no_flow_link" for i in unlinked_l})
+    loose.update({i: "too_small" for i in small})
     if options.similarity != "correlation":  # profiles only: no flow-based joining
-        cores, loose = join_strong_chains(cores, loose, F_seed, options.chain_strength)
-    cores, split_alone = _split_all(cores, F_seed, x_seed, options)
-    loose_set = set(loose) | set(split_alone)
-    singletons = [i for i in singletons if i in loose_set]
-    unlinked = sorted(i for i in loose_set if i not in singletons)
-    similar = [g[np.isin(g, unlinked)] for g in similar]
+        cores, loose = join_strong_chains(cores, loose, F, options.join_strength, small)
+        cores = move_to_strongest(cores, F, options.chain_strength, options.link_threshold)
+    out: list[np.ndarray] = []
+    for core in cores:
+        parts, alone = split_large(
+            core, F, x_share, options.max_core_output_share, options.link_threshold
+        )
+        out.extend(parts)
+        loose.update({i: "split_off" for i in alone})
+    out.sort(key=lambda c: int(c.min()))
+    unlinked = [i for i, r in loose.items() if r == "no_flow_link"]
+    similar = [g for g in (seeds[s][np.isin(seeds[s], unlinked)] for s in similar_l) if len(g) >= 2]
     return Partition(
-        tree=tree,
-        dvec=dvec,
-        labels=labels,
-        cores=cores,
-        unlinked=unlinked,
-        singletons=singletons,
-        similar=[g for g in similar if len(g) >= 2],
+        seeds=seeds, tree=tree, dvec=dvec, labels=labels, cores=out, loose=loose, similar=similar
     )
 
 
@@ -587,31 +684,16 @@ def rule_cores(
     Z: np.ndarray,
     goods: np.ndarray,
     seeds: np.ndarray,
-    x_seed: np.ndarray,
+    x_share: np.ndarray,
     options: ClusterOptions,
     *,
     weights: np.ndarray | None = None,
     dtype: Any = np.float64,
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Apply steps 3–6 to one matrix: (cores as seed indices, tree); also on replicates."""
+    """Apply steps 3–6 to one matrix: (cores as global indices, tree); also on replicates."""
     S, F, _ = sector_similarity(Z, options.similarity, goods, weights=weights, dtype=dtype)
-    part = partition_seeds(S[np.ix_(seeds, seeds)], F[np.ix_(seeds, seeds)], x_seed, options)
+    part = partition(S, F, np.flatnonzero(goods), seeds, x_share, options)
     return part.cores, part.tree
-
-
-def _split_all(
-    cores: Sequence[np.ndarray], F_seed: np.ndarray, x_seed: np.ndarray, options: ClusterOptions
-) -> tuple[list[np.ndarray], list[int]]:
-    out: list[np.ndarray] = []
-    alone: list[int] = []
-    for core in cores:
-        parts, single = split_large(
-            core, F_seed, x_seed, options.max_core_output_share, options.link_threshold
-        )
-        out.extend(parts)
-        alone.extend(single)
-    out.sort(key=lambda c: int(c.min()))
-    return out, alone
 
 
 def attach_services(
@@ -626,7 +708,8 @@ def attach_services(
     A service s attaches to core C when Σ_{j∈C} z_sj / Σ_{j≠s} z_sj ≥ ``attach_share``
     and that share is at least ``attach_ratio`` times C's share of all intermediate
     purchases, Σ_{j∈C} Σ_i z_ij / Σ_ij z_ij; a service whose intermediate sales (to
-    others) are below ``min_intermediate_share`` of its output never attaches.
+    others) are below ``min_intermediate_share`` of its output, or whose output is below
+    ``min_output_share`` of the total, never attaches.
     """
     purchases = Z.sum(axis=0)
     total = float(purchases.sum())
@@ -635,7 +718,9 @@ def attach_services(
         return out
     for s in services:
         sales = float(Z[s].sum() - Z[s, s])
-        if x[s] <= 0 or sales < options.min_intermediate_share * x[s] or sales <= 0:
+        if x[s] <= 0 or x[s] < options.min_output_share * x.sum():
+            continue
+        if sales <= 0 or sales < options.min_intermediate_share * x[s]:
             continue
         for ci, core in enumerate(cores):
             inside = core[core != s]
@@ -659,13 +744,23 @@ def tree_jaccard(tree: np.ndarray, m: int, sets: Sequence[np.ndarray]) -> np.nda
     counts = np.zeros((2 * m - 1, k))
     sizes = np.ones(2 * m - 1)
     for j, s in enumerate(sets):
-        counts[np.asarray(s), j] = 1.0
+        counts[np.asarray(s, dtype=int), j] = 1.0
     for i, (a, b, _, size) in enumerate(tree):
         counts[m + i] = counts[int(a)] + counts[int(b)]
         sizes[m + i] = size
     set_sizes = np.array([len(s) for s in sets], dtype=float)
     jac = counts / (sizes[:, None] + set_sizes[None, :] - counts)
     return jac.max(axis=0)
+
+
+def chain_edges(core: np.ndarray, F: np.ndarray) -> list[tuple[int, int]]:
+    """Edges of the core's strongest-link chain: the maximum spanning tree of flow strength."""
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    block = 1.000001 - F[np.ix_(core, core)]  # > 0 everywhere: no edge is lost
+    np.fill_diagonal(block, 0.0)
+    mst = minimum_spanning_tree(block).tocoo()
+    return [(int(core[a]), int(core[b])) for a, b in zip(mst.row, mst.col, strict=True)]
 
 
 def _best_jaccard(sets: Sequence[np.ndarray], others: Sequence[np.ndarray]) -> np.ndarray:
@@ -681,12 +776,13 @@ def _replicate(
     Z: np.ndarray,
     goods: np.ndarray,
     seeds: np.ndarray,
-    x_seed: np.ndarray,
+    x_share: np.ndarray,
     cores: Sequence[np.ndarray],
+    edges: Sequence[tuple[int, int]],
     options: ClusterOptions,
     seed_seq: np.random.SeedSequence,
 ) -> np.ndarray:
-    """(2, n_cores): rule and tree Jaccard of every core in one perturbed replicate."""
+    """One perturbed replicate: [rule Jaccard per core, tree Jaccard per core, edge kept]."""
     rng = np.random.default_rng(seed_seq)
     if options.noise:
         Zb = rng.standard_normal(Z.shape)
@@ -699,8 +795,14 @@ def _replicate(
     gi = np.flatnonzero(goods)
     w = np.zeros(Z.shape[0])
     w[gi] = np.bincount(rng.integers(0, len(gi), len(gi)), minlength=len(gi))
-    rep, tree = rule_cores(Zb, goods, seeds, x_seed, options, weights=w, dtype=np.float32)
-    return np.vstack([_best_jaccard(cores, rep), tree_jaccard(tree, len(seeds), cores)])
+    rep, tree = rule_cores(Zb, goods, seeds, x_share, options, weights=w, dtype=np.float32)
+    pos = {int(s): k for k, s in enumerate(seeds)}
+    leaf_sets = [np.array([pos[i] for i in c if int(i) in pos], dtype=int) for c in cores]
+    owner = {int(i): k for k, c in enumerate(rep) for i in c}
+    kept = [float(a in owner and owner.get(b) == owner[a]) for a, b in edges]
+    return np.concatenate(
+        [_best_jaccard(cores, rep), tree_jaccard(tree, len(seeds), leaf_sets), kept]
+    )
 
 
 def _chunk(args: dict[str, Any], seqs: list[np.random.SeedSequence]) -> list[np.ndarray]:
@@ -710,19 +812,29 @@ def _chunk(args: dict[str, Any], seqs: list[np.random.SeedSequence]) -> list[np.
         return [_replicate(**args, seed_seq=s) for s in seqs]
 
 
+@dataclass(frozen=True, slots=True)
+class Stability:
+    """Bootstrap figures of every core (see step 8 of the module docstring)."""
+
+    rule: list[float]
+    tree: list[float]
+    cohesion: list[float]
+
+
 def bootstrap_stability(
     Z: np.ndarray,
     goods: np.ndarray,
     seeds: np.ndarray,
-    x_seed: np.ndarray,
+    x_share: np.ndarray,
     cores: Sequence[np.ndarray],
+    F: np.ndarray,
     options: ClusterOptions,
     *,
     progress: bool | None = None,
     n_jobs: int = 1,
     backend: str | None = None,
-) -> tuple[list[float], list[float]]:
-    """(stability, stability_tree) of every core: mean best Jaccard over replicates.
+) -> Stability:
+    """Rule, tree and cohesion stability of every core: means over replicates.
 
     Every replicate draws from its own generator spawned from ``options.seed``
     (:class:`numpy.random.SeedSequence`) and the scores are summed in replicate order,
@@ -734,12 +846,15 @@ def bootstrap_stability(
 
     n_boot = options.n_boot
     seqs = np.random.SeedSequence(options.seed).spawn(n_boot)
+    per_core = [chain_edges(c, F) for c in cores]
+    edges = [e for lst in per_core for e in lst]
     args: dict[str, Any] = {
         "Z": Z,
         "goods": goods,
         "seeds": seeds,
-        "x_seed": x_seed,
+        "x_share": x_share,
         "cores": list(cores),
+        "edges": edges,
         "options": options,
     }
     if progress is None:  # on a terminal only, and only if it takes more than 1.5 s
@@ -757,11 +872,17 @@ def bootstrap_stability(
         with parallel_backend(backend or "loky", n_jobs=n_jobs):
             parts = Parallel()(delayed(_chunk)(args, c) for c in chunks)
         scores = [row for part in parts for row in part]
-    total = np.zeros((2, len(cores)))
+    total = np.zeros(2 * len(cores) + len(edges))
     for row in scores:  # fixed order: identical sums whatever the backend
         total += row
     total /= max(n_boot, 1)
-    return total[0].tolist(), total[1].tolist()
+    k = len(cores)
+    kept = total[2 * k :]
+    cohesion, start = [], 0
+    for lst in per_core:
+        cohesion.append(float(kept[start : start + len(lst)].min()) if lst else 1.0)
+        start += len(lst)
+    return Stability(rule=total[:k].tolist(), tree=total[k : 2 * k].tolist(), cohesion=cohesion)
 
 
 def varimax(loadings: np.ndarray, *, max_iter: int = 200, tol: float = 1e-10) -> np.ndarray:
@@ -816,12 +937,21 @@ def feser_bergman_factors(C_seed: np.ndarray, loading: float) -> list[np.ndarray
 
 
 def strongest_chains(
-    Z: np.ndarray, codes: Sequence[str], names: Sequence[str], threshold: float
+    Z: np.ndarray,
+    codes: Sequence[str],
+    names: Sequence[str],
+    threshold: float,
+    *,
+    x: np.ndarray | None = None,
+    min_output_share: float = 0.0,
 ) -> tuple[Chain, ...]:
     """Every direct flow i → j (i ≠ j) with strength ≥ ``threshold``, strongest first.
 
     Strength = max(z_ij / Σ_{k≠i} z_ik, z_ij / Σ_{k≠j} z_kj): the share of the seller's
-    intermediate sales or of the buyer's intermediate purchases (self excluded).
+    intermediate sales or of the buyer's intermediate purchases (self excluded; direct
+    shares as in Oosterhaven, Eding & Stelder 2001). With ``x``, flows involving a sector
+    below ``min_output_share`` of total output are left out and each chain gets the flow
+    as a share of the seller's output.
     """
     Zo = np.array(Z, dtype="float64")
     np.fill_diagonal(Zo, 0.0)
@@ -830,8 +960,12 @@ def strongest_chains(
     s_share = np.divide(Zo, sales[:, None], out=np.zeros_like(Zo), where=sales[:, None] > 0)
     p_share = np.divide(Zo, purchases[None, :], out=np.zeros_like(Zo), where=purchases > 0)
     strength = np.maximum(s_share, p_share)
+    keep = (strength >= threshold) & (Zo > 0)
+    if x is not None:
+        big = x >= min_output_share * x.sum()
+        keep &= big[:, None] & big[None, :]
     out = []
-    for i, j in zip(*np.nonzero((strength >= threshold) & (Zo > 0)), strict=True):
+    for i, j in zip(*np.nonzero(keep), strict=True):
         out.append(
             Chain(
                 seller=codes[i],
@@ -842,25 +976,39 @@ def strongest_chains(
                 strength=round(float(strength[i, j]), 6),
                 share_of_seller_sales=round(float(s_share[i, j]), 6),
                 share_of_buyer_purchases=round(float(p_share[i, j]), 6),
+                share_of_seller_output=(
+                    None if x is None or x[i] <= 0 else round(float(Zo[i, j] / x[i]), 6)
+                ),
             )
         )
     out.sort(key=lambda c: (-c.strength, -c.flow, c.seller, c.buyer))
     return tuple(out)
 
 
+def chain_coverage(core: np.ndarray, F: np.ndarray, chain_strength: float) -> float:
+    """Share of the core's members on a pair of the core with flow strength ≥ the threshold."""
+    block = F[np.ix_(core, core)].copy()
+    np.fill_diagonal(block, 0.0)
+    return float((block >= chain_strength).any(axis=1).mean())
+
+
 def confirmations(
-    core: np.ndarray, factors: Sequence[np.ndarray], F_seed: np.ndarray, chain_strength: float
+    core: np.ndarray, factors: Sequence[np.ndarray], coverage: float
 ) -> tuple[str, ...]:
-    """Independent methods that also find ``core`` (seed indices); see step 9."""
+    """Independent methods that also find ``core`` (global indices); see step 9.
+
+    ``feser_bergman``: one factor holds at least two core members and at least half of
+    the core. ``strongest_chains``: at least half of the core's members lie on a pair of
+    the core with flow strength ≥ ``chain_strength`` (``coverage`` ≥ 0.5).
+    """
     out = []
+    members = set(core.tolist())
     for f in factors:
-        hit = len(set(core.tolist()) & set(f.tolist()))
+        hit = len(members & set(f.tolist()))
         if hit >= 2 and hit >= len(core) / 2:
             out.append("feser_bergman")
             break
-    block = F_seed[np.ix_(core, core)].copy()
-    np.fill_diagonal(block, 0.0)
-    if (block >= chain_strength).any():
+    if coverage >= 0.5:
         out.append("strongest_chains")
     return tuple(out)
 
@@ -875,6 +1023,10 @@ def _natural(code: str) -> tuple[tuple[int, str], ...]:
 def candidate_id(core_codes: Sequence[str]) -> str:
     """Stable id of a core: ``C-`` + its sorted codes (up to four), else three + a hash.
 
+    >>> candidate_id(["s01", "s05", "s06", "s07", "s19"])
+    'C-s01-s05-s06+2-ea61'
+
+
     >>> candidate_id(["s08", "s02"])
     'C-s02-s08'
     """
@@ -882,7 +1034,7 @@ def candidate_id(core_codes: Sequence[str]) -> str:
     if len(codes) <= 4:
         return "C-" + "-".join(codes)
     digest = hashlib.sha1("+".join(codes).encode()).hexdigest()[:4]
-    return "C-" + "-".join(codes[:3]) + f"-and{len(codes) - 3}-{digest}"
+    return "C-" + "-".join(codes[:3]) + f"+{len(codes) - 3}-{digest}"
 
 
 def strongest_internal_flow(Z: np.ndarray, core: np.ndarray) -> tuple[int, int]:
@@ -922,7 +1074,7 @@ class _Context:
     seeds: np.ndarray
     coph: np.ndarray
     lk: pd.DataFrame
-    min_output_share: float
+    options: ClusterOptions
     table_warnings: tuple[str, ...]
 
 
@@ -930,6 +1082,10 @@ def _member(ctx: _Context, i: int, role: str, core: np.ndarray, attach: float | 
     others = core[core != i] if role == "core" else core
     lk = ctx.lk
     x = ctx.x
+    partner, strength = None, None
+    if role == "core" and len(others):
+        j = int(others[np.argmax(ctx.F[i, others])])
+        partner, strength = ctx.table.codes[j], round(float(ctx.F[i, j]), 6)
     return Member(
         code=ctx.table.codes[i],
         name=ctx.table.names[i],
@@ -941,33 +1097,51 @@ def _member(ctx: _Context, i: int, role: str, core: np.ndarray, attach: float | 
         sensitivity_dispersion=round(float(lk["sensitivity_dispersion"].iloc[i]), 6),
         key_sector_class=str(lk["key_sector_class"].iloc[i]),
         attach_share=None if attach is None else round(attach, 6),
+        link_partner=partner,
+        link_strength=strength,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Figures:
+    """Stability figures of one candidate (internal)."""
+
+    rule: float | None
+    tree: float | None
+    cohesion: float | None
 
 
 def _flags(
     ctx: _Context,
-    stability: float | None,
-    stability_tree: float | None,
+    stab: _Figures,
     core_intra: float,
     supporting: Sequence[tuple[int, float]],
     small: Sequence[str],
+    weak: Sequence[str],
 ) -> tuple[list[str], list[str]]:
     """Machine flags and English warnings of one candidate."""
     warn, flags = [], []
-    if stability_tree is not None and stability_tree < DOUBTFUL:
+    if stab.cohesion is not None and stab.cohesion < DOUBTFUL:
         flags.append("unstable")
-        warn.append(f"unstable: bootstrap Jaccard (tree) {stability_tree:.2f} < {DOUBTFUL}")
-    elif stability_tree is not None and stability_tree < STABLE:
+        warn.append(f"unstable: the chain holds in {stab.cohesion:.0%} of replicates")
+    elif stab.cohesion is not None and stab.cohesion < STABLE:
         flags.append("doubtful")
-        warn.append(
-            f"doubtful membership: bootstrap Jaccard (tree) {stability_tree:.2f} < {STABLE}"
-        )
-    if stability is not None and stability < DOUBTFUL:
+        warn.append(f"doubtful: the chain holds in {stab.cohesion:.0%} of replicates")
+    if stab.tree is not None and stab.tree < DOUBTFUL:
+        flags.append("boundary_unstable")
+        warn.append(f"its boundary moves between replicates (tree Jaccard {stab.tree:.2f})")
+    if stab.rule is not None and stab.rule < DOUBTFUL:
         flags.append("rule_unstable")
-        warn.append(f"the cut rule regroups it in many replicates (rule stability {stability:.2f})")
+        warn.append(f"the cut rule regroups it in many replicates (rule Jaccard {stab.rule:.2f})")
     if core_intra < WEAK_LINKAGE:
         flags.append("weak_linkage")
         warn.append(f"core members trade little with each other (core intra-flow {core_intra:.2f})")
+    if weak:
+        flags.append("weak_member")
+        warn.append(
+            f"core member(s) whose strongest link inside the core is below {WEAK_MEMBER}: "
+            + ", ".join(weak)
+        )
     if supporting:
         flags.append("services_attached")
         warn.append(
@@ -975,10 +1149,9 @@ def _flags(
             + ", ".join(ctx.table.codes[s] for s, _ in supporting)
         )
     if small:
+        share = ctx.options.min_output_share
         flags.append("small_member")
-        warn.append(
-            f"member(s) below {ctx.min_output_share:.2%} of total output: " + ", ".join(small)
-        )
+        warn.append(f"member(s) below {share:.2%} of total output: " + ", ".join(small))
     if ctx.table_warnings:
         flags.append("table_imbalance")
         warn.extend(ctx.table_warnings)
@@ -987,39 +1160,36 @@ def _flags(
 
 def describe_candidate(
     ctx: _Context,
-    core_local: np.ndarray,
+    core: np.ndarray,
     supporting: Sequence[tuple[int, float]],
     other_cores: Sequence[np.ndarray],
-    stability: float | None,
-    stability_tree: float | None,
-    confirmed_by: tuple[str, ...],
+    stab: _Figures,
+    factors: Sequence[np.ndarray],
 ) -> Candidate:
-    """Build the record of one candidate (step 10); ``core_local`` indexes the seeds."""
+    """Build the record of one candidate (step 10); ``core`` holds global indices."""
     codes = ctx.table.codes
-    core = ctx.seeds[core_local]
     all_idx = np.concatenate([core, np.array([s for s, _ in supporting], dtype=int)])
     members = [_member(ctx, int(i), "core", core, None) for i in core]
     members += [_member(ctx, s, "supporting", core, share) for s, share in supporting]
     S, x = ctx.S, ctx.x
     within = float(S[np.ix_(core, core)][np.triu_indices(len(core), 1)].mean())
     separation = (
-        max(float(S[np.ix_(core, ctx.seeds[o])].mean()) for o in other_cores)
-        if len(other_cores)
-        else None
+        max(float(S[np.ix_(core, o)].mean()) for o in other_cores) if len(other_cores) else None
     )
-    merge_height = float(ctx.coph[np.ix_(core_local, core_local)].max())
-    intra = intra_flow_share(ctx.Z, all_idx)
+    pos = np.flatnonzero(np.isin(ctx.seeds, core))
+    merge_height = float(ctx.coph[np.ix_(pos, pos)].max()) if len(pos) else float("nan")
     core_intra = intra_flow_share(ctx.Z, core, self_deliveries=False)
     seller, buyer = strongest_internal_flow(ctx.Z, core)
-    reading = _reading(stability_tree if stability_tree is not None else stability)
-    small = [codes[i] for i in all_idx if x[i] < ctx.min_output_share * x.sum()]
-    flags, warn = _flags(ctx, stability, stability_tree, core_intra, supporting, small)
-    stab_for_score = stability_tree if stability_tree is not None else within
+    small = [codes[i] for i in all_idx if x[i] < ctx.options.min_output_share * x.sum()]
+    weak = [
+        m.code for m in members if m.link_strength is not None and m.link_strength < WEAK_MEMBER
+    ]
+    flags, warn = _flags(ctx, stab, core_intra, supporting, small, weak)
+    coverage = chain_coverage(core, ctx.F, ctx.options.chain_strength)
     ex = ctx.exports
     ex_share = None if ex is None else float(ex[all_idx].sum() / x[all_idx].sum())
-    core_codes = [codes[i] for i in core]
     return Candidate(
-        id=candidate_id(core_codes),
+        id=candidate_id([codes[i] for i in core]),
         label=chain_label(ctx.table.names[seller], ctx.table.names[buyer], len(core)),
         anchor=codes[int(core[np.argmax(x[core])])],
         members=tuple(members),
@@ -1027,20 +1197,26 @@ def describe_candidate(
         export_share=None if ex_share is None else round(ex_share, 6),
         within_mean_similarity=round(within, 6),
         separation=None if separation is None else round(separation, 6),
-        merge_height=round(merge_height, 6),
-        stability=None if stability is None else round(float(stability), 4),
-        stability_reading=reading,
-        intra_flow_share=round(intra, 6),
-        score=round(float(np.mean([within, stab_for_score, core_intra])), 6),
+        merge_height=round(merge_height, 6) if np.isfinite(merge_height) else 0.0,
+        stability=None if stab.rule is None else round(float(stab.rule), 4),
+        stability_reading=_reading(stab.cohesion),
+        intra_flow_share=round(intra_flow_share(ctx.Z, all_idx), 6),
+        score=round(float(np.mean([within, _or(stab.cohesion, within), core_intra])), 6),
         warnings=tuple(warn),
         linked=True,
         core_intra_flow_share=round(core_intra, 6),
         core_output_share=round(float(x[core].sum() / x.sum()), 6),
-        stability_tree=None if stability_tree is None else round(float(stability_tree), 4),
-        confirmed_by=confirmed_by,
+        stability_tree=None if stab.tree is None else round(float(stab.tree), 4),
+        confirmed_by=confirmations(core, factors, coverage),
         chain=(codes[seller], codes[buyer]),
         flags=tuple(flags),
+        cohesion=None if stab.cohesion is None else round(float(stab.cohesion), 4),
+        chain_coverage=round(coverage, 4),
     )
+
+
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
 
 
 def table_warnings(table: IOTable) -> tuple[str, ...]:
@@ -1141,13 +1317,15 @@ def detect_clusters(
     for w in svc.warnings:
         log.warning(w)
     goods = np.array([c not in svc.services for c in codes])
-    seeds, small = seed_sectors(codes, x, svc.services, opts.min_output_share)
+    seeds, _ = seed_sectors(codes, x, svc.services, opts.min_output_share)
     S, F, C = sector_similarity(Z, opts.similarity, goods)
     common: dict[str, Any] = {
         "similarity": pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns),
         "options": _recorded_options(opts, svc, n_jobs, backend),
         "services": dict(svc.services),
-        "strongest_chains": strongest_chains(Z, codes, table.names, opts.chain_strength),
+        "strongest_chains": strongest_chains(
+            Z, codes, table.names, opts.chain_strength, x=x, min_output_share=opts.min_output_share
+        ),
     }
     goods_codes = [c for c in codes if c not in svc.services]
     problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
@@ -1156,6 +1334,7 @@ def detect_clusters(
         return ClusterResult(
             candidates=[],
             unclustered=tuple(goods_codes),
+            unclustered_reasons=dict.fromkeys(goods_codes, "too_aggregated"),
             tree=np.empty((0, 4)),
             tree_codes=(),
             labels={},
@@ -1168,26 +1347,25 @@ def detect_clusters(
         raise AnalysisError(f"only {len(seeds)} sectors can seed candidates: too few to cluster")
     if opts.k is not None and opts.k >= len(seeds):
         raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {opts.k}")
-    x_seed = x[seeds] / x.sum()
-    part = partition_seeds(S[np.ix_(seeds, seeds)], F[np.ix_(seeds, seeds)], x_seed, opts)
+    x_share = x / x.sum()
+    part = partition(S, F, np.flatnonzero(goods), seeds, x_share, opts)
     service_idx = [i for i, c in enumerate(codes) if c in svc.services]
-    attached = attach_services(Z, x, service_idx, [seeds[c] for c in part.cores], opts)
-    stab: list[float | None] = [None for _ in part.cores]
-    stab_tree: list[float | None] = [None for _ in part.cores]
+    attached = attach_services(Z, x, service_idx, part.cores, opts)
+    figures = [_Figures(None, None, None) for _ in part.cores]
     if opts.n_boot and part.cores:
-        rule, tree_based = bootstrap_stability(
+        st = bootstrap_stability(
             Z,
             goods,
             seeds,
-            x_seed,
+            x_share,
             part.cores,
+            F,
             opts,
             progress=progress,
             n_jobs=n_jobs,
             backend=backend,
         )
-        stab = [v for v in rule]
-        stab_tree = [v for v in tree_based]
+        figures = [_Figures(*v) for v in zip(st.rule, st.tree, st.cohesion, strict=True)]
     if linkage_frame is None:
         from .linkages import linkages
 
@@ -1202,15 +1380,30 @@ def detect_clusters(
         seeds=seeds,
         coph=squareform(cophenet(part.tree)),
         lk=linkage_frame,
-        min_output_share=opts.min_output_share,
+        options=opts,
         table_warnings=tuple(table_warnings(table) if warnings is None else warnings),
     )
-    factors = feser_bergman_factors(
-        (S if C is None else C)[np.ix_(seeds, seeds)], opts.factor_loading
-    )
-    cands = _describe_all(ctx, part.cores, attached, stab, stab_tree, factors, opts)
+    factors = [
+        seeds[f]
+        for f in feser_bergman_factors(
+            (S if C is None else C)[np.ix_(seeds, seeds)], opts.factor_loading
+        )
+    ]
+    cands = [
+        describe_candidate(
+            ctx,
+            core,
+            attached[ci],
+            [o for j, o in enumerate(part.cores) if j != ci],
+            figures[ci],
+            factors,
+        )
+        for ci, core in enumerate(part.cores)
+    ]
     cands.sort(key=lambda c: (-c.score, c.id))
-    reasons = _unclustered_reasons(codes, seeds, part, small, service_idx, attached)
+    reasons = {codes[i]: r for i, r in part.loose.items()}
+    used = {s for lst in attached for s, _ in lst}
+    reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
     unclustered = tuple(c for c in codes if c in reasons)
     return ClusterResult(
         candidates=[replace(c, rank=r + 1) for r, c in enumerate(cands)],
@@ -1225,48 +1418,7 @@ def detect_clusters(
     )
 
 
-def _describe_all(
-    ctx: _Context,
-    cores: Sequence[np.ndarray],
-    attached: Sequence[Sequence[tuple[int, float]]],
-    stab: Sequence[float | None],
-    stab_tree: Sequence[float | None],
-    factors: Sequence[np.ndarray],
-    opts: ClusterOptions,
-) -> list[Candidate]:
-    F_seed = ctx.F[np.ix_(ctx.seeds, ctx.seeds)]
-    return [
-        describe_candidate(
-            ctx,
-            core,
-            attached[ci],
-            [o for j, o in enumerate(cores) if j != ci],
-            stab[ci],
-            stab_tree[ci],
-            confirmations(core, factors, F_seed, opts.chain_strength),
-        )
-        for ci, core in enumerate(cores)
-    ]
-
-
-def _unclustered_reasons(
-    codes: Sequence[str],
-    seeds: np.ndarray,
-    part: Partition,
-    small: Sequence[str],
-    service_idx: Sequence[int],
-    attached: Sequence[Sequence[tuple[int, float]]],
-) -> dict[str, str]:
-    reasons = {codes[seeds[i]]: "singleton" for i in part.singletons}
-    reasons.update({codes[seeds[i]]: "no_flow_link" for i in part.unlinked})
-    reasons.update({c: "too_small" for c in small})
-    used = {s for lst in attached for s, _ in lst}
-    reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
-    return reasons
-
-
-def _similar_group(ctx: _Context, g: np.ndarray) -> SimilarGroup:
-    idx = ctx.seeds[g]
+def _similar_group(ctx: _Context, idx: np.ndarray) -> SimilarGroup:
     block = ctx.S[np.ix_(idx, idx)]
     return SimilarGroup(
         codes=tuple(ctx.table.codes[i] for i in idx),
@@ -1332,14 +1484,18 @@ def format_candidates(res: ClusterResult) -> str:
         f"{d['k']} group(s), cophenetic correlation {_fmt(d['cophenetic_correlation'])}",
     ]
     for c in res.candidates:
-        stab = (
-            "n/a" if c.stability_tree is None else f"{c.stability_tree:.2f} ({c.stability_reading})"
-        )
+        if c.cohesion is None or c.stability_tree is None:
+            stab = "stability not computed"
+        else:
+            stab = (
+                f"chain holds in {c.cohesion:.0%} of replicates ({c.stability_reading}), "
+                f"boundary {c.stability_tree:.2f}"
+            )
         conf = ", ".join(c.confirmed_by) or "none"
         lines.append(
-            f"#{c.rank} {c.id} {c.label} — stability {stab}, core intra-flow "
+            f"#{c.rank} {c.id} {c.label} — {stab}; core intra-flow "
             f"{c.core_intra_flow_share:.2f}, core output {c.core_output_share:.1%} "
-            f"(all members {c.output_share:.1%}), confirmed by: {conf}"
+            f"(with supporting services {c.output_share:.1%}); confirmed by: {conf}"
         )
         for m in c.members:
             lines.append(f"     {m.role:10} {m.code:6} {m.name}")

@@ -104,7 +104,11 @@ class ClusterOptions:
     min_goods_sectors : int, default 10
         Fewer non-service sectors than this: the table is too aggregated for candidates.
     chain_strength : float, default 0.5
-        Flow strength of the pairs listed as strongest chains.
+        Flow strength of the pairs listed as strongest chains (and at which a core
+        member moves to the core of a clearly stronger partner).
+    join_strength : float, default 0.4
+        Flow strength at which a loose goods sector (left out by the cut, or too small
+        to seed) joins the core of its strongest partner.
     factor_loading : float, default 0.35
         Loading at which a sector belongs to a Feser–Bergman factor.
     supporting : tuple of str, optional
@@ -133,6 +137,7 @@ class ClusterOptions:
     min_intermediate_share: float = 0.10
     min_goods_sectors: int = 10
     chain_strength: float = 0.5
+    join_strength: float = 0.4
     factor_loading: float = 0.35
     supporting: tuple[str, ...] | None = None
     isic: tuple[tuple[str, tuple[str, ...]], ...] | None = None
@@ -161,6 +166,7 @@ class ClusterOptions:
             "attach_share",
             "min_intermediate_share",
             "chain_strength",
+            "join_strength",
             "factor_loading",
         ):
             _check_share(name, getattr(self, name))

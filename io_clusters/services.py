@@ -201,6 +201,15 @@ def table_isic(
         return None
 
 
+def _reason(codes: Sequence[str]) -> str:
+    """``"ISIC 49 (section H)"``, or the main code and every section a sector spans."""
+    main = codes[0]
+    sections = sorted({sec for c in codes if (sec := section_of(c)) is not None})
+    if len(sections) <= 1:
+        return f"ISIC {main} (section {section_of(main)})"
+    return f"ISIC {main} first of {len(codes)} codes (sections {', '.join(sections)})"
+
+
 def classify_services(
     table: IOTable,
     *,
@@ -243,7 +252,7 @@ def classify_services(
         for c in codes:
             main = concordance[c][0]
             if is_service_activity(main):
-                services[c] = f"ISIC {main} (section {section_of(main)})"
+                services[c] = _reason(concordance[c])
         return ServiceClassification(services=services, isic=concordance, rule="isic")
     names = dict(zip(codes, table.names, strict=True))
     services = {c: "name fallback (service word)" for c in codes if name_says_service(names[c])}

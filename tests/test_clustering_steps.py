@@ -15,9 +15,11 @@ from io_clusters import ClusterOptions, IOTable, detect_clusters, read_table, ru
 from io_clusters.clustering import (
     attach_services,
     candidate_id,
+    chain_edges,
     join_strong_chains,
     link_components,
     load_labels,
+    move_to_strongest,
     split_large,
     strongest_chains,
     tree_jaccard,
@@ -122,19 +124,53 @@ def test_link_components_split_unlinked_groups():
 
 
 def test_strong_chain_joins_and_large_core_splits():
-    F = np.eye(5)
+    F = np.eye(6)
     F[0, 1] = F[1, 0] = 0.8  # core 0-1
     F[2, 1] = F[1, 2] = 0.6  # loose 2 sells most to 1
-    F[3, 4] = F[4, 3] = 0.55  # two loose seeds form a chain
-    cores, loose = join_strong_chains([np.array([0, 1])], [2, 3, 4], F, 0.5)
+    F[3, 4] = F[4, 3] = 0.45  # two loose sectors form a chain
+    F[5, 3] = F[3, 5] = 0.3  # too weak to join
+    loose = {2: "singleton", 3: "no_flow_link", 4: "singleton", 5: "singleton"}
+    cores, left = join_strong_chains([np.array([0, 1])], loose, F, 0.4)
     assert [c.tolist() for c in cores] == [[0, 1, 2], [3, 4]]
-    assert loose == []
+    assert left == {5: "singleton"}
+    # two too-small sectors never form a core on their own
+    cores, left = join_strong_chains([], {3: "too_small", 4: "too_small"}, F, 0.4, small=[3, 4])
+    assert cores == [] and set(left) == {3, 4}
     # a core of 60 % of output splits along its weakest link (0.6 < 0.8)
-    x_share = np.array([0.2, 0.2, 0.2, 0.1, 0.1])
+    x_share = np.array([0.2, 0.2, 0.2, 0.1, 0.1, 0.2])
     parts, alone = split_large(np.array([0, 1, 2]), F, x_share, 0.5, 0.1)
     assert [p.tolist() for p in parts] == [[0, 1]] and alone == [2]
     parts, alone = split_large(np.array([0, 1, 2]), F, x_share, 0.7, 0.1)
     assert [p.tolist() for p in parts] == [[0, 1, 2]] and alone == []
+
+
+def test_member_moves_to_a_clearly_stronger_partner():
+    # core A = {0, 1, 2} (0 attached to 1 by 0.26); core B = {3, 4}; 0 sells 0.57 to 3
+    F = np.eye(5)
+    F[0, 1] = F[1, 0] = 0.26
+    F[1, 2] = F[2, 1] = 0.7
+    F[3, 4] = F[4, 3] = 0.6
+    F[0, 3] = F[3, 0] = 0.57
+    cores = move_to_strongest([np.array([0, 1, 2]), np.array([3, 4])], F, 0.5, 0.1)
+    assert [c.tolist() for c in cores] == [[0, 3, 4], [1, 2]]
+    # not when the gain is below the margin (0.57 vs 0.50)
+    F[0, 1] = F[1, 0] = 0.5
+    cores = move_to_strongest([np.array([0, 1, 2]), np.array([3, 4])], F, 0.5, 0.1)
+    assert [c.tolist() for c in cores] == [[0, 1, 2], [3, 4]]
+    # not when the old core would fall apart (1 is the bridge between 0 and 2)
+    F[0, 1] = F[1, 0] = 0.26
+    F[0, 2] = F[2, 0] = 0.3
+    cores = move_to_strongest([np.array([0, 1, 2]), np.array([3, 4])], F, 0.5, 0.1)
+    assert [c.tolist() for c in cores] == [[0, 3, 4], [1, 2]]  # {1, 2} stays linked
+    F[1, 2] = F[2, 1] = 0.05
+    cores = move_to_strongest([np.array([0, 1, 2]), np.array([3, 4])], F, 0.5, 0.1)
+    assert [c.tolist() for c in cores] == [[0, 1, 2], [3, 4]]  # 1-2 alone would be unlinked
+
+
+def test_chain_edges_are_the_maximum_spanning_tree():
+    F = np.array([[1, 0.9, 0.2, 0.1], [0.9, 1, 0.3, 0.05], [0.2, 0.3, 1, 0.6], [0.1, 0.05, 0.6, 1]])
+    edges = {tuple(sorted(e)) for e in chain_edges(np.arange(4), F)}
+    assert edges == {(0, 1), (1, 2), (2, 3)}  # total 1.8, the largest of the 16 trees
 
 
 def test_services_attach_by_their_sales_to_the_core():
@@ -312,7 +348,21 @@ def test_chile_111_candidates_are_flow_linked(shared_io):
         assert _linked(Z, [pos[k] for k in c.core]), c.id
     # engineering services (99) and gas supply (68) are services, transport equipment not
     assert {"99", "68", "110"} <= set(res.services) and "61" not in res.services
-    assert any({"70", "71"} <= set(g.codes) for g in res.similar_structure_groups)
+    # three construction activities with similar structures that do not trade together
+    assert any({"71", "72", "73"} <= set(g.codes) for g in res.similar_structure_groups)
+    # well-known chains: cement-concrete, crude-fuels, leather-footwear (leather is below
+    # the seeding size and joins by its 73 % flow), cereals-milling, salmon, wine, copper
+    for pair in (
+        ("54", "55"),
+        ("14", "45"),
+        ("37", "38"),
+        ("1", "25"),
+        ("11", "21"),
+        ("3", "31"),
+        ("15", "57"),
+        ("35", "36"),
+    ):
+        assert any(set(pair) <= set(c.core) for c in res.candidates), pair
 
 
 def test_run_on_an_aggregated_table_exits_cleanly(shared_io, tmp_path):
@@ -321,22 +371,29 @@ def test_run_on_an_aggregated_table_exits_cleanly(shared_io, tmp_path):
     assert (tmp_path / "o" / "linkages.csv").exists()
 
 
-def test_a_strong_chain_reads_stable_while_its_neighbours_reshuffle():
+def test_cohesion_reads_the_chain_and_its_weakest_link():
     """a0 sells 80 of its ~100 of intermediate output to a1; the other flows are noise.
 
-    The rule-free tree stability keeps the chain (it is a node of nearly every
-    replicate's tree); the reading is based on it, not on the cut rule's regrouping.
+    With links at 15 % only the chain is a candidate: it holds in every replicate.
+    With links at 10 % a noise sector joins by a weak link (flagged ``weak_member``);
+    the candidate's cohesion is that of its weakest link, so it reads lower.
     """
     rng = np.random.default_rng(5)
     n = 14
     Z = rng.uniform(0.5, 3, (n, n))
     Z[0, 1] = 80
     t = IOTable.from_arrays(Z, Z.sum(1) + Z.sum(0) + 50, codes=[f"a{i}" for i in range(n)])
-    res = detect_clusters(t, seed=0, n_boot=60, max_core_output_share=1.0)
-    chain = next(c for c in res.candidates if {"a0", "a1"} <= set(c.core))
-    assert chain.chain == ("a0", "a1")
-    assert chain.stability_tree >= 0.75 and chain.stability_reading == "stable"
-    assert chain.stability is not None and 0 <= chain.stability <= 1
+    opts = {"seed": 0, "n_boot": 60, "max_core_output_share": 1.0, "min_goods_sectors": 2}
+    strict = detect_clusters(t, link_threshold=0.15, **opts)
+    (chain,) = strict.candidates
+    assert chain.core == ("a0", "a1") and chain.chain == ("a0", "a1")
+    assert chain.cohesion == 1.0 and chain.stability_reading == "stable"
+    loose = detect_clusters(t, link_threshold=0.10, **opts)
+    glued = next(c for c in loose.candidates if {"a0", "a1"} <= set(c.core))
+    assert len(glued.core) > 2 and "weak_member" in glued.flags
+    weak = [m for m in glued.members if m.link_strength is not None and m.link_strength < 0.15]
+    assert weak  # the member whose strongest link inside the core is weak
+    assert glued.cohesion < chain.cohesion
 
 
 @pytest.mark.parametrize("Z", [np.zeros((12, 12)), np.diag(np.arange(1.0, 13.0))])
