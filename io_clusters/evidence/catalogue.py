@@ -309,8 +309,9 @@ def heuristic_phase(case: Case) -> str | None:
        competition signals IV and relations are at least III, the reading is IV.
     3. **IV needs own technology and developed institutions** (§1.2.4: phase III lacks
        relations that yield technological improvement; Cuadro 2: IV is own technology
-       and full institutional development): without technology IV and institutions at
-       III or IV, the reading is capped at III.
+       and full institutional development), on integrated relations: without technology
+       IV, institutions at III or IV and relations at III or IV, the reading is capped
+       at III.
 
     A dimension recorded as a range (fieldwork) counts at its midpoint. Returns None when
     no core dimension signals a phase — never a default.
@@ -333,7 +334,7 @@ def heuristic_phase(case: Case) -> str | None:
         lo = hi = 4
     tech = signalled.get("tecnologia", 0)
     inst = signalled.get("institucionalidad", 0)
-    if hi == 4 and not (tech >= 4 and inst >= 3):
+    if hi == 4 and not (tech >= 4 and inst >= 3 and (relations or 0) >= 3):
         lo, hi = min(lo, 3), 3
     return phase_label(lo, hi)
 

@@ -17,7 +17,8 @@ PHASE_CHECK_PREAMBLE = (
     "median of relations (counted twice: relations lead), technology, demand and",
     "institutions; a median between two phases is a range (e.g. II–III), never rounded;",
     "cooperative competition (joint action) at IV with relations at III or more reads IV;",
-    "IV needs technology IV (own technology) and institutions III or IV, else III.",
+    "IV needs technology IV (own technology), institutions III or IV and relations III",
+    "or IV, else III.",
     "The study's phase is authoritative; this only shows how far the dimensions agree.",
 )
 
