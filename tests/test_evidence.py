@@ -438,6 +438,8 @@ def test_pairing_rests_on_the_study_on_what_a_table_can_tell(seed):
         seed, ["1050-1051"]
     )
     assert "1050-1051" in (pairing_module.__doc__ or "")
+    quote = "el carácter de las relaciones entre firmas o los beneficios del cluster no pueden"
+    assert quote in _text(seed, ["1046-1050"]) and "1046-1050" in (pairing_module.__doc__ or "")
 
 
 # --- the phase heuristic --------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 An IO table shows transactions between industries; it never shows the character of
 the relations between firms nor the benefits of a cluster (Rosenfeld 1997, as cited
-by the PROMPYME study, l. 1045-1049). The study adds that a definition of clusters from
+by the PROMPYME study, l. 1046-1050). The study adds that a definition of clusters from
 the IO table is valid for knowing the *sector* in which a cluster develops (l.
 1050-1051). Every candidate therefore gets a ``rosenfeld`` record.
 
