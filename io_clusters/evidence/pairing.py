@@ -60,7 +60,7 @@ from typing import Any
 from ..clustering import Candidate, ClusterResult
 from ..errors import AnalysisError
 from ..table import IOTable
-from .catalogue import DIMENSIONS, Case, format_lines, load_cases, phase_bounds, span_of
+from .catalogue import DIMENSIONS, Case, Denial, format_lines, load_cases, phase_bounds, span_of
 from .concordance import codes_match, coverage, detect_classification, sector_isic
 
 #: Minimum overlap both ways (share of the case's ISIC codes covered by the candidate's
@@ -290,7 +290,7 @@ def _ref(case: Case) -> CaseRef:
 
 
 def _flags(
-    cand: Candidate, deciding: list[Case], denied: list[tuple[Case, Any]]
+    cand: Candidate, deciding: list[Case], denied: list[tuple[Case, Denial]]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     flags, reasons = [], []
     if any(_phase_one(k) for k in deciding):
@@ -320,16 +320,20 @@ def _flags(
     return tuple(flags), tuple(reasons)
 
 
+def _denials(deciding: list[Case], codes: set[str]) -> list[tuple[Case, Denial]]:
+    """Return the steps deciding cases say are absent that fall in the candidate's core."""
+    return [
+        (k, d) for k in deciding for d in k.denies if any(codes_match(d.isic, c) for c in codes)
+    ]
+
+
 def _status(
     cand: Candidate,
     deciding: list[Case],
     elsewhere: list[Case],
-    codes: set[str],
+    denied: list[tuple[Case, Denial]],
     regional: bool,
 ) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    denied = [
-        (k, d) for k in deciding for d in k.denies if any(codes_match(d.isic, c) for c in codes)
-    ]
     flags, reasons = _flags(cand, deciding, denied)
     if not deciding:
         why = (
@@ -368,7 +372,7 @@ def _sentences(
     elsewhere: list[Case],
     foreign: list[Case],
     flags: tuple[str, ...],
-    denied_text: list[tuple[Case, Any]],
+    denied_text: list[tuple[Case, Denial]],
 ) -> tuple[str, str]:
     if status == "io_only":
         tail_en = tail_es = ""
@@ -519,12 +523,10 @@ def pair_evidence(
         elsewhere = [k for k in local_all if k not in deciding]
         foreign = [k for k, _, _ in found if k.country != country]
         covered_cases.update(k.id for k in local_all)
-        status, reasons, flags = _status(cand, deciding, elsewhere, codes, regional)
+        denied = _denials(deciding, codes)
+        status, reasons, flags = _status(cand, deciding, elsewhere, denied, regional)
         if no_concordance:
             reasons = (*reasons, no_concordance)
-        denied = [
-            (k, d) for k in deciding for d in k.denies if any(codes_match(d.isic, c) for c in codes)
-        ]
         es, en = _sentences(cand, status, deciding, elsewhere, foreign, flags, denied)
         verify: tuple[str, ...] = ()
         geo = (geography or {}).get(cand.id)
