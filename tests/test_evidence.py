@@ -113,6 +113,15 @@ def test_framework_has_phases_dimensions_requirements():
     assert "Cuadro 2" in fw["source"]
 
 
+def test_framework_points_into_the_study(seed):
+    fw = load_framework()
+    for p, d in fw["phases"].items():
+        assert re.search(rf"FASE\s+{p}\b", _text(seed, d["lines"][:1]))
+    for d in fw["dimensions"]:
+        assert _text(seed, d["lines"]).startswith(d["name_es"].split()[0]), d["id"]
+    assert "como mínimo estas características" in _text(seed, fw["requirements"][0]["lines"])
+
+
 def test_catalogue_shape():
     cases = load_cases()
     assert len(cases) == 21
