@@ -239,7 +239,7 @@ def _overlap(
 ) -> tuple[float, float]:
     """(coverage of the case by the candidate, coverage of the candidate's core by the case)."""
     if case.source != "study" and case.table_id == table_id and case.sectors:
-        a, b = set(case.sectors), set(cand.codes)
+        a, b = set(case.sectors), {m.code for m in cand.members}
         jac = len(a & b) / len(a | b)
         return jac, jac
     codes = {k for ks in core_isic.values() for k in ks}
@@ -250,6 +250,12 @@ def _overlap(
         1 for ks in core_isic.values() if any(codes_match(k, c) for k in ks for c in case.isic)
     )
     return case_cov, hit / len(core_isic)
+
+
+def _core_codes(cand: Candidate) -> tuple[str, ...]:
+    """Codes of the candidate's core members (all members when none is marked core)."""
+    core = tuple(m.code for m in cand.members if m.role == "core")
+    return core or tuple(m.code for m in cand.members)
 
 
 def _concentrated(cand: Candidate, geography: dict[str, Any] | None) -> tuple[str, ...] | None:
@@ -508,7 +514,7 @@ def pair_evidence(
     pairings = []
     covered_cases: set[str] = set()
     for cand in clusters.candidates:
-        core = cand.core or cand.codes
+        core = _core_codes(cand)
         core_isic = {m: tuple(isic_of.get(m, ())) for m in core} if isic_of else {}
         codes = {k for ks in core_isic.values() for k in ks}
         found = []
