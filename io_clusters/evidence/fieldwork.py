@@ -304,11 +304,13 @@ class EvidenceStore:
             return (r["file_sha256"], r["candidate_id"], r.get("sheet", ""))
 
         seen = {key(r) for r in existing}
+        # records stored before sheets were recorded: one per (file, candidate)
+        legacy = {(r["file_sha256"], r["candidate_id"]) for r in existing if "sheet" not in r}
         ids = {r["id"] for r in existing}
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         new = []
         for r in records:
-            if key(r) in seen:
+            if key(r) in seen or (r["file_sha256"], r["candidate_id"]) in legacy:
                 continue
             base = f"fw-{r['candidate_id']}-{r['file_sha256'][:8]}"
             rid, k = base, 2
