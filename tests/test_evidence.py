@@ -676,11 +676,11 @@ def _geo(cid: str, *concentrated: str) -> dict[str, CandidateGeography]:
 def test_regional_matching_decides_by_department(peru_result):
     t, res = peru_result
     mining = _build(res, t, ["s04", "s23"])
-    here = _pair(t, res, mining, geography=_geo("X1", "Cajamarca")).for_candidate("X1")
+    here = _pair(t, res, mining, geography=_geo("X1", "Pasco", "Cajamarca")).for_candidate("X1")
     assert here.rosenfeld.status == "paired"
     assert [c.id for c in here.rosenfeld.cases] == ["pe-yanacocha-mineria"]
     assert next(m for m in here.matches if m.same_country).region_supported
-    assert "Cajamarca (LQ 2.00)" in here.rosenfeld.sentence_en
+    assert here.rosenfeld.verify_in[0] == "Cajamarca (LQ 2.00)"  # where the case is, first
     away = _pair(t, res, mining, geography=_geo("X1", "Ica", "Moquegua")).for_candidate("X1")
     assert away.rosenfeld.status == "io_only" and not away.rosenfeld.cases
     assert [c.id for c in away.rosenfeld.evidence_elsewhere] == ["pe-yanacocha-mineria"]

@@ -537,7 +537,11 @@ def pair_evidence(
         verify: tuple[str, ...] = ()
         geo = (geography or {}).get(cand.id)
         if geo is not None:
-            top = [r for r in geo.regions if r["concentrated"]][:5]
+            conc_rows = [r for r in geo.regions if r["concentrated"]]
+            # departments of the deciding cases first, then the most concentrated
+            hosts = {department_key(d) for k in deciding for d in k.departments}
+            first = [r for r in conc_rows if department_key(r["region"]) in hosts]
+            top = (first + [r for r in conc_rows if r not in first])[:5]
             verify = tuple(f"{r['region']} (LQ {r['lq']:.2f})" for r in top)
             if verify:
                 es += f" Verificar en campo en: {', '.join(verify)}."
