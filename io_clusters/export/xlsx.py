@@ -423,6 +423,7 @@ def write_workbook(
                     dims.append("")
                 else:
                     text = ev.es if lang == "es" else ev.en
+                    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
                     dims.append(f"[{ev.phase}] {text}" if ev.phase else text)
             rows.append(
                 [
