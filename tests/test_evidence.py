@@ -564,8 +564,9 @@ def _build(res, table, core, support=(), *, cid="X1", intra=0.6, stability=0.9):
     template = res.candidates[0]
     proto = template.members[0]
     names = dict(zip(table.codes, table.names, strict=True))
+    share = (table.x / table.x.sum()).to_dict()  # output shares weigh the core
     members = tuple(
-        replace(proto, code=code, name=names[code], role=role)
+        replace(proto, code=code, name=names[code], role=role, output_share=float(share[code]))
         for codes, role in ((core, "core"), (support, "supporting"))
         for code in codes
     )
@@ -623,13 +624,13 @@ def test_textiles_lists_gamarra_and_the_camelids_as_a_range(peru_result):
 def test_the_real_run_pairs_mining_and_textiles(peru_result):
     t, res = peru_result
     ev = pair_evidence(t, res)
-    by_core = {frozenset(_core(c)): c.id for c in res.candidates}
-    mining, textiles = (
-        by_core.get(frozenset({"s04", "s23"})),
-        by_core.get(frozenset({"s11", "s12"})),
-    )
+
+    def with_core(*codes):
+        return next((c.id for c in res.candidates if set(codes) <= set(_core(c))), None)
+
+    mining, textiles = with_core("s04", "s23"), with_core("s11", "s12")
     if mining is None or textiles is None:
-        pytest.skip("this clustering did not propose the s04+s23 and s11+s12 cores")
+        pytest.skip("this clustering did not propose cores holding s04+s23 and s11+s12")
     m = ev.for_candidate(mining).rosenfeld
     assert m.status == "paired" and "local_relations_scarce" in m.flags
     assert [c.id for c in m.cases] == ["pe-yanacocha-mineria"]
@@ -651,19 +652,30 @@ def test_no_status_from_instability_or_weak_linkage_alone(peru_result):
     assert all(p.rosenfeld.status != "contradicted" for p in ev.pairings)
 
 
-def test_matching_is_two_sided(peru_result):
+def test_matching_is_two_sided(peru_result, shared_io):
     t, res = peru_result
     manufacturing = [f"s{k:02d}" for k in range(11, 23)]  # 12 manufacturing sectors
     ev = _pair(t, res, _build(res, t, manufacturing))
-    assert not [m for m in ev.for_candidate("X1").matches if m.same_country]
-    # holding "Other services" (ISIC 55, 56, 79 among 24 divisions) is not enough …
-    holds = _pair(t, res, _build(res, t, ["s35", "s39", "s40"]))
-    assert "pe-cusco-turismo" not in [m.case_id for m in holds.for_candidate("X1").matches]
-    # … but transport with other services covers half the core and all of the case
-    tour = _pair(t, res, _build(res, t, ["s36", "s40"])).for_candidate("X1")
+    gamarra = [m for m in ev.for_candidate("X1").matches if m.case_id == "pe-gamarra-textil"]
+    assert not gamarra  # Gamarra covers s11, s12: a small share of the aggregate's output
+    # CEPAL's "Other services" spans 24 ISIC divisions; Cusco's tourism touches 3 of them
+    for core in (["s35", "s39", "s40"], ["s36", "s40"]):
+        holds = _pair(t, res, _build(res, t, core)).for_candidate("X1")
+        assert "pe-cusco-turismo" not in [m.case_id for m in holds.matches], core
+    # a table that tells hotels and restaurants apart matches tourism both ways
+    chile = read_table(shared_io / CHL111)  # 78 Hoteles (ISIC 55), 79 Restaurantes (56)
+    tour = _pair(chile, res, _build(res, chile, ["78", "79"])).for_candidate("X1")
     cusco = next(m for m in tour.matches if m.case_id == "pe-cusco-turismo")
-    assert cusco.coverage == 1.0 and cusco.core_coverage == 0.5
-    assert tour.rosenfeld.status == "paired"
+    assert cusco.coverage == pytest.approx(2 / 3, abs=1e-3) and cusco.core_coverage == 1.0
+    assert not cusco.same_country and tour.rosenfeld.status == "io_only"  # an analogue
+    # a mining core with a small third member: mining is most of its output
+    mining = _build(res, t, ["s04", "s23", "s27"])
+    x = t.x
+    expected = x["s04"] / (x["s04"] + x["s23"] + x["s27"])  # only s04 covers gold (0729)
+    r = _pair(t, res, mining).for_candidate("X1")
+    yanacocha = next(m for m in r.matches if m.case_id == "pe-yanacocha-mineria")
+    assert yanacocha.core_coverage == pytest.approx(expected, abs=1e-3) and expected > 0.5
+    assert r.rosenfeld.status == "paired"
 
 
 def _geo(cid: str, *concentrated: str) -> dict[str, CandidateGeography]:
@@ -798,18 +810,23 @@ def test_fieldwork_round_trip(shared_io, tmp_path):
     assert len(load_cases()) == 21  # the study's catalogue is untouched
     # the run's evidence records and the workbook carry what the study says
     doc2 = json.loads((tmp_path / "r2" / "candidates.json").read_text(encoding="utf-8"))
-    yanacocha = next(
-        m for c in doc2["candidates"] for m in c["matched_cases"] if m["case_id"].startswith("pe-y")
+    local = next(
+        m
+        for c in doc2["candidates"]
+        for m in c["matched_cases"]
+        if m["same_country"] and m["source"] == "study"
     )
-    assert yanacocha["actors"] and yanacocha["problems"] and yanacocha["recommendations"]
-    assert yanacocha["notes"] and yanacocha["line_refs"]["heading"] == [[3241, 3241]]
+    case = CASES[local["case_id"]]
+    assert local["actors"] == case.actors and local["problems"] and local["recommendations"]
+    assert local["notes"] == [n.to_dict() for n in case.notes]
+    assert local["line_refs"]["heading"] == [list(r) for r in case.line_refs["heading"]]
     ws = openpyxl.load_workbook(tmp_path / "r2" / "candidates.xlsx")["Evidencia"]
     heads = [c.value for c in ws[1]]
     for h in ("Actores", "Problemas", "Recomendaciones", "Notas", "Líneas del estudio"):
         assert h in heads
     col = heads.index("Líneas del estudio")
-    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if "Yanacocha" in str(r[2]))
-    assert "heading: l. 3241" in row[col]
+    row = next(r for r in ws.iter_rows(min_row=2, values_only=True) if r[2] == case.name)
+    assert f"heading: l. {case.line_refs['heading'][0][0]}" in row[col]
 
 
 def test_fieldwork_without_core_phases_has_no_phase(shared_io, tmp_path):
@@ -837,6 +854,7 @@ def test_two_sheets_for_one_candidate_are_both_kept(shared_io, tmp_path):
     cid = doc["candidates"][0]["id"]
     src = next(ws for ws in wb.worksheets if ws.title.startswith(cid[:20]))
     src["B10"], src["C10"], src["D10"] = "II – Articulación comercial", "team A", "visit A"
+    src.title = "first visit"  # short, so that openpyxl's "<title> Copy" stays ≤ 31
     copy = wb.copy_worksheet(src)
     copy.title = "second visit"
     copy["B10"], copy["C10"], copy["D10"] = "III – Relaciones productivas integradas", "B", "b"

@@ -7,15 +7,25 @@ the IO table is valid for knowing the *sector* in which a cluster develops (l.
 1050-1051). Every candidate therefore gets a ``rosenfeld`` record.
 
 Matching (two-sided, on ISIC Rev.4 codes, prefix rule)
-    A case matches a candidate when the overlap is substantial *both ways*: at least
-    half of the case's ISIC codes are matched by the ISIC codes of the candidate's core
-    members (``coverage``), **and** at least half of the candidate's core members have
-    an ISIC code that matches one of the case's (``core_coverage``); threshold
-    :data:`MIN_OVERLAP` = 0.5 on both. Supporting members are left out: they attach to
-    many activities. A 12-sector aggregate therefore no longer matches a two-division
-    case, and a candidate that merely holds "Other services" no longer matches Cusco.
-    Fieldwork recorded for the same table matches by sector codes instead (Jaccard ≥ 0.5
-    between the recorded sectors and the candidate's members, two-sided by nature).
+    A case matches a candidate when the overlap is substantial *both ways*, threshold
+    :data:`MIN_OVERLAP` = 0.5 on each side:
+
+    * ``coverage``: the share of the case's ISIC codes matched by the ISIC codes of the
+      candidate's core members;
+    * ``core_coverage``: the share of the core's output (members' ``output_share``;
+      equal weights when unknown) in activities the case covers. A core member counts
+      whole when one of its codes matches the case, except a catch-all sector spanning
+      more than :data:`BROAD_DIVISIONS` ISIC divisions (CEPAL's "Other services",
+      BCCh's "Industria manufacturera"), which counts only by the share of its
+      divisions the case touches.
+
+    Supporting members are left out: they attach to many activities. A 12-sector
+    aggregate therefore no longer matches a two-division case, a candidate holding
+    "Other services" no longer matches Cusco's tourism (3 of its 24 divisions), and a
+    mining core with a small third member still matches Yanacocha (mining is most of
+    its output). Fieldwork recorded for the same table matches by sector codes instead
+    (Jaccard ≥ 0.5 between the recorded sectors and the candidate's members, two-sided
+    by nature).
 
 Regional matching
     Without regional data every same-country match is *local* and decides the status.
@@ -66,6 +76,9 @@ from .concordance import codes_match, coverage, detect_classification, sector_is
 #: Minimum overlap both ways (share of the case's ISIC codes covered by the candidate's
 #: core, and share of core members covered by the case).
 MIN_OVERLAP = 0.5
+#: A sector spanning more ISIC divisions than this is a catch-all: a case covers it
+#: only by the share of its divisions the case touches.
+BROAD_DIVISIONS = 5
 #: Core intra-flow share below which the table's linkage is weak (flag only).
 WEAK_INTRA = 0.1
 #: Bootstrap stability below which membership is "not to be trusted" (flag only).
@@ -222,8 +235,10 @@ class EvidenceResult:
         return {
             "classification": self.classification,
             "matching": {
-                "rule": "two-sided ISIC overlap on core members (prefix rule); fieldwork "
-                "for the same table: Jaccard on sector codes",
+                "rule": "two-sided ISIC overlap (prefix rule): share of the case's codes "
+                "covered by the core, and share of the core's output the case covers "
+                f"(catch-all sectors of more than {BROAD_DIVISIONS} divisions by the share "
+                "of divisions touched); fieldwork for the same table: Jaccard on sector codes",
                 "min_case_coverage": MIN_OVERLAP,
                 "min_core_coverage": MIN_OVERLAP,
                 "regional": "with regional data, only cases in departments where the "
@@ -234,8 +249,21 @@ class EvidenceResult:
         }
 
 
+def _member_coverage(member_isic: tuple[str, ...], case_isic: tuple[str, ...]) -> float:
+    """How much of one core member the case covers (1, 0, or a share for a catch-all)."""
+    divisions = {k[:2] for k in member_isic}
+    touched = {k[:2] for k in member_isic if any(codes_match(k, c) for c in case_isic)}
+    if len(divisions) > BROAD_DIVISIONS:
+        return len(touched) / len(divisions)
+    return 1.0 if touched else 0.0
+
+
 def _overlap(
-    case: Case, cand: Candidate, core_isic: dict[str, tuple[str, ...]], table_id: str
+    case: Case,
+    cand: Candidate,
+    core_isic: dict[str, tuple[str, ...]],
+    weights: dict[str, float],
+    table_id: str,
 ) -> tuple[float, float]:
     """(coverage of the case by the candidate, coverage of the candidate's core by the case)."""
     if case.source != "study" and case.table_id == table_id and case.sectors:
@@ -244,12 +272,18 @@ def _overlap(
         return jac, jac
     codes = {k for ks in core_isic.values() for k in ks}
     case_cov = coverage(case.isic, codes)
-    if not core_isic:
+    total = sum(weights.get(m, 0.0) for m in core_isic)
+    if not core_isic or total <= 0:
         return case_cov, 0.0
-    hit = sum(
-        1 for ks in core_isic.values() if any(codes_match(k, c) for k in ks for c in case.isic)
-    )
-    return case_cov, hit / len(core_isic)
+    covered = sum(weights[m] * _member_coverage(ks, case.isic) for m, ks in core_isic.items())
+    return case_cov, covered / total
+
+
+def _core_weights(cand: Candidate, core: tuple[str, ...]) -> dict[str, float]:
+    """Output shares of the core members (equal weights when none is known)."""
+    share = {m.code: float(getattr(m, "output_share", 0.0) or 0.0) for m in cand.members}
+    w = {c: max(share.get(c, 0.0), 0.0) for c in core}
+    return w if sum(w.values()) > 0 else dict.fromkeys(core, 1.0)
 
 
 def _core_codes(cand: Candidate) -> tuple[str, ...]:
@@ -517,9 +551,10 @@ def pair_evidence(
         core = _core_codes(cand)
         core_isic = {m: tuple(isic_of.get(m, ())) for m in core} if isic_of else {}
         codes = {k for ks in core_isic.values() for k in ks}
+        weights = _core_weights(cand, core)
         found = []
         for case in cases:
-            case_cov, core_cov = _overlap(case, cand, core_isic, table.meta.table_id)
+            case_cov, core_cov = _overlap(case, cand, core_isic, weights, table.meta.table_id)
             if case_cov >= MIN_OVERLAP and core_cov >= MIN_OVERLAP:
                 found.append((case, case_cov, core_cov))
         conc = _concentrated(cand, geography)
