@@ -7,8 +7,62 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError
-from .catalogue import DIMENSIONS, load_cases, load_framework, phase_check
+from .catalogue import DIMENSIONS, format_lines, load_cases, load_framework, phase_check
 from .fieldwork import DEFAULT_STORE, EvidenceStore, read_fieldwork, write_template
+
+PHASE_CHECK_PREAMBLE = (
+    "Phase heuristic: io_clusters' own, not the study's. The study gives no per-dimension",
+    "scores and no aggregation rule; it places cases by interaction and joint action",
+    "(ch. 5.1) and asks for own technology to pass from III to IV (§1.2.4). The heuristic:",
+    "median of relations (counted twice: relations lead), technology, demand and",
+    "institutions; a median between two phases is a range (e.g. II–III), never rounded;",
+    "cooperative competition (joint action) at IV with relations at III or more reads IV;",
+    "IV needs technology IV (own technology), institutions III or IV and relations III",
+    "or IV, else III.",
+    "The study's phase is authoritative; this only shows how far the dimensions agree.",
+)
+
+
+def _show_text(c: Any) -> str:
+    """Return a case as readable text: every field with the study's line references."""
+    lr = c.line_refs
+
+    def refs(key: str) -> str:
+        return f"  [{format_lines(lr[key])}]" if lr.get(key) else ""
+
+    out = [f"{c.name}  ({c.id})", f"  {c.citation}; fase {c.phase or '—'}{refs('phase')}"]
+    out.append(f"  país {c.country}; región: {c.region}{refs('region')}")
+    if c.departments:
+        out.append(f"  departamentos: {', '.join(c.departments)}")
+    out.append(f"  sector: {c.sector}{refs('sector')}")
+    if c.products:
+        out.append(f"  productos: {', '.join(c.products)}{refs('products')}")
+    if c.resource:
+        out.append(f"  recurso: {c.resource}{refs('resource')}")
+    out.append(f"  CIIU (io_clusters' mapping): {', '.join(c.isic)}{refs('isic')}")
+    for key, title in (
+        ("actors", "actors"),
+        ("problems", "problems"),
+        ("recommendations", "recommendations"),
+    ):
+        text = getattr(c, key)
+        if text:
+            out.append(f"  {title}: {text}{refs(key)}")
+    if c.local_relations is not None:
+        lrl = c.local_relations
+        out.append(f"  relations in the zone: {lrl.en}  [{format_lines(lrl.lines)}]")
+    for d in c.denies:
+        out.append(f"  absent step (ISIC {d.isic}): «{d.quote}»  [{format_lines(d.lines)}]")
+    out.append("  dimensions:")
+    for d in c.dimensions:
+        where = f"  [{format_lines(d.lines)}]" if d.lines else ""
+        out.append(f"    {d.dimension:24} {d.phase or '—':7} {d.en}{where}")
+    for n in c.notes:
+        where = f"  [{format_lines(n.lines)}]" if n.lines else ""
+        out.append(f"  note: {n.text}{where}")
+    for o in c.outside_study:
+        out.append(f"  not from the study: {o}")
+    return "\n".join(out)
 
 
 def _cmd(args: Any) -> int:
@@ -27,10 +81,9 @@ def _cmd(args: Any) -> int:
         print("  requisitos mínimos: " + "; ".join(r["es"] for r in fw["requirements"]))
         return 0
     if action == "list":
-        for c in load_cases():
-            print(f"{c.id:32} {c.country} fase {c.phase:3} {c.citation:32} {c.name}")
-        for c in store.cases():
-            print(f"{c.id:32} {c.country} fase {c.phase:3} {c.source:32} {c.name}")
+        for c in (*load_cases(), *store.cases()):
+            where = c.citation if c.source == "study" else c.source
+            print(f"{c.id:32} {c.country} fase {c.phase or '—':7} {where:32} {c.name}")
         return 0
     if action == "show":
         if not args.id:
@@ -38,15 +91,29 @@ def _cmd(args: Any) -> int:
         every = {c.id: c for c in (*load_cases(), *store.cases())}
         if args.id not in every:
             raise OptionError(f"no case {args.id!r}; see `io-clusters evidence list`")
-        print(json.dumps(every[args.id].to_dict(), indent=2, ensure_ascii=False))
+        if args.json:
+            print(json.dumps(every[args.id].to_dict(), indent=2, ensure_ascii=False))
+        else:
+            print(_show_text(every[args.id]))
         return 0
     if action == "phase-check":
         rows = phase_check()
+        for line in PHASE_CHECK_PREAMBLE:
+            print(line)
+        marks = {"agrees": "agrees with", "range": "range includes", "differs": "differs from"}
         for r in rows:
-            mark = "=" if r["agrees"] else "≠"
-            print(f"{r['case']:32} study {r['study_phase']:3} {mark} rule {r['rule_phase']}")
-        agree = sum(r["agrees"] for r in rows)
-        print(f"{agree} of {len(rows)} cases: the rule reproduces the study's phase")
+            print(
+                f"  {r['case']:32} heuristic {r['heuristic_phase'] or '—':7} "
+                f"{marks[r['verdict']]:14} study {r['study_phase']}"
+            )
+        n = len(rows)
+        agree = sum(r["verdict"] == "agrees" for r in rows)
+        within = sum(r["verdict"] == "range" for r in rows)
+        print(
+            f"The heuristic agrees with the study's phase in {agree} of {n} cases"
+            + (f"; in {within} more the study's phase lies within its range" if within else "")
+            + f"; it differs in {n - agree - within}."
+        )
         return 0
     if action == "template":
         if not args.path or not args.out:
@@ -81,4 +148,5 @@ def add_cli(sub: Any) -> None:
     p.add_argument("--id", help="case id for `show`")
     p.add_argument("--out", help="fieldwork workbook to write (template)")
     p.add_argument("--store", help=f"evidence store (default {DEFAULT_STORE})")
+    p.add_argument("--json", action="store_true", help="`show`: the case as JSON")
     p.set_defaults(func=_cmd)

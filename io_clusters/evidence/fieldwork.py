@@ -11,21 +11,36 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import BadCell, IoClustersError
 from ..export import atomic_path, escape_formula
-from .catalogue import DIMENSIONS, PHASES, Case, DimensionEvidence, load_framework
+from .catalogue import (
+    DIMENSIONS,
+    PHASES,
+    RANGE_DASH,
+    Case,
+    DimensionEvidence,
+    Note,
+    heuristic_phase,
+    load_framework,
+    phase_bounds,
+    phase_label,
+)
 
 DEFAULT_STORE = Path("data/evidence/fieldwork.json")
 _META_ROWS = {"candidate_id": 2, "label": 3, "table_id": 4, "country": 5, "sectors": 6, "isic": 7}
 _FIRST_DIM_ROW = 10
 _COLS = ("dimension", "phase", "evidence", "source", "date", "region")
 NO_EVIDENCE = "sin evidencia / no evidence"
+#: A phase cell: a phase or a range of two ("II–III", "II-III"), optionally followed by
+#: " – descriptor" as in the drop-down.
+_PHASE_CELL = re.compile(r"^\s*(IV|I{1,3})\b(?:\s*[–—-]\s*(IV|I{1,3})\b)?")
 
 
 class FieldworkError(IoClustersError, ValueError):
@@ -43,7 +58,29 @@ def phase_options(dimension: str) -> list[str]:
     for p in PHASES:
         desc = dim.get(p)
         out.append(f"{p} – {desc['es']}" if desc else f"{p} – (no descrito por el estudio)")
-    return [*out, NO_EVIDENCE]
+    ranges = [f"{a}{RANGE_DASH}{b}" for a, b in itertools.pairwise(PHASES)]
+    return [*out, *ranges, NO_EVIDENCE]
+
+
+def parse_phase_cell(value: Any) -> str | None:
+    """Return the phase of a template cell, keeping ranges.
+
+    ``"II – Articulación comercial"`` → ``"II"``; ``"II–III"`` or ``"II-III"`` →
+    ``"II–III"``; empty or "sin evidencia" → None.
+
+    Raises
+    ------
+    ValueError
+        When the cell holds anything else.
+    """
+    raw = str(value or "").strip()
+    if not raw or raw == NO_EVIDENCE:
+        return None
+    m = _PHASE_CELL.match(raw)
+    if not m:
+        raise ValueError("phase must be one of I, II, III, IV or a range such as II–III")
+    lo, hi = phase_bounds(m.group(1) + (f"-{m.group(2)}" if m.group(2) else ""))
+    return phase_label(lo, hi)
 
 
 def _sheet_title(cid: str, label: str, used: set[str]) -> str:
@@ -86,10 +123,12 @@ def write_template(result: dict[str, Any], path: str | Path) -> Path:
     lines = [
         "Una hoja por candidato. Para cada dimensión elija la fase que la evidencia indica,",
         "describa la evidencia, su fuente, la fecha (AAAA-MM-DD) y la región.",
+        "Si la evidencia queda entre dos fases, elija el rango (p. ej. 'II–III').",
         "Deje la fase vacía o 'sin evidencia' cuando no haya información.",
         "Luego: io-clusters evidence import ESTE_ARCHIVO.xlsx",
         "Fieldwork: one sheet per candidate; choose a phase per dimension, describe the",
-        "evidence, its source, date (YYYY-MM-DD) and region;",
+        "evidence, its source, date (YYYY-MM-DD) and region; a range such as 'II–III'",
+        "when the evidence lies between two phases;",
         "then run `io-clusters evidence import`.",
     ]
     for i, text in enumerate(lines, start=3):
@@ -191,16 +230,12 @@ def read_fieldwork(path: str | Path) -> list[dict[str, Any]]:
                 bad.append(BadCell(ws.title, cell_ref(r, 1), vals["dimension"]))
                 problems.append(f"{ws.title}!{cell_ref(r, 1)}: expected dimension {names[dim]!r}")
                 continue
-            phase_raw = str(vals["phase"] or "").strip()
-            phase = None
-            if phase_raw and phase_raw != NO_EVIDENCE:
-                phase = phase_raw.split("–")[0].split("-")[0].strip()
-                if phase not in PHASES:
-                    bad.append(BadCell(ws.title, cell_ref(r, 2), vals["phase"]))
-                    problems.append(
-                        f"{ws.title}!{cell_ref(r, 2)}: phase must be one of I, II, III, IV"
-                    )
-                    continue
+            try:
+                phase = parse_phase_cell(vals["phase"])
+            except ValueError as exc:
+                bad.append(BadCell(ws.title, cell_ref(r, 2), vals["phase"]))
+                problems.append(f"{ws.title}!{cell_ref(r, 2)}: {exc}")
+                continue
             text = str(vals["evidence"] or "").strip()
             if phase and not text:
                 bad.append(BadCell(ws.title, cell_ref(r, 3), vals["evidence"]))
@@ -232,6 +267,7 @@ def read_fieldwork(path: str | Path) -> list[dict[str, Any]]:
                     "sectors": [s for s in str(meta["sectors"] or "").split(";") if s],
                     "isic": [s for s in str(meta["isic"] or "").split(";") if s],
                     "dimensions": dims,
+                    "sheet": ws.title,
                     "file": p.name,
                     "file_sha256": digest,
                 }
@@ -256,15 +292,33 @@ class EvidenceStore:
         return json.loads(self.path.read_text(encoding="utf-8"))["records"]
 
     def add(self, records: list[dict[str, Any]]) -> int:
-        """Add records (skipping exact repeats of a file already imported); atomic."""
+        """Add records (skipping exact repeats of a sheet already imported); atomic.
+
+        A record is identified by its file's hash, candidate and sheet, so two sheets
+        for one candidate in one workbook are both kept (ids ``fw-C01-<hash>`` and
+        ``fw-C01-<hash>-2``).
+        """
         existing = self.records()
-        seen = {(r["file_sha256"], r["candidate_id"]) for r in existing}
+
+        def key(r: dict[str, Any]) -> tuple[str, str, str]:
+            return (r["file_sha256"], r["candidate_id"], r.get("sheet", ""))
+
+        seen = {key(r) for r in existing}
+        # records stored before sheets were recorded: one per (file, candidate)
+        legacy = {(r["file_sha256"], r["candidate_id"]) for r in existing if "sheet" not in r}
+        ids = {r["id"] for r in existing}
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        new = [
-            {**r, "id": f"fw-{r['candidate_id']}-{r['file_sha256'][:8]}", "imported_at": now}
-            for r in records
-            if (r["file_sha256"], r["candidate_id"]) not in seen
-        ]
+        new = []
+        for r in records:
+            if key(r) in seen or (r["file_sha256"], r["candidate_id"]) in legacy:
+                continue
+            base = f"fw-{r['candidate_id']}-{r['file_sha256'][:8]}"
+            rid, k = base, 2
+            while rid in ids:
+                rid, k = f"{base}-{k}", k + 1
+            ids.add(rid)
+            seen.add(key(r))
+            new.append({**r, "id": rid, "imported_at": now})
         with atomic_path(self.path) as tmp:
             tmp.write_text(
                 json.dumps({"version": 1, "records": existing + new}, indent=2, ensure_ascii=False),
@@ -280,30 +334,31 @@ class EvidenceStore:
                 DimensionEvidence(k, v.get("phase"), v.get("evidence", ""), v.get("evidence", ""))
                 for k, v in r["dimensions"].items()
             )
-            phases = [d.phase for d in dims if d.phase]
             regions = sorted({v.get("region") for v in r["dimensions"].values() if v.get("region")})
-            out.append(
-                Case(
-                    id=r["id"],
-                    name=f"{r['label']} (trabajo de campo / fieldwork)",
-                    country=r["country"],
-                    region="; ".join(regions) or "(sin región)",
-                    section="",
-                    cuadro=None,
-                    phase=max(phases, key=PHASES.index) if phases else "I",
-                    sector=r["label"],
-                    products=(),
-                    resource="",
-                    isic=tuple(r.get("isic", ())),
-                    enclave=False,
-                    actors="",
-                    problems="",
-                    recommendations="",
-                    notes=f"imported {r.get('imported_at', '')}",
-                    dimensions=dims,
-                    source=f"fieldwork:{r['file']}",
-                    table_id=r["table_id"],
-                    sectors=tuple(r["sectors"]),
-                )
+            sheet = f", sheet {r['sheet']}" if r.get("sheet") else ""
+            case = Case(
+                id=r["id"],
+                name=f"{r['label']} (trabajo de campo / fieldwork)",
+                country=r["country"],
+                region="; ".join(regions) or "(sin región)",
+                section="",
+                cuadro=None,
+                phase=None,
+                sector=r["label"],
+                products=(),
+                resource="",
+                isic=tuple(r.get("isic", ())),
+                actors="",
+                problems="",
+                recommendations="",
+                notes=(Note(f"imported {r.get('imported_at', '')} from {r['file']}{sheet}"),),
+                dimensions=dims,
+                source=f"fieldwork:{r['file']}",
+                table_id=r["table_id"],
+                sectors=tuple(r["sectors"]),
+                departments=tuple(regions),
             )
+            # The same rule as the catalogue's phase check: never the maximum, never "I"
+            # by default (None when no core dimension signals a phase).
+            out.append(replace(case, phase=heuristic_phase(case)))
         return tuple(out)

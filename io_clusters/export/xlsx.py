@@ -22,7 +22,7 @@ from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ..evidence.catalogue import DIMENSIONS, Case, load_framework
+from ..evidence.catalogue import DIMENSIONS, Case, format_lines, load_framework
 from . import atomic_path, escape_formula
 from .i18n import label
 
@@ -110,6 +110,33 @@ def _scale(ws: Any, col: int, n: int) -> None:
             end_color="63BE7B",
         ),
     )
+
+
+#: Evidence-sheet columns with what the study says of a case beyond its dimensions.
+_CASE_TEXT_HEADS = {
+    "actors": ("Actores", "Actors"),
+    "problems": ("Problemas", "Problems"),
+    "recommendations": ("Recomendaciones", "Recommendations"),
+    "notes": ("Notas", "Notes"),
+    "line_refs": ("Líneas del estudio", "Lines of the study"),
+}
+
+
+def _case_texts(case: Case | None) -> list[str]:
+    """Actors, problems, recommendations, notes and line references of a case."""
+    if case is None:
+        return [""] * len(_CASE_TEXT_HEADS)
+    notes = " | ".join(
+        n.text + (f" ({format_lines(n.lines)})" if n.lines else "") for n in case.notes
+    )
+    refs = "; ".join(f"{k}: {format_lines(v)}" for k, v in case.line_refs.items() if v)
+    return [
+        escape_formula(case.actors),
+        escape_formula(case.problems),
+        escape_formula(case.recommendations),
+        escape_formula(notes),
+        refs,
+    ]
 
 
 def write_workbook(
@@ -396,6 +423,7 @@ def write_workbook(
                     dims.append("")
                 else:
                     text = ev.es if lang == "es" else ev.en
+                    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
                     dims.append(f"[{ev.phase}] {text}" if ev.phase else text)
             rows.append(
                 [
@@ -408,18 +436,20 @@ def write_workbook(
                     m["citation"],
                     m["coverage"],
                     *dims,
+                    *_case_texts(case),
                 ]
             )
     heads = [
         L(k) for k in ("id", "label", "case", "country", "region", "phase", "citation", "coverage")
     ]
     heads += [dim_name[d] for d in DIMENSIONS]
+    heads += [_CASE_TEXT_HEADS[k][lang == "en"] for k in _CASE_TEXT_HEADS]
     _table_sheet(
         wb,
         L("sheet_evidence"),
         heads,
         rows,
-        widths=[7, 28, 40, 8, 28, 7, 26, 10, *([40] * len(DIMENSIONS))],
+        widths=[7, 28, 40, 8, 28, 7, 26, 10, *([40] * len(DIMENSIONS)), *([50] * 5)],
         formats={8: "0%"},
     )
 
