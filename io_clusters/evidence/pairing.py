@@ -55,7 +55,7 @@ Statuses
 
 Flags never change the status by themselves: ``weak_linkage`` (core intra-flow share
 < :data:`WEAK_INTRA`, self-deliveries excluded where the clustering provides it) and
-``unstable`` (bootstrap stability < :data:`MIN_STABILITY`, "not to be trusted").
+``unstable`` (the candidate's ``stability_reading`` is "not to be trusted").
 
 A national table cannot show the geographic concentration that is the study's first
 requirement for a cluster (l. 1198-1199); every record says so.
@@ -81,8 +81,6 @@ MIN_OVERLAP = 0.5
 BROAD_DIVISIONS = 5
 #: Core intra-flow share below which the table's linkage is weak (flag only).
 WEAK_INTRA = 0.1
-#: Bootstrap stability below which membership is "not to be trusted" (flag only).
-MIN_STABILITY = 0.6
 STATUSES = ("io_only", "paired", "contradicted")
 FLAGS = ("local_relations_scarce", "weak_linkage", "unstable", "denied_linkage")
 
@@ -343,13 +341,12 @@ def _flags(
     if intra < WEAK_INTRA:
         flags.append("weak_linkage")
         reasons.append(f"weak table linkage: core intra-flow share {intra:.2f} < {WEAK_INTRA}")
-    reading = getattr(cand, "stability_reading", "")
-    if (cand.stability is not None and cand.stability < MIN_STABILITY) or (
-        reading == "not to be trusted"
-    ):
-        stab = "n/a" if cand.stability is None else f"{cand.stability:.2f}"
+    # the candidate's own reading (based on whether its chain holds in the bootstrap)
+    if getattr(cand, "stability_reading", "") == "not to be trusted":
+        cohesion = getattr(cand, "cohesion", None)
+        held = "n/a" if cohesion is None else f"{cohesion:.0%} of replicates"
         flags.append("unstable")
-        reasons.append(f"bootstrap membership not to be trusted (stability {stab})")
+        reasons.append(f"bootstrap: the chain is not to be trusted (it holds in {held})")
     if denied:
         flags.append("denied_linkage")
         for k, d in denied:
