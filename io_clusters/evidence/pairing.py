@@ -67,7 +67,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..clustering import Candidate, ClusterResult
+from ..clustering import WEAK_LINKAGE, Candidate, ClusterResult
 from ..errors import AnalysisError
 from ..table import IOTable
 from .catalogue import DIMENSIONS, Case, Denial, format_lines, load_cases, phase_bounds, span_of
@@ -79,8 +79,9 @@ MIN_OVERLAP = 0.5
 #: A sector spanning more ISIC divisions than this is a catch-all: a case covers it
 #: only by the share of its divisions the case touches.
 BROAD_DIVISIONS = 5
-#: Core intra-flow share below which the table's linkage is weak (flag only).
-WEAK_INTRA = 0.1
+#: Core intra-flow share below which the table's linkage is weak (flag only); the same
+#: threshold as the candidates' own ``weak_linkage`` flag.
+WEAK_INTRA = WEAK_LINKAGE
 STATUSES = ("io_only", "paired", "contradicted")
 FLAGS = ("local_relations_scarce", "weak_linkage", "unstable", "denied_linkage")
 
