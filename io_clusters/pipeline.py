@@ -242,33 +242,23 @@ def _write_outputs(
     evidence, cases = _pair(table, result, opts.store, geography)
     doc = result.to_dict()
     doc["run_options"] = {k: v for k, v in opts.to_dict().items() if k != "out"}
-    if geography is not None:
-        doc["regional_data"] = {
-            "source": data.source,
-            "year": data.year,
-            "prices": data.prices,
-            "units": data.units,
-            "classification": data.classification,
-        }
-        for cand in doc["candidates"]:
-            g = geography[cand["id"]]
-            cand["regions"] = [dict(r) for r in g.regions]
-            cand["regional_activities"] = list(g.activities)
-    doc["evidence"] = evidence.to_dict()
-    for cand in doc["candidates"]:
-        p = evidence.for_candidate(cand["id"]).to_dict()
-        cand["rosenfeld"] = p["rosenfeld"]
-        cand["matched_cases"] = p["matches"]
+    _add_geography(doc, table, data, geography, evidence)
     doc["table"] = table.meta.to_dict()
     doc["versions"] = _versions()
     doc["generated"] = datetime.now(UTC).isoformat(timespec="seconds")
     doc["lang"] = lang
     written["candidates"] = write_json(doc, work / "candidates.json").name
+    maps: dict[str, list[Path]] = {}
+    if opts.figures and doc.get("regional_data", {}).get("peru_departments"):
+        say("drawing maps")
+        from .export.maps import write_maps
+
+        maps = write_maps(doc, work / "figures", lang=lang)
     say("writing the workbook")
     from .export.xlsx import write_workbook
 
     written["workbook"] = write_workbook(
-        doc, df, findings, cases, work / "candidates.xlsx", lang=lang
+        doc, df, findings, cases, work / "candidates.xlsx", lang=lang, maps=maps
     ).name
     figs: dict[str, list[Path]] = {}
     if opts.figures:
@@ -276,11 +266,41 @@ def _write_outputs(
         from .export.figures import write_figures
 
         figs = write_figures(table, df, result, work / "figures", lang=lang, doc=doc)
+        figs.update(maps)
         written["figures"] = "figures"
     from .export.report import write_report
 
     written["report"] = write_report(doc, findings, figs, work / "report.html", lang=lang).name
     return df, result, evidence, written
+
+
+def _add_geography(
+    doc: dict[str, Any], table: IOTable, data: Any, geography: Any, evidence: Any
+) -> None:
+    """Put location, ``verify_in`` and the rosenfeld records into the candidates of ``doc``."""
+    from .geo import department
+    from .regional import MIN_SHARE, verify_in
+
+    if data is not None:
+        doc["regional_data"] = {
+            **data.describe(),
+            "min_share": MIN_SHARE,
+            "activities": {
+                str(a): data.activity_names.get(str(a), str(a)) for a in data.values.index
+            },
+            "peru_departments": all(department(r) is not None for r in data.regions),
+        }
+    doc["evidence"] = evidence.to_dict()
+    for cand in doc["candidates"]:
+        g = geography.get(cand["id"]) if geography is not None else None
+        if g is not None:
+            cand.update(g.to_dict())
+        p = evidence.for_candidate(cand["id"]).to_dict()
+        cand["rosenfeld"] = p["rosenfeld"]
+        cand["matched_cases"] = p["matches"]
+        detail = verify_in(g, cand["matched_cases"], country=table.meta.country)
+        cand["verify_in"] = [d["department"] for d in detail]
+        cand["verify_in_detail"] = detail
 
 
 def _publish(work: Path, out_dir: Path, written: dict[str, str]) -> dict[str, Path]:

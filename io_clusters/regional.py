@@ -1,14 +1,28 @@
 """Where the clusters are: regional activity data, location quotients, FLQ tables.
 
-Regional data are activity × region values (value added, output or employment), such
-as INEI's gross value added by department and activity (24 departments — Lima includes
-Callao — × 12 activities, 2007-2019). Table sectors are placed in the regional
-activities through ISIC Rev.4: a sector's *main activity* is the regional activity that
-covers most of its ISIC codes (ties: the activity of its first code). Detail is lost
-where the regional data are coarser than the table: all manufacturing branches share
-INEI's activity 4, so a textile candidate and a fish-processing candidate get the same
-manufacturing location quotients; primary activities (fishing, mining, agriculture)
-and services keep their own.
+Regional data are activity × region values (value added, output, employment or
+establishments). Two kinds of activities are read:
+
+* INEI's gross value added by department and activity (24 departments — Lima includes
+  Callao — × 12 activities, 2007-2019; classification ``"inei-12"``), placed in ISIC
+  Rev.4 through the package's concordance;
+* any long CSV with ``region, activity, value`` and ``classification = "isic4"``, the
+  activity being an ISIC Rev.4 code at section (``C``), division (``13``), group
+  (``131``) or class (``1311``) level — e.g. employment by department and CIIU division
+  from INEI's Censo Nacional Económico. ``io_clusters/data/regional/`` ships a synthetic
+  example.
+
+A table sector's activities are the regional activities that its ISIC codes fall in
+(prefix rule, both ways: a division-level sector reads a section-level activity, a
+class-level one its group…); for INEI's 12 activities, the one activity that covers
+most of its codes (ties: its first code's).
+
+**Broad activities cannot locate a candidate.** An activity is *broad* when it is an
+activity of more than a third of the table's sectors (INEI's "Manufactura" holds 29 of
+CEPAL Peru's 40) or when its ISIC codes span several ISIC sections (INEI's "Otros
+Servicios"; "Electricidad, Gas y Agua" = D + E). A candidate is *located* only when no
+core member depends on a broad activity; otherwise its ``regions`` are empty and a
+note names the activity and the finer data that would locate it.
 
 Location quotients (Miller & Blair 2009, §8.2; Flegg & Webber 1997; Flegg & Tohmo 2013),
 with Eᵢʳ the value of activity i in region r, Eʳ the region's total, Eᵢⁿ and Eⁿ the
@@ -22,9 +36,14 @@ national ones (the sums over regions):
 * AFLQᵢⱼʳ = FLQᵢⱼʳ × log₂(1 + SLQⱼʳ) where SLQⱼʳ > 1 (Flegg & Webber 2000).
 
 Regional coefficients are aᵢⱼʳ = aᵢⱼ × min(LQᵢⱼ, 1): never above the national ones.
-Regional output of a sector is its national output times its main activity's regional
+Regional output of a sector is its national output times its activities' regional
 share; the regional table's final demand and primary inputs are the residuals (they
 include trade with the rest of the country).
+
+A candidate is *concentrated* in a region when its LQ exceeds 1 **and** the region
+holds at least :data:`MIN_SHARE` (5 %) of the national activity: a high quotient in a
+small economy (Moquegua's manufacturing LQ 3.1 is one smelter, 5.3 % of the nation's
+manufacturing) is not where a cluster is to be verified on its own.
 """
 
 from __future__ import annotations
@@ -34,19 +53,70 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import geo
 from .errors import AnalysisError, LayoutError, OptionError
 from .evidence.concordance import codes_match, load_concordances, sector_isic
 from .table import IOTable, slug
 
 DEFAULT_DELTA = 0.3
 METHODS = ("slq", "cilq", "flq", "aflq")
+#: Smallest share of the national activity for a region to count as concentrated.
+MIN_SHARE = 0.05
+#: An activity of more than this share of the table's sectors is broad.
+BROAD_SHARE = 1 / 3
+
+#: ISIC Rev.4 sections and their divisions (UN 2008, ST/ESA/STAT/SER.M/4/Rev.4, Part 2).
+ISIC_SECTIONS: dict[str, tuple[int, int]] = {
+    "A": (1, 3),
+    "B": (5, 9),
+    "C": (10, 33),
+    "D": (35, 35),
+    "E": (36, 39),
+    "F": (41, 43),
+    "G": (45, 47),
+    "H": (49, 53),
+    "I": (55, 56),
+    "J": (58, 63),
+    "K": (64, 66),
+    "L": (68, 68),
+    "M": (69, 75),
+    "N": (77, 82),
+    "O": (84, 84),
+    "P": (85, 85),
+    "Q": (86, 88),
+    "R": (90, 93),
+    "S": (94, 96),
+    "T": (97, 98),
+    "U": (99, 99),
+}
+_DIVISIONS = {d for lo, hi in ISIC_SECTIONS.values() for d in range(lo, hi + 1)}
+
+
+def isic_section(code: str) -> str | None:
+    """Return the ISIC Rev.4 section of a code (a section letter or 2-4 digits)."""
+    c = str(code).strip().upper()
+    if c in ISIC_SECTIONS:
+        return c
+    if re.fullmatch(r"\d{2,4}", c) and int(c[:2]) in _DIVISIONS:
+        d = int(c[:2])
+        return next(s for s, (lo, hi) in ISIC_SECTIONS.items() if lo <= d <= hi)
+    return None
+
+
+def isic_expand(code: str) -> tuple[str, ...]:
+    """Digits codes of an ISIC code: a section gives its divisions, digits stay as they are."""
+    c = str(code).strip().upper()
+    if c in ISIC_SECTIONS:
+        lo, hi = ISIC_SECTIONS[c]
+        return tuple(f"{d:02d}" for d in range(lo, hi + 1) if d in _DIVISIONS)
+    return (c,)
 
 
 def _plain(text: str) -> str:
@@ -54,9 +124,15 @@ def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+def _region_name(raw: str) -> str:
+    """Return a Peruvian department's official name when ``raw`` is one, else ``raw``."""
+    d = geo.department(raw)
+    return d.name if d is not None else str(raw).strip()
+
+
 @dataclass(frozen=True, slots=True)
 class RegionalData:
-    """Activity × region values for one year and price basis.
+    """Activity × region values for one year, measure and price basis.
 
     Attributes
     ----------
@@ -64,9 +140,12 @@ class RegionalData:
         In ``units``; index = activity codes, columns = region names.
     activity_names : dict of str to str
     classification : str
-        Concordance of the activities (``"inei-12"``) or ``"table"`` when the file's
-        activities are the table's own sectors.
-    year, prices, units, source : metadata
+        Concordance of the activities: ``"inei-12"``, ``"isic4"``, or ``"table"`` when
+        the file's activities are the table's own sectors.
+    year, prices, units, source, measure : metadata
+        ``prices`` is the price basis (``"constant_2007"``, ``"current"``, or empty for
+        counts such as employment); ``measure`` what the values are (value added,
+        employment, establishments …).
     """
 
     values: pd.DataFrame
@@ -76,6 +155,7 @@ class RegionalData:
     prices: str = ""
     units: str = ""
     source: str = ""
+    measure: str = ""
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -97,6 +177,17 @@ class RegionalData:
             out.append(by_plain[_plain(w)])
         return out
 
+    def describe(self) -> dict[str, Any]:
+        """Return what the values are: source, year, prices, measure, units, classification."""
+        return {
+            "source": self.source,
+            "year": self.year,
+            "prices": self.prices,
+            "measure": self.measure,
+            "units": self.units,
+            "classification": self.classification,
+        }
+
 
 def read_regional(
     path: str | Path, *, year: int | None = None, prices: str = "constant"
@@ -108,14 +199,28 @@ def read_regional(
     * INEI's departmental VAB in long form (columns ``prices``, ``departamento``,
       ``year``, ``activity_no``, ``activity``, ``vab_miles_soles``; activity 0, the
       department total, is left out) — ``prices`` ``"constant"`` or ``"current"``;
-    * a generic long CSV with ``region``, ``activity``, ``value`` and optionally
-      ``year``, ``activity_name``, ``classification`` (the activity codes' concordance
-      name, default ``"table"``: activities are the table's sector codes).
+    * a long CSV with ``region``, ``activity``, ``value`` and optionally
+      ``classification`` (``"isic4"``: activities are ISIC Rev.4 codes at section,
+      division, group or class level; default ``"table"``: the table's sector codes),
+      ``year``, ``measure``, ``units``, ``prices``, ``source``, ``activity_name``.
+
+    Region names that are Peruvian departments (exact, accents and case folded) are
+    given their official spelling.
 
     Parameters
     ----------
+    path : path
     year : int, optional
         Default: the latest year in the file.
+    prices : {"constant", "current"}
+        Price basis of INEI's file (other files carry theirs in a ``prices`` column).
+
+    Raises
+    ------
+    LayoutError
+        Unknown columns, non-numeric or negative values, a (region, activity) given
+        twice, unknown ISIC codes, or ISIC codes nested in others (double counting);
+        every offending value is listed.
     """
     p = Path(path)
     if not p.exists():
@@ -125,6 +230,7 @@ def read_regional(
     if not rows:
         raise LayoutError(f"{p.name}: no rows")
     cols = set(rows[0])
+    measure = ""
     if {"prices", "departamento", "year", "activity_no", "vab_miles_soles"} <= cols:
         if prices not in ("constant", "current"):
             raise OptionError("prices must be 'constant' or 'current'")
@@ -137,7 +243,7 @@ def read_regional(
         rows = [r for r in rows if int(r["year"]) == y]
         frame = pd.DataFrame(
             {
-                "region": [r["departamento"].title().replace(" De ", " de ") for r in rows],
+                "region": [_region_name(r["departamento"]) for r in rows],
                 "activity": [r["activity_no"] for r in rows],
                 "value": [float(r["vab_miles_soles"]) for r in rows],
             }
@@ -145,39 +251,89 @@ def read_regional(
         names = {r["activity_no"]: r["activity"] for r in rows}
         units = f"miles de soles ({'de 2007' if prices == 'constant' else 'corrientes'})"
         cls = "inei-12"
+        measure = "valor agregado bruto (VAB)"
+        source = f"INEI, Valor Agregado Bruto por departamentos y actividades ({p.name})"
+        price_basis = basis
     elif {"region", "activity", "value"} <= cols:
         if "year" in cols:
-            years = sorted({int(r["year"]) for r in rows})
+            years = sorted({int(r["year"]) for r in rows if r["year"]})
+            if year is not None and int(year) not in years:
+                raise OptionError(f"year {year} not in {p.name} ({', '.join(map(str, years))})")
             y = years[-1] if year is None else int(year)
-            rows = [r for r in rows if int(r["year"]) == y]
+            rows = [r for r in rows if r["year"] and int(r["year"]) == y]
         else:
             y = year
-        try:
-            frame = pd.DataFrame(
-                {
-                    "region": [r["region"] for r in rows],
-                    "activity": [r["activity"] for r in rows],
-                    "value": [float(r["value"]) for r in rows],
-                }
-            )
-        except ValueError as exc:
-            raise LayoutError(f"{p.name}: a value is not a number ({exc})") from exc
-        names = {r["activity"]: r.get("activity_name") or r["activity"] for r in rows}
-        units = ""
-        cls = rows[0].get("classification") or "table"
+        meta = {}
+        for key in ("classification", "measure", "units", "prices", "source"):
+            found = sorted({(r.get(key) or "").strip() for r in rows} - {""})
+            if len(found) > 1:
+                raise LayoutError(f"{p.name}: one {key} per file, found {', '.join(found)}")
+            meta[key] = found[0] if found else ""
+        cls = meta["classification"] or "table"
+        bad = []
+        values = []
+        for i, r in enumerate(rows, start=2):
+            try:
+                values.append(float(r["value"]))
+            except (TypeError, ValueError):
+                bad.append(f"row {i}: {r['value']!r}")
+        if bad:
+            raise LayoutError(f"{p.name}: values that are not numbers: {'; '.join(bad[:20])}")
+        acts = [str(r["activity"]).strip() for r in rows]
+        if cls == "isic4":
+            acts = [a.upper() for a in acts]
+            _check_isic(acts, p.name)
+        frame = pd.DataFrame(
+            {"region": [_region_name(r["region"]) for r in rows], "activity": acts, "value": values}
+        )
+        names = {
+            a: (r.get("activity_name") or "").strip() or (f"ISIC {a}" if cls == "isic4" else a)
+            for a, r in zip(acts, rows, strict=True)
+        }
+        units, measure, price_basis = meta["units"], meta["measure"], meta["prices"]
+        source = meta["source"] or p.name
     else:
         raise LayoutError(
             f"{p.name}: expected INEI's departmental VAB columns or region,activity,value; "
             f"found {', '.join(sorted(cols))}"
         )
+    dup = frame[frame.duplicated(["region", "activity"], keep=False)]
+    if len(dup):
+        pairs = sorted({f"{r} × {a}" for r, a in zip(dup["region"], dup["activity"], strict=True)})
+        raise LayoutError(f"{p.name}: (region, activity) given more than once: {', '.join(pairs)}")
     if (frame["value"] < 0).any():
-        raise LayoutError(f"{p.name}: negative regional values")
+        neg = frame[frame["value"] < 0]
+        raise LayoutError(
+            f"{p.name}: negative regional values: "
+            + ", ".join(f"{r} × {a}" for r, a in zip(neg["region"], neg["activity"], strict=True))
+        )
     values = frame.pivot_table(index="activity", columns="region", values="value", aggfunc="sum")
     values = values.fillna(0.0)
     order = sorted(values.index, key=lambda a: (len(str(a)), str(a)))
     values = values.loc[order]
     values.columns = [str(c) for c in values.columns]
-    return RegionalData(values, names, cls, y, prices, units, str(p))
+    return RegionalData(values, names, cls, y, price_basis, units, source, measure)
+
+
+def _check_isic(acts: list[str], name: str) -> None:
+    """Refuse unknown ISIC codes and codes nested in others (they would count twice)."""
+    distinct = sorted(set(acts))
+    unknown = [a for a in distinct if isic_section(a) is None]
+    if unknown:
+        raise LayoutError(
+            f"{name}: not ISIC Rev.4 section/division/group/class codes: {', '.join(unknown)}"
+        )
+    nested = []
+    for a in distinct:
+        for b in distinct:
+            inner, outer = isic_expand(a), isic_expand(b)
+            if a != b and all(any(x.startswith(y) for y in outer) for x in inner):
+                nested.append(f"{a} inside {b}")
+    if nested:
+        raise LayoutError(
+            f"{name}: activities nested in others would be counted twice; give one level per "
+            f"branch: {', '.join(sorted(set(nested)))}"
+        )
 
 
 def location_quotients(data: RegionalData) -> pd.DataFrame:
@@ -198,31 +354,379 @@ def flq_lambda(region_share: float, delta: float = DEFAULT_DELTA) -> float:
     return math.log2(1 + region_share) ** delta
 
 
-def sector_activity(table: IOTable, data: RegionalData) -> dict[str, str]:
-    """Return the main regional activity of every table sector (see the module docstring)."""
+def sector_activities(table: IOTable, data: RegionalData) -> dict[str, tuple[str, ...]]:
+    """Return the regional activities of every table sector (see the module docstring).
+
+    A sector none of whose ISIC codes the data cover gets an empty tuple.
+    """
     if data.classification == "table":
         missing = [c for c in table.codes if c not in data.values.index]
         if missing:
             raise AnalysisError(f"regional data lack the table's sectors {', '.join(missing[:10])}")
-        return {c: c for c in table.codes}
-    acts = load_concordances()[data.classification]["sectors"]
+        return {c: (c,) for c in table.codes}
     isic = sector_isic(table)
-    out = {}
+    if data.classification == "isic4":
+        expanded = {str(a): isic_expand(str(a)) for a in data.values.index}
+        return {
+            code: tuple(
+                a
+                for a, exp in expanded.items()
+                if any(codes_match(k, e) for k in isic.get(code, ()) for e in exp)
+            )
+            for code in table.codes
+        }
+    concordances = load_concordances()
+    if data.classification not in concordances:
+        raise AnalysisError(f"no concordance for regional classification {data.classification!r}")
+    acts = concordances[data.classification]["sectors"]
+    out: dict[str, tuple[str, ...]] = {}
     for code in table.codes:
-        codes = isic.get(code, ())
-        votes = Counter()
+        votes: Counter[str] = Counter()
         first = None
-        for k in codes:
+        for k in isic.get(code, ()):
             for a, entry in acts.items():
                 if any(codes_match(k, c) for c in entry["isic"]):
                     votes[a] += 1
                     first = first or a
         if not votes:
-            raise AnalysisError(f"sector {code} has no regional activity (ISIC {codes})")
+            out[code] = ()
+            continue
         top = max(votes.values())
         winners = [a for a, v in votes.items() if v == top]
-        out[code] = first if first in winners else winners[0]
+        out[code] = (first if first in winners else winners[0],)
     return out
+
+
+def sector_activity(table: IOTable, data: RegionalData) -> dict[str, str]:
+    """Return one regional activity per sector (the first of :func:`sector_activities`).
+
+    Raises
+    ------
+    AnalysisError
+        When a sector has no regional activity.
+    """
+    acts = sector_activities(table, data)
+    missing = [c for c, a in acts.items() if not a]
+    if missing:
+        raise AnalysisError(f"sectors without a regional activity: {', '.join(missing[:10])}")
+    return {c: a[0] for c, a in acts.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityBreadth:
+    """How broad a regional activity is relative to the table."""
+
+    code: str
+    name: str
+    sectors: tuple[str, ...]
+    sections: tuple[str, ...]
+    broad: bool
+
+    def reason(self, n_sectors: int, lang: str = "en") -> str:
+        """Why the activity is broad, in words."""
+        parts = []
+        if len(self.sectors) > BROAD_SHARE * n_sectors:
+            parts.append(
+                f"abarca {len(self.sectors)} de los {n_sectors} sectores de la tabla"
+                if lang == "es"
+                else f"covers {len(self.sectors)} of the table's {n_sectors} sectors"
+            )
+        if len(self.sections) > 1:
+            secs = ", ".join(self.sections)
+            parts.append(
+                f"mezcla las secciones CIIU {secs}"
+                if lang == "es"
+                else f"spans ISIC sections {secs}"
+            )
+        return (" y " if lang == "es" else " and ").join(parts)
+
+
+def activity_breadth(table: IOTable, data: RegionalData) -> dict[str, ActivityBreadth]:
+    """Breadth of every regional activity: the table sectors in it and its ISIC sections.
+
+    Broad: an activity of more than :data:`BROAD_SHARE` of the table's sectors, or whose
+    ISIC codes span more than one ISIC section. Activities that are the table's own
+    sectors (classification ``"table"``) are never broad.
+    """
+    acts = sector_activities(table, data)
+    members: dict[str, list[str]] = {str(a): [] for a in data.values.index}
+    for code, aa in acts.items():
+        for a in aa:
+            members.setdefault(a, []).append(code)
+    if data.classification == "isic4":
+        isic_of = {a: isic_expand(a) for a in members}
+    elif data.classification == "table":
+        isic_of = {a: () for a in members}
+    else:
+        sectors = load_concordances()[data.classification]["sectors"]
+        isic_of = {a: tuple(sectors.get(a, {}).get("isic", ())) for a in members}
+    n = table.n
+    out = {}
+    for a, secs in members.items():
+        sections = tuple(sorted({s for k in isic_of[a] if (s := isic_section(k))}))
+        broad = data.classification != "table" and (
+            len(secs) > BROAD_SHARE * n or len(sections) > 1
+        )
+        out[a] = ActivityBreadth(
+            a, data.activity_names.get(a, a), tuple(secs), sections, bool(broad)
+        )
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateGeography:
+    """Where one candidate's activities are concentrated — when the data can say it.
+
+    Attributes
+    ----------
+    candidate_id : str
+    activities : tuple of str
+        The regional activities of its core members.
+    regions : tuple of dict
+        ``region``, ``lq``, ``share`` (of the national activity), ``concentrated``
+        (LQ > 1 and share ≥ ``min_share``); concentrated regions first, then by LQ.
+        Empty when the candidate is not located.
+    located : bool
+        False when a core member depends on a broad activity or on none.
+    broad : tuple of str
+        The broad activities behind its core.
+    note_es, note_en : str
+        What the location rests on, or why there is none and what data would give it.
+    """
+
+    candidate_id: str
+    activities: tuple[str, ...]
+    regions: tuple[dict[str, Any], ...]
+    located: bool = True
+    broad: tuple[str, ...] = ()
+    note_es: str = ""
+    note_en: str = ""
+    activity_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def concentrated(self) -> tuple[str, ...]:
+        """Regions where it is concentrated, in order (empty when not located)."""
+        return tuple(r["region"] for r in self.regions if r["concentrated"])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields of a candidate."""
+        return {
+            "located": self.located,
+            "location_note": {"es": self.note_es, "en": self.note_en},
+            "regions": [dict(r) for r in self.regions],
+            "regional_activities": [
+                {"code": a, "name": self.activity_names.get(a, a), "broad": a in self.broad}
+                for a in self.activities
+            ],
+        }
+
+
+def _core(c: Any) -> list[str]:
+    return [m.code for m in c.members if m.role == "core"]
+
+
+def _divisions(table: IOTable, codes: list[str]) -> list[str]:
+    try:
+        isic = sector_isic(table)
+    except AnalysisError:
+        return []
+    divs = {k[:2] for c in codes for k in isic.get(c, ()) if re.fullmatch(r"\d{2,4}", k)}
+    return sorted(divs)
+
+
+def candidate_geography(
+    table: IOTable,
+    data: RegionalData,
+    candidates: list[Any],
+    *,
+    min_share: float = MIN_SHARE,
+) -> list[CandidateGeography]:
+    """Locate each candidate by the regional activities of its core members.
+
+    The candidate's activity is the sum over the distinct activities of its core
+    members: LQʳ = (Σₐ Eₐʳ / Eʳ) / (Σₐ Eₐⁿ / Eⁿ); share = Σₐ Eₐʳ / Σₐ Eₐⁿ. It is located
+    only when none of these activities is broad (:func:`activity_breadth`) and every
+    core member has one; otherwise ``regions`` is empty and the note says which
+    activity stands in the way and which finer data would locate the candidate.
+
+    Parameters
+    ----------
+    table : IOTable
+    data : RegionalData
+    candidates : list
+        Records with ``id`` and ``members`` (``code``, ``name``, ``role``).
+    min_share : float
+        Smallest share of the national activity for a concentrated region (0.05).
+    """
+    if not 0 <= min_share < 1:
+        raise OptionError(f"min_share must be in [0, 1), got {min_share}")
+    acts = sector_activities(table, data)
+    breadth = activity_breadth(table, data)
+    names = {str(a): data.activity_names.get(str(a), str(a)) for a in data.values.index}
+    E = data.values
+    tot_r = E.sum(axis=0)
+    tot_n = float(tot_r.sum())
+    what = _what(data)
+    out = []
+    for c in candidates:
+        core = _core(c)
+        every = tuple(sorted({a for m in core for a in acts.get(m, ())}, key=lambda a: (len(a), a)))
+        broad = tuple(a for a in every if breadth[a].broad)
+        uncovered = [m for m in core if not acts.get(m)]
+        if broad or uncovered or not every:
+            es, en = _not_located_notes(table, c, core, acts, breadth, broad, uncovered, data)
+            out.append(CandidateGeography(c.id, every, (), False, broad, es, en, names))
+            continue
+        Ea_r = E.loc[list(every)].sum(axis=0)
+        Ea_n = float(Ea_r.sum())
+        rows = []
+        for r in E.columns:
+            lq = float((Ea_r[r] / tot_r[r]) / (Ea_n / tot_n)) if Ea_n > 0 and tot_r[r] > 0 else 0.0
+            share = float(Ea_r[r] / Ea_n) if Ea_n else 0.0
+            rows.append(
+                {
+                    "region": str(r),
+                    "lq": round(lq, 4),
+                    "share": round(share, 4),
+                    "concentrated": bool(lq > 1 and share >= min_share),
+                }
+            )
+        rows.sort(key=lambda d: (not d["concentrated"], -d["lq"], d["region"]))
+        label = "; ".join(f"{a} «{names[a]}»" for a in every)
+        label_en = "; ".join(f'{a} "{names[a]}"' for a in every)
+        conc = [
+            f"{r['region']} (LQ {r['lq']:.2f}, {r['share']:.0%})" for r in rows if r["concentrated"]
+        ]
+        es = (
+            f"Ubicado por la actividad {label} ({what['es']}); concentrado (LQ > 1 y al menos "
+            f"{min_share:.0%} de la actividad nacional) en: {', '.join(conc) or 'ninguna región'}."
+        )
+        en = (
+            f"Located by activity {label_en} ({what['en']}); concentrated (LQ > 1 and at least "
+            f"{min_share:.0%} of the national activity) in: {', '.join(conc) or 'no region'}."
+        )
+        out.append(CandidateGeography(c.id, every, tuple(rows), True, (), es, en, names))
+    return out
+
+
+def _what(data: RegionalData) -> dict[str, str]:
+    bits = [data.measure, str(data.year) if data.year else "", data.prices, data.units]
+    text = ", ".join(b for b in bits if b)
+    src = Path(data.source).name if data.source.endswith(".csv") else data.source
+    return {"es": f"{text}; fuente: {src}", "en": f"{text}; source: {src}"}
+
+
+def _not_located_notes(
+    table: IOTable,
+    c: Any,
+    core: list[str],
+    acts: dict[str, tuple[str, ...]],
+    breadth: dict[str, ActivityBreadth],
+    broad: tuple[str, ...],
+    uncovered: list[str],
+    data: RegionalData,
+) -> tuple[str, str]:
+    names = table.name_of
+    es_parts, en_parts = [], []
+    for a in broad:
+        b = breadth[a]
+        mem = [m for m in core if a in acts.get(m, ())]
+        who = ", ".join(f"{m} {names.get(m, m)}" for m in mem)
+        es_parts.append(
+            f"{who} {'cae' if len(mem) == 1 else 'caen'} en la actividad regional {a} "
+            f"«{b.name}», que {b.reason(table.n, 'es')}: sus cocientes de localización dicen "
+            f"dónde está esa actividad, no este candidato"
+        )
+        en_parts.append(
+            f"{who} {'falls' if len(mem) == 1 else 'fall'} in the regional activity {a} "
+            f'"{b.name}", which {b.reason(table.n, "en")}: its location quotients say where '
+            "that activity is, not this candidate"
+        )
+    if uncovered:
+        who = ", ".join(f"{m} {names.get(m, m)}" for m in uncovered)
+        es_parts.append(f"los datos regionales no cubren {who}")
+        en_parts.append(f"the regional data do not cover {who}")
+    divs = _divisions(table, [m for m in core if set(acts.get(m, ())) & set(broad)] + uncovered)
+    div_es = f" {', '.join(divs)}" if divs else ""
+    es = (
+        f"Sin ubicar: {'; '.join(es_parts)}. Lo ubicarían datos por departamento y división "
+        f"CIIU Rev.4{div_es} (empleo o establecimientos, p. ej. del Censo Nacional Económico "
+        "del INEI; formato region, activity, value con classification = isic4)."
+    )
+    en = (
+        f"Not located: {'; '.join(en_parts)}. Data by department and ISIC Rev.4 division"
+        f"{div_es} (employment or establishments, e.g. INEI's Censo Nacional Económico; "
+        "format region, activity, value with classification = isic4) would locate it."
+    )
+    return es, en
+
+
+def verify_in(
+    geography: CandidateGeography | None,
+    cases: list[Any],
+    *,
+    country: str | None = "PER",
+) -> list[dict[str, Any]]:
+    """Where to verify a candidate on the ground: concentration ∪ its evidence's departments.
+
+    Parameters
+    ----------
+    geography : CandidateGeography or None
+        Its location (concentrated regions count only when located).
+    cases : list
+        Its matched cases, records or dicts with ``country``, ``region``, ``name``
+        (and ``case_id``/``id``); only cases of ``country`` count, their region text
+        resolved to departments through :mod:`io_clusters.geo` (exact names).
+    country : str
+        The table's country; department names are Peru's.
+
+    Returns
+    -------
+    list of dict
+        ``department``, ``code`` (INEI, or None for a non-Peruvian region),
+        ``concentrated`` (bool), ``lq``, ``share`` (when concentrated), ``cases`` (names
+        of the evidence cases placed there) — concentrated regions first, in order.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    if geography is not None and geography.located:
+        for r in geography.regions:
+            if r["concentrated"]:
+                d = geo.department(r["region"])
+                key = d.code if d else r["region"]
+                out[key] = {
+                    "department": d.name if d else r["region"],
+                    "code": d.code if d else None,
+                    "concentrated": True,
+                    "lq": r["lq"],
+                    "share": r["share"],
+                    "cases": [],
+                }
+    if country != "PER":
+        return list(out.values())
+    data_regions = tuple(r["region"] for r in geography.regions) if geography else ()
+    for k in cases:
+        get = k.get if isinstance(k, dict) else lambda f, _k=k: getattr(_k, f, None)
+        if get("country") != country:
+            continue
+        for d in geo.departments_in(get("region") or ""):
+            key = d.code
+            if key not in out and d.code == geo.CALLAO and "15" in out:
+                if geo.in_data(d, data_regions) == out["15"]["department"]:
+                    key = "15"  # data fold Callao into Lima
+            entry = out.setdefault(
+                key,
+                {
+                    "department": d.name,
+                    "code": d.code,
+                    "concentrated": False,
+                    "lq": None,
+                    "share": None,
+                    "cases": [],
+                },
+            )
+            if get("name") not in entry["cases"]:
+                entry["cases"].append(get("name"))
+    return list(out.values())
 
 
 def regionalize(
@@ -254,13 +758,19 @@ def regionalize(
     if method not in METHODS:
         raise OptionError(f"method must be one of {', '.join(METHODS)}")
     regs = data.resolve(region)
-    act = sector_activity(table, data)
+    acts = sector_activities(table, data)
+    missing = [c for c, a in acts.items() if not a]
+    if missing:
+        raise AnalysisError(f"sectors without a regional activity: {', '.join(missing[:10])}")
     E = data.values
     E_n = E.sum(axis=1)
     E_r = E[regs].sum(axis=1)
     share = float(E_r.sum() / E_n.sum())
-    slq_act = (E_r / E_r.sum()) / (E_n / E_n.sum())
-    slq = np.array([float(slq_act[act[c]]) for c in table.codes])
+    # a sector's value is the sum over its activities (one activity for INEI's 12)
+    V_r = np.array([float(E_r[list(acts[c])].sum()) for c in table.codes])
+    V_n = np.array([float(E_n[list(acts[c])].sum()) for c in table.codes])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slq = np.where(V_n > 0, (V_r / float(E_r.sum())) / (V_n / float(E_n.sum())), 0.0)
     n = table.n
     if method == "slq":
         lq = np.repeat(slq[:, None], n, axis=1)
@@ -273,9 +783,8 @@ def regionalize(
         if method == "aflq":
             lq = lq * np.where(slq > 1, np.log2(1 + slq), 1.0)[None, :]
     x = table.x.to_numpy()
-    reg_share = np.array(
-        [float(E_r[act[c]] / E_n[act[c]]) if E_n[act[c]] > 0 else 0.0 for c in table.codes]
-    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        reg_share = np.where(V_n > 0, V_r / V_n, 0.0)
     xr = x * reg_share
     with np.errstate(divide="ignore", invalid="ignore"):
         A = np.where(x[None, :] > 0, table.Z.to_numpy() / x[None, :], 0.0)
@@ -305,56 +814,3 @@ def regionalize(
         imports=None,
         meta=meta,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class CandidateGeography:
-    """Where one candidate's activities are concentrated."""
-
-    candidate_id: str
-    activities: tuple[str, ...]
-    regions: tuple[dict[str, Any], ...]  # region, lq, share, concentrated — sorted by lq
-
-    @property
-    def concentrated(self) -> tuple[str, ...]:
-        """Regions with LQ > 1, most concentrated first."""
-        return tuple(r["region"] for r in self.regions if r["concentrated"])
-
-
-def candidate_geography(
-    table: IOTable, data: RegionalData, candidates: list[Any]
-) -> list[CandidateGeography]:
-    """LQ and national share of each candidate's core activities in every region.
-
-    The candidate's activity is the sum over the distinct main activities of its core
-    members: LQʳ = (Σₐ Eₐʳ / Eʳ) / (Σₐ Eₐⁿ / Eⁿ); share = Σₐ Eₐʳ / Σₐ Eₐⁿ. An activity
-    that is the main activity of more than a third of the table's sectors (INEI's
-    manufacturing holds 29 of CEPAL's 40) cannot say where a candidate is; it is used
-    only when the candidate has no other activity.
-    """
-    act = sector_activity(table, data)
-    counts = Counter(act.values())
-    broad = {a for a, k in counts.items() if k > len(act) / 3}
-    E = data.values
-    tot_r = E.sum(axis=0)
-    tot_n = float(tot_r.sum())
-    out = []
-    for c in candidates:
-        every = {act[m] for m in c.core if m in act}
-        acts = tuple(sorted(every - broad or every, key=lambda a: (len(a), a)))
-        Ea_r = E.loc[list(acts)].sum(axis=0)
-        Ea_n = float(Ea_r.sum())
-        rows = []
-        for r in E.columns:
-            lq = float((Ea_r[r] / tot_r[r]) / (Ea_n / tot_n)) if Ea_n > 0 and tot_r[r] > 0 else 0.0
-            rows.append(
-                {
-                    "region": str(r),
-                    "lq": round(lq, 4),
-                    "share": round(float(Ea_r[r] / Ea_n) if Ea_n else 0.0, 4),
-                    "concentrated": lq > 1,
-                }
-            )
-        rows.sort(key=lambda d: (-d["lq"], d["region"]))
-        out.append(CandidateGeography(c.id, acts, tuple(rows)))
-    return out

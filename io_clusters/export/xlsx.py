@@ -147,6 +147,7 @@ def write_workbook(
     path: str | Path,
     *,
     lang: str = "es",
+    maps: Mapping[str, Sequence[Path]] | None = None,
 ) -> Path:
     """Write ``candidates.xlsx``.
 
@@ -163,6 +164,8 @@ def write_workbook(
         Case id → :class:`~io_clusters.evidence.catalogue.Case` for the evidence sheet.
     path : path
     lang : {"es", "en"}
+    maps : mapping, optional
+        ``map_<id>`` → [png, svg] (:mod:`.maps`), placed in the regions sheet.
     """
     L = lambda k: label(k, lang)  # noqa: E731
     wb = Workbook()
@@ -362,52 +365,8 @@ def write_workbook(
         sc.height, sc.width = 12, 18
         ws.add_chart(sc, f"{get_column_letter(len(heads) + 2)}2")
 
-    # regions: where each candidate's activities are concentrated
-    if any(c.get("regions") for c in cands):
-        ws = wb.create_sheet(L("sheet_regions"))
-        heads = [L(k) for k in ("id", "label", "region", "lq", "share_national", "concentrated")]
-        ws.append(heads)
-        for c_ in ws[1]:
-            c_.fill, c_.font = HEADER_FILL, HEADER_FONT
-        row0 = 2
-        conc_fill = PatternFill("solid", fgColor="F8CBAD")
-        for c in cands:
-            rows_c = c.get("regions", [])
-            first = row0
-            for r in rows_c:
-                ws.append(
-                    [
-                        c["id"],
-                        _cell(c["label"]),
-                        _cell(r["region"]),
-                        r["lq"],
-                        r["share"],
-                        "✔" if r["concentrated"] else "",
-                    ]
-                )
-                ws.cell(row0, 4).number_format = "0.00"
-                ws.cell(row0, 5).number_format = "0.0%"
-                if r["concentrated"]:
-                    for j in range(3, 7):
-                        ws.cell(row0, j).fill = conc_fill
-                row0 += 1
-            if rows_c:
-                chart = BarChart()
-                chart.type = "bar"
-                chart.title = f"{c['id']} {c['label'][:40]}"
-                chart.y_axis.title = L("lq")
-                chart.add_data(
-                    Reference(ws, min_col=4, min_row=first, max_row=row0 - 1),
-                    titles_from_data=False,
-                )
-                chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=row0 - 1))
-                chart.legend = None
-                chart.height, chart.width = 10, 14
-                ws.add_chart(chart, f"H{first}")
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:F{row0 - 1}"
-        for col, w in zip("ABCDEF", (7, 30, 22, 12, 14, 12), strict=True):
-            ws.column_dimensions[col].width = w
+    # regions: where each candidate is concentrated, and where to verify it
+    _regions_sheet(wb, doc, maps or {}, lang)
 
     # evidence: matched cases × seven dimensions
     fw = load_framework()
@@ -508,3 +467,119 @@ def write_workbook(
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return Path(path)
+
+
+_REGION_TEXT = {
+    "data": ("Datos regionales", "Regional data"),
+    "source": ("Fuente", "Source"),
+    "year": ("Año", "Year"),
+    "prices": ("Precios", "Price basis"),
+    "measure": ("Medida", "Measure"),
+    "units": ("Unidades", "Units"),
+    "classification": ("Clasificación", "Classification"),
+    "located": ("Ubicado", "Located"),
+    "note": ("Nota de ubicación", "Location note"),
+    "activity": ("Actividad regional", "Regional activity"),
+    "verify_in": ("Verificar en", "Verify in"),
+    "why": ("Por qué", "Why"),
+    "cases": ("Casos de evidencia", "Evidence cases"),
+    "conc": (
+        "concentrado: LQ {lq:.2f}, {share:.1%} de la actividad nacional",
+        "concentrated: LQ {lq:.2f}, {share:.1%} of the national activity",
+    ),
+    "ev": ("evidencia", "evidence"),
+    "yes": ("sí", "yes"),
+    "no": ("no", "no"),
+}
+
+
+def _regions_sheet(
+    wb: Workbook, doc: Mapping[str, Any], maps: Mapping[str, Sequence[Path]], lang: str
+) -> None:
+    """Write the regions sheet: what the LQs measure, then each candidate's location.
+
+    Per candidate: located or not (with the note), where to verify it (concentration ∪
+    evidence departments, each with why), its LQ rows with a bar chart, and its map.
+    """
+    cands = doc["candidates"]
+    rd = doc.get("regional_data")
+    if not rd and not any(c.get("verify_in") or c.get("regions") for c in cands):
+        return
+    from openpyxl.drawing.image import Image
+
+    def T(k: str) -> str:
+        return _REGION_TEXT[k][0 if lang == "es" else 1]
+
+    L = lambda k: label(k, lang)  # noqa: E731
+    ws = wb.create_sheet(label("sheet_regions", lang))
+    bold = Font(bold=True)
+    row = 0
+
+    def put(values: Sequence[Any], font: Any = None, fill: Any = None) -> int:
+        nonlocal row
+        row += 1
+        for j, v in enumerate(values, start=1):
+            cell = ws.cell(row, j, v)
+            if font is not None and (j == 1 or fill is not None):
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+        return row
+
+    put([T("data")], Font(bold=True, size=12))
+    for k in ("source", "year", "prices", "measure", "units", "classification"):
+        put([T(k), _cell((rd or {}).get(k)) if rd else "—"], bold)
+    conc_fill = PatternFill("solid", fgColor="F8CBAD")
+    for c in cands:
+        row += 1
+        top = put([c["id"], _cell(c["label"])], Font(bold=True, size=12))
+        ws.cell(top, 2).font = Font(bold=True, size=12)
+        if "located" in c:
+            put([T("located"), T("yes") if c["located"] else T("no")], bold)
+            r_ = put([T("note"), _cell((c.get("location_note") or {}).get(lang, ""))], bold)
+            ws.cell(r_, 2).alignment = Alignment(wrap_text=True, vertical="top")
+            acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
+            put([T("activity"), _cell(acts)], bold)
+        put([T("verify_in"), _cell(", ".join(c.get("verify_in", [])) or "—")], bold)
+        put([T("verify_in"), T("why"), T("cases")], HEADER_FONT, HEADER_FILL)
+        for d in c.get("verify_in_detail", []):
+            why = []
+            if d.get("concentrated"):
+                why.append(T("conc").format(lq=d["lq"], share=d["share"]))
+            if d.get("cases"):
+                why.append(T("ev"))
+            put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
+        rows_c = c.get("regions", [])
+        if rows_c:
+            put(
+                [L(k) for k in ("region", "lq", "share_national", "concentrated")],
+                HEADER_FONT,
+                HEADER_FILL,
+            )
+            first = row + 1
+            for r in rows_c:
+                i = put(
+                    [_cell(r["region"]), r["lq"], r["share"], "✔" if r["concentrated"] else ""],
+                    None,
+                    conc_fill if r["concentrated"] else None,
+                )
+                ws.cell(i, 2).number_format = "0.00"
+                ws.cell(i, 3).number_format = "0.0%"
+            chart = BarChart()
+            chart.type = "bar"
+            chart.title = f"{c['id']} {c['label'][:40]} — LQ"
+            chart.add_data(
+                Reference(ws, min_col=2, min_row=first, max_row=row), titles_from_data=False
+            )
+            chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=row))
+            chart.legend = None
+            chart.height, chart.width = 10, 12
+            ws.add_chart(chart, f"F{first}")
+        png = maps.get(f"map_{c['id']}")
+        if png:
+            img = Image(str(png[0]))
+            img.width, img.height = int(img.width * 0.55), int(img.height * 0.55)
+            ws.add_image(img, f"{'M' if rows_c else 'F'}{top}")
+            row = max(row, top + 30)  # room for the picture before the next candidate
+    for col, w in zip("ABCD", (22, 70, 40, 12), strict=True):
+        ws.column_dimensions[col].width = w
