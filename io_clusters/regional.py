@@ -814,3 +814,16 @@ def regionalize(
         imports=None,
         meta=meta,
     )
+
+
+def example_path() -> Path:
+    """Path of the SYNTHETIC department × ISIC Rev.4 example shipped with the package.
+
+    Invented employment numbers for eight departments (not INEI data), to show the
+    ``region, activity, value, classification = isic4`` format.
+    """
+    from importlib import resources
+
+    return Path(
+        str(resources.files("io_clusters") / "data" / "regional" / "example_isic4_synthetic.csv")
+    )

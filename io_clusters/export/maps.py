@@ -44,14 +44,17 @@ _TEXT = {
     "evidence": ("caso de evidencia emparejado", "paired evidence case"),
     "not_located": ("sin ubicar con estos datos", "not located with these data"),
     "callao": (
-        "Los datos del INEI incluyen el Callao en Lima: el Callao se dibuja con el valor de Lima.",
-        "INEI's data fold Callao into Lima: Callao is drawn with Lima's value.",
+        "Los datos regionales no separan el Callao (el INEI lo incluye en Lima): el Callao se "
+        "dibuja con el valor de Lima.",
+        "The regional data have no Callao of their own (INEI folds it into Lima): Callao is "
+        "drawn with Lima's value.",
     ),
     "boundaries": (
         "Límites departamentales: INEI, vía josedaniel-cb/limites-peru-geojson (MIT), "
         "simplificados.",
         "Department boundaries: INEI, via josedaniel-cb/limites-peru-geojson (MIT), simplified.",
     ),
+    "no_data": ("sin datos", "no data"),
     "no_evidence": ("sin casos de evidencia en el Perú", "no evidence case in Peru"),
 }
 
@@ -141,10 +144,6 @@ def map_figure(
         else:
             face = NO_DATA
         ax.add_patch(PathPatch(_path(rings), facecolor=face, edgecolor="white", linewidth=0.6))
-    for code in concentrated & set(shapes):
-        ax.add_patch(
-            PathPatch(_path(shapes[code]), facecolor="none", edgecolor="#1F1F1F", linewidth=1.8)
-        )
     for code in evidence:
         if code in shapes:
             ax.add_patch(
@@ -156,6 +155,10 @@ def map_figure(
                     linewidth=1.2,
                 )
             )
+    for code in concentrated & set(shapes):
+        ax.add_patch(
+            PathPatch(_path(shapes[code]), facecolor="none", edgecolor="#1F1F1F", linewidth=1.8)
+        )
     named = concentrated | set(evidence)
     by_code = {d.code: d.name for d in geo.DEPARTMENTS}
     for code in sorted(named):
@@ -194,6 +197,8 @@ def map_figure(
                 label=_t("concentrated", lang).format(s=share),
             )
         )
+        if set(shapes) - set(values):
+            handles.append(Patch(facecolor=NO_DATA, edgecolor="#A6A6A6", label=_t("no_data", lang)))
     else:
         handles.append(Patch(facecolor=NO_DATA, edgecolor="#A6A6A6", label=_t("not_located", lang)))
     if evidence:
