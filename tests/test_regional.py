@@ -11,20 +11,28 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from io_clusters import IOTable, read_table
+from io_clusters import IOTable, geo, read_table
 from io_clusters.cli import main
+from io_clusters.errors import LayoutError
+from io_clusters.evidence import load_cases, sector_isic
 from io_clusters.regional import (
     RegionalData,
+    activity_breadth,
+    candidate_geography,
+    example_path,
     flq_lambda,
     location_quotients,
     read_regional,
     regionalize,
+    verify_in,
 )
 
 from .conftest import PERU, SHARED_IO
@@ -153,7 +161,60 @@ def test_regional_tables_of_peru(inei, shared_io):
     assert detect_clusters(ancash, n_boot=0).candidates  # the detector runs on the regional table
 
 
-def test_run_with_regions_end_to_end(inei, shared_io, tmp_path, capsys):
+def _cand(cid: str, *core: str) -> SimpleNamespace:
+    """A candidate built from member codes (independent of the clustering version)."""
+    members = tuple(SimpleNamespace(code=c, name=c, role="core") for c in core)
+    return SimpleNamespace(id=cid, label=cid, members=members)
+
+
+def test_broad_activity_does_not_locate(inei, shared_io):
+    t = read_table(shared_io / PERU)
+    breadth = activity_breadth(t, inei)
+    # INEI's activity 4 is the main activity of CEPAL's manufacturing sectors; counted
+    # independently: sectors most of whose ISIC codes lie in divisions 10-33 (section C)
+    manuf = [
+        c
+        for c, codes in sector_isic(t).items()
+        if codes and sum(10 <= int(k[:2]) <= 33 for k in codes) > len(codes) / 2
+    ]
+    assert len(manuf) == 29 and sorted(breadth["4"].sectors) == sorted(manuf)
+    assert breadth["4"].broad and not breadth["2"].broad and not breadth["3"].broad
+    assert breadth["12"].broad  # Otros Servicios spans sections K-U
+    cands = [
+        _cand("TEX", "s11", "s12"),
+        _cand("WOOD", "s14", "s21", "s22", "s24"),
+        _cand("MIN", "s04", "s23"),
+        _cand("FISH", "s02"),
+    ]
+    geos = {g.candidate_id: g for g in candidate_geography(t, inei, cands)}
+    for cid in ("TEX", "WOOD", "MIN"):
+        g = geos[cid]
+        assert not g.located and g.regions == () and g.concentrated == ()
+        assert "Manufactura" in g.note_es and "Manufactura" in g.note_en
+        assert "29" in g.note_en and "isic4" in g.note_en
+    assert "13, 14" in geos["TEX"].note_en  # the divisions that would locate it
+    fish = geos["FISH"]
+    assert fish.located and fish.activities == ("2",)
+    rows = {r["region"]: r for r in fish.regions}
+    for dep, raw in (("Áncash", "áncash"), ("Piura", "piura"), ("Tumbes", "tumbes")):
+        assert rows[dep]["lq"] == pytest.approx(_independent_lq("2", raw), abs=1e-4)
+    # concentrated = LQ > 1 and >= 5 % of national fishing; listed first
+    expected = {d for d, r in rows.items() if r["lq"] > 1 and r["share"] >= 0.05}
+    assert set(fish.concentrated) == expected and "Áncash" in expected
+    assert [r["region"] for r in fish.regions[: len(expected)]] == list(fish.concentrated)
+    # verify_in: concentration ∪ the departments of the paired Peruvian cases
+    cases = {k.id: k for k in load_cases()}
+    mining = verify_in(geos["MIN"], [cases["pe-yanacocha-mineria"]])
+    assert [d["department"] for d in mining] == ["Cajamarca"] and mining[0]["cases"]
+    textiles = verify_in(
+        geos["TEX"],
+        [cases["pe-gamarra-textil"], cases["pe-sur-andino-camelidos"], cases["ca-maquila-textil"]],
+    )
+    assert [d["department"] for d in textiles] == ["Lima", "Puno", "Cusco", "Arequipa"]
+    assert "Ica" not in {d["department"] for d in textiles}  # not "Centroamérica"
+
+
+def test_run_with_inei_data_end_to_end(inei, shared_io, tmp_path, capsys):
     code = main(
         [
             "run",
@@ -168,17 +229,40 @@ def test_run_with_regions_end_to_end(inei, shared_io, tmp_path, capsys):
     )
     assert code == 0
     doc = json.loads((tmp_path / "o" / "candidates.json").read_text(encoding="utf-8"))
-    fishing = next(
-        c for c in doc["candidates"] if {"s02", "s08"} <= {m["code"] for m in c["members"]}
-    )
-    top = [r["region"] for r in fishing["regions"][:3]]
-    assert "Piura" in top and fishing["regional_activities"] == ["2"]
-    chimbote = next(m for m in fishing["matched_cases"] if m["case_id"] == "pe-chimbote-pesca")
-    assert chimbote["region_supported"]  # Chimbote is in Áncash, where fishing is concentrated
-    assert "Áncash" in fishing["rosenfeld"]["sentence_es"]
+    rd = doc["regional_data"]
+    assert rd["year"] == 2019 and rd["prices"] == "constant_2007" and "VAB" in rd["measure"]
+    assert rd["activities"]["4"] == "Manufactura" and "INEI" in rd["source"]
+    cands = doc["candidates"]
+
+    def core(c):
+        return {m["code"] for m in c["members"] if m["role"] == "core"}
+
+    textiles = [c for c in cands if core(c) & {"s11", "s12"}]
+    wood_steel = [c for c in cands if core(c) & {"s14", "s22"}]
+    mining = [c for c in cands if "s04" in core(c)]
+    assert textiles and wood_steel and mining
+    for c in textiles + wood_steel:
+        assert c["located"] is False and c["regions"] == []
+        assert "Manufactura" in c["location_note"]["es"]
+    for c in mining:
+        if any(m["case_id"] == "pe-yanacocha-mineria" for m in c["matched_cases"]):
+            assert "Cajamarca" in c["verify_in"]
+    assert any("Cajamarca" in c["verify_in"] for c in mining)
+    for c in cands:
+        for m in c["matched_cases"]:
+            if m["country"] != "PER":
+                assert not m["region_supported"], (c["id"], m["case_id"])
+        assert (tmp_path / "o" / "figures" / f"map_{c['id']}.png").stat().st_size > 10_000
+        assert (tmp_path / "o" / "figures" / f"map_{c['id']}.svg").exists()
+    report = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    for c in cands:
+        assert f'alt="{c["id"]} mapa"' in report
+    assert "Manufactura" in report and "constant_2007" in report
     wb = openpyxl.load_workbook(tmp_path / "o" / "candidates.xlsx")
-    assert "Regiones" in wb.sheetnames and len(wb["Regiones"]._charts) == len(doc["candidates"])
-    assert (tmp_path / "o" / "figures" / f"regions_{fishing['id']}.png").stat().st_size > 5000
+    ws = wb["Regiones"]
+    assert len(ws._images) == min(len(cands), 20)
+    text = {str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None}
+    assert "constant_2007" in text and any("INEI" in v for v in text)
     assert main(["regions", str(REGIONAL)]) == 0
     assert "Tumbes" in capsys.readouterr().out
     out = tmp_path / "ancash.csv"
@@ -198,6 +282,107 @@ def test_run_with_regions_end_to_end(inei, shared_io, tmp_path, capsys):
         == 0
     )
     assert read_table(out).n == 40
+
+
+# department × ISIC division employment, written here: textiles (13) and apparel (14)
+# concentrated in Puno and Arequipa, everything else proportional to department size
+DIVISIONS = {"s1": "01", "s2": "13", "s3": "14", "s4": "10", "s5": "16", "s6": "24",
+             "s7": "25", "s8": "41", "s9": "47"}  # fmt: skip
+SIZE = {"Lima": 50, "Arequipa": 8, "Puno": 5, "Cusco": 6, "La Libertad": 8, "Piura": 7}
+
+
+def _isic_table() -> IOTable:
+    n = len(DIVISIONS)
+    rng = np.random.default_rng(1)
+    Z = rng.uniform(1, 10, (n, n))
+    Z[1, 2] = Z[2, 1] = 40.0  # textiles <-> apparel
+    t = IOTable.from_arrays(Z, Z.sum(axis=0) * 2.5, codes=list(DIVISIONS), country="PER")
+    return IOTable(
+        t.codes, t.names, t.Z, t.x, t.final_demand, t.value_added, t.imports,
+        replace(t.meta, isic=tuple((d,) for d in DIVISIONS.values())),
+    )  # fmt: skip
+
+
+def _isic_csv(path, concentrated=("Puno", "Arequipa")):
+    lines = ["region,activity,value,classification,year,measure,units"]
+    values = {}
+    for dep, size in SIZE.items():
+        for div in DIVISIONS.values():
+            v = 100.0 * size
+            if div in ("13", "14"):
+                v = 3000.0 if dep in concentrated else 20.0 * size
+            values[dep, div] = v
+            lines.append(f"{dep.upper()},{div},{v},isic4,2022,employment,persons")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return values
+
+
+def test_isic_division_data_locate_textiles_in_their_two_departments(tmp_path):
+    values = _isic_csv(tmp_path / "emp.csv")
+    data = read_regional(tmp_path / "emp.csv")
+    assert data.classification == "isic4" and data.measure == "employment" and data.year == 2022
+    assert set(data.regions) == set(SIZE)  # "LA LIBERTAD" -> "La Libertad"
+    t = _isic_table()
+    cands = [_cand("TEX", "s2", "s3"), _cand("WOOD", "s5", "s6", "s7")]
+    tex, wood = candidate_geography(t, data, cands)
+    assert tex.located and tex.activities == ("13", "14")
+    assert tex.concentrated == ("Puno", "Arequipa")  # exactly those two, Puno (smaller) first
+    assert [r["region"] for r in tex.regions[:2]] == ["Puno", "Arequipa"]
+    total = sum(values.values())
+    tex_n = sum(v for (d, a), v in values.items() if a in ("13", "14"))
+    for r in tex.regions:
+        dep_total = sum(v for (d, a), v in values.items() if d == r["region"])
+        dep_tex = values[r["region"], "13"] + values[r["region"], "14"]
+        assert r["lq"] == pytest.approx((dep_tex / dep_total) / (tex_n / total), abs=1e-4)
+        assert r["share"] == pytest.approx(dep_tex / tex_n, abs=1e-4)
+    wood_n = sum(v for (d, a), v in values.items() if a in ("16", "24", "25"))
+    expected = set()
+    for dep in SIZE:
+        dep_total = sum(v for (d, a), v in values.items() if d == dep)
+        dep_wood = sum(values[dep, a] for a in ("16", "24", "25"))
+        if (dep_wood / dep_total) / (wood_n / total) > 1 and dep_wood / wood_n >= 0.05:
+            expected.add(dep)
+    assert wood.located and set(wood.concentrated) == expected
+    assert not expected & {"Puno", "Arequipa"}  # where textiles crowd the economy
+    assert "13" in tex.note_en and "employment" in tex.note_en
+    # the same sectors read from section-level data ("C" = manufacturing) are not located
+    path = tmp_path / "sections.csv"
+    rows = ["region,activity,value,classification"]
+    for dep, size in SIZE.items():
+        rows += [f"{dep},A,{100 * size}", f"{dep},C,{600 * size}", f"{dep},F,{100 * size}"]
+        rows += [f"{dep},G,{100 * size}"]
+    path.write_text("\n".join(r if r.count(",") == 3 else r + ",isic4" for r in rows) + "\n")
+    coarse = read_regional(path)
+    tex_c = candidate_geography(t, coarse, cands[:1])[0]
+    assert not tex_c.located and "ISIC C" in tex_c.note_en and "6 of the table's 9" in tex_c.note_en
+
+
+def test_isic_reader_refuses_bad_files(tmp_path):
+    def bad(text, match):
+        p = tmp_path / "bad.csv"
+        p.write_text("region,activity,value,classification\n" + text, encoding="utf-8")
+        with pytest.raises(LayoutError, match=match):
+            read_regional(p)
+
+    bad("Lima,C,10,isic4\nLima,13,5,isic4\n", "13 inside C")
+    bad("Lima,131,10,isic4\nLima,1311,5,isic4\n", "1311 inside 131")
+    bad("Lima,13,10,isic4\nLima,99X,5,isic4\n", "99X")
+    bad("Lima,13,10,isic4\nLima,04,5,isic4\n", "04")  # no division 04 in ISIC Rev.4
+    bad("Lima,13,10,isic4\nLIMA,13,5,isic4\n", "Lima × 13")  # same department twice
+    bad("Lima,13,10,isic4\nCusco,13,-5,isic4\n", "Cusco × 13")
+    bad("Lima,13,x,isic4\n", "row 2")
+    p = tmp_path / "mixed.csv"
+    p.write_text("region,activity,value,measure\nLima,a,1,employment\nCusco,a,2,establishments\n")
+    with pytest.raises(LayoutError, match="one measure"):
+        read_regional(p)
+
+
+def test_shipped_example_is_synthetic_and_readable():
+    path = example_path()
+    data = read_regional(path)
+    assert data.classification == "isic4" and "SYNTHETIC" in data.source
+    assert "SYNTHETIC" in data.measure and data.units == "persons"
+    assert all(geo.department(r) is not None for r in data.regions)
 
 
 def test_generic_regional_csv(tmp_path):
