@@ -9,7 +9,7 @@ by default:
                      timestamp is the top-level ``generated`` field
 ``linkages.csv``     every sector, every linkage index
 ``figures/``         dendrogram, key-sector quadrant, similarity heat map, one network per
-                     candidate — PNG and SVG
+                     candidate, with departmental data one map per candidate — PNG and SVG
 ``report.html``      a self-contained page (figures embedded)
 ``table.csv``        the table in the interchange format
 ``validation.json``  the validation report
@@ -110,9 +110,11 @@ def run(
     figures : bool, optional
         Draw the figures (and embed them in the report); default True.
     regions : path or RegionalData, optional
-        Regional activity data (e.g. INEI's VAB by department): every candidate gets its
-        location quotients by region (``regions`` in ``candidates.json``, a regions
-        sheet, bar charts), and the evidence pairing uses them.
+        Regional activity data (INEI's VAB by department, or department × ISIC Rev.4
+        values): every candidate gets ``located``, ``location_note`` and, when located,
+        its location quotients by region (``regions``); ``regional_data`` says what they
+        measure; with Peru's departments, ``figures/map_<id>``. Every candidate of a
+        Peruvian table gets ``verify_in`` (concentration ∪ its evidence's departments).
     labels : path, optional
         TOML ``[labels]`` file renaming candidates (keys: id or core codes ``"a+b"``).
     progress : callable, optional

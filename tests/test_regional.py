@@ -12,6 +12,7 @@ import csv
 import json
 import math
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -383,6 +384,10 @@ def test_shipped_example_is_synthetic_and_readable():
     assert data.classification == "isic4" and "SYNTHETIC" in data.source
     assert "SYNTHETIC" in data.measure and data.units == "persons"
     assert all(geo.department(r) is not None for r in data.regions)
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = [ln for ln in readme.splitlines() if ln.startswith("Puno,1")]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert shown and all(any(f.startswith(ln.split('"')[0]) for f in lines) for ln in shown)
 
 
 def test_generic_regional_csv(tmp_path):

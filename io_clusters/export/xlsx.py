@@ -488,6 +488,7 @@ _REGION_TEXT = {
         "concentrated: LQ {lq:.2f}, {share:.1%} of the national activity",
     ),
     "ev": ("evidencia", "evidence"),
+    "conc_head": ("Concentrado (LQ > 1 y ≥ {s})", "Concentrated (LQ > 1 and ≥ {s})"),
     "yes": ("sí", "yes"),
     "no": ("no", "no"),
 }
@@ -503,7 +504,7 @@ def _regions_sheet(
     """
     cands = doc["candidates"]
     rd = doc.get("regional_data")
-    if not rd and not any(c.get("verify_in") or c.get("regions") for c in cands):
+    if not rd:  # without regional data, verify_in (evidence only) is in the JSON and report
         return
     from openpyxl.drawing.image import Image
 
@@ -528,7 +529,7 @@ def _regions_sheet(
 
     put([T("data")], Font(bold=True, size=12))
     for k in ("source", "year", "prices", "measure", "units", "classification"):
-        put([T(k), _cell((rd or {}).get(k)) if rd else "—"], bold)
+        put([T(k), _cell(rd.get(k)) if rd.get(k) not in (None, "") else "—"], bold)
     conc_fill = PatternFill("solid", fgColor="F8CBAD")
     for c in cands:
         row += 1
@@ -551,8 +552,9 @@ def _regions_sheet(
             put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
         rows_c = c.get("regions", [])
         if rows_c:
+            share = f"{(rd or {}).get('min_share', 0.05):.0%}"
             put(
-                [L(k) for k in ("region", "lq", "share_national", "concentrated")],
+                [L("region"), L("lq"), L("share_national"), T("conc_head").format(s=share)],
                 HEADER_FONT,
                 HEADER_FILL,
             )
