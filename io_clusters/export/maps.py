@@ -178,7 +178,33 @@ def map_figure(
     ax.set_aspect(1 / np.cos(np.radians(9.2)))
     ax.axis("off")
     title = f"{cand['id']} {cand['label']}"
-    ax.set_title(textwrap.shorten(title, 70, placeholder="…"), fontsize=11, loc="left")
+    ax.set_title(textwrap.shorten(title, 70, placeholder="…"), fontsize=11, loc="left", pad=18)
+    acts_all = [a for a in cand.get("regional_activities", []) if isinstance(a, dict)]
+    if located:
+        sub = ("LQ de: " if lang == "es" else "LQ of: ") + "; ".join(
+            f"{a['code']} {a['name']}" for a in acts_all
+        )
+        colour = "#404040"
+    elif "located" in cand:
+        broad = [f"{a['code']} «{a['name']}»" for a in acts_all if a.get("broad")]
+        sub = _t("not_located", lang).capitalize()
+        if broad:
+            sub += (" — actividad amplia: " if lang == "es" else " — broad activity: ") + ", ".join(
+                broad
+            )
+        colour = "#C00000"
+    else:
+        sub, colour = "", "#404040"
+    if sub:
+        ax.text(
+            0.0,
+            1.005,
+            textwrap.shorten(sub, 95, placeholder="…"),
+            transform=ax.transAxes,
+            fontsize=8.5,
+            color=colour,
+            va="bottom",
+        )
     handles = []
     from matplotlib.patches import Patch
 
