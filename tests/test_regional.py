@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
+import jsonschema
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -233,6 +234,10 @@ def test_run_with_inei_data_end_to_end(inei, shared_io, tmp_path, capsys):
     rd = doc["regional_data"]
     assert rd["year"] == 2019 and rd["prices"] == "constant_2007" and "VAB" in rd["measure"]
     assert rd["activities"]["4"] == "Manufactura" and "INEI" in rd["source"]
+    schema = json.loads(
+        (Path(__file__).parents[1] / "schemas" / "candidates.schema.json").read_text("utf-8")
+    )
+    jsonschema.validate(doc, schema, cls=jsonschema.Draft202012Validator)
     cands = doc["candidates"]
 
     def core(c):
@@ -346,6 +351,11 @@ def test_isic_division_data_locate_textiles_in_their_two_departments(tmp_path):
     assert wood.located and set(wood.concentrated) == expected
     assert not expected & {"Puno", "Arequipa"}  # where textiles crowd the economy
     assert "13" in tex.note_en and "employment" in tex.note_en
+    # the same data regionalize the table: all departments together give the nation back
+    whole = regionalize(t, data, list(data.regions))
+    np.testing.assert_allclose(whole.Z.to_numpy(), t.Z.to_numpy(), rtol=1e-12)
+    puno = regionalize(t, data, "puno", method="slq")
+    assert puno.x["s2"] / t.x["s2"] == pytest.approx(3000 / (2 * 3000 + 20 * (50 + 6 + 8 + 7)))
     # the same sectors read from section-level data ("C" = manufacturing) are not located
     path = tmp_path / "sections.csv"
     rows = ["region,activity,value,classification"]
