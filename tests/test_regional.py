@@ -412,3 +412,30 @@ def test_generic_regional_csv(tmp_path):
 
     with pytest.raises(OptionError, match="unknown region"):
         regionalize(toy_table(), data, "West")
+
+
+def test_run_with_the_shipped_isic_example_maps_located_candidates(shared_io, tmp_path):
+    out = tmp_path / "o"
+    code = main(
+        ["run", str(shared_io / PERU), "--out", str(out), "--n-boot", "5", "--lang", "en"]
+        + ["--regions", str(example_path())]
+    )
+    assert code == 0
+    doc = json.loads((out / "candidates.json").read_text(encoding="utf-8"))
+    assert doc["regional_data"]["classification"] == "isic4"
+    located = [c for c in doc["candidates"] if c["located"]]
+    textiles = next(
+        c for c in doc["candidates"] if {"s11", "s12"} <= {m["code"] for m in c["members"]}
+    )
+    assert textiles in located  # the example has divisions 13 and 14
+    assert [a["code"] for a in textiles["regional_activities"]] == ["13", "14"]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    for c in located:
+        assert c["regions"]
+        conc = [r["region"] for r in c["regions"] if r["concentrated"]]
+        assert c["verify_in"][: len(conc)] == conc  # concentration first, then evidence
+        assert (out / "figures" / f"map_{c['id']}.png").stat().st_size > 20_000
+        assert f'alt="{c["id"]} map"' in report
+    for c in doc["candidates"]:
+        if not c["located"]:
+            assert c["regions"] == [] and "isic4" in c["location_note"]["en"]
