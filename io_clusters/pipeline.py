@@ -241,7 +241,9 @@ def _write_outputs(
         say("locating the candidates in the regions")
         geography = {g.candidate_id: g for g in candidate_geography(table, data, result.candidates)}
     say("pairing with qualitative evidence")
-    evidence, cases = _pair(table, result, opts.store, geography)
+    # a candidate not located has no regional information: its cases pair as without data
+    located = {k: g for k, g in (geography or {}).items() if g.located} if geography else None
+    evidence, cases = _pair(table, result, opts.store, located)
     doc = result.to_dict()
     doc["run_options"] = {k: v for k, v in opts.to_dict().items() if k != "out"}
     _add_geography(doc, table, data, geography, evidence)

@@ -674,9 +674,10 @@ def verify_in(
     geography : CandidateGeography or None
         Its location (concentrated regions count only when located).
     cases : list
-        Its matched cases, records or dicts with ``country``, ``region``, ``name``
-        (and ``case_id``/``id``); only cases of ``country`` count, their region text
-        resolved to departments through :mod:`io_clusters.geo` (exact names).
+        Its matched cases, records or dicts with ``country``, ``name`` and
+        ``departments`` (names) or else ``region`` (a place description); only cases of
+        ``country`` count, resolved to departments through :mod:`io_clusters.geo`
+        (exact names).
     country : str
         The table's country; department names are Peru's.
 
@@ -708,7 +709,13 @@ def verify_in(
         get = k.get if isinstance(k, dict) else lambda f, _k=k: getattr(_k, f, None)
         if get("country") != country:
             continue
-        for d in geo.departments_in(get("region") or ""):
+        named = get("departments")  # the catalogue's own department names, when given
+        deps = (
+            tuple(d for n in named if (d := geo.department(n)) is not None)
+            if named
+            else geo.departments_in(get("region") or "")
+        )
+        for d in deps:
             key = d.code
             if key not in out and d.code == geo.CALLAO and "15" in out:
                 if geo.in_data(d, data_regions) == out["15"]["department"]:

@@ -103,11 +103,12 @@ def test_exact_matching_ica_is_not_in_centroamerica():
 
 def test_catalogue_places_resolve_only_in_peru():
     for case in load_cases():
-        found = geo.departments_in(case.region)
+        found = [geo.department(n) for n in case.departments]
         if case.country == "PER":
-            assert found, case.region  # every Peruvian case names its department
-        else:
-            assert not found, (case.country, case.region)
+            assert found and all(found), case.departments  # Peruvian departments, exact
+        else:  # Bío Bío, Antofagasta, País Vasco … are no Peruvian department
+            assert not any(found), (case.country, case.departments)
+            assert geo.departments_in(case.region) == (), case.region
 
 
 def test_boundaries_are_small_licensed_and_complete():
