@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -11,7 +12,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from io_clusters import IOTable, read_table, run
+from io_clusters import IOTable, read_table, run, validate
 from io_clusters.errors import (
     FileFormatError,
     FormulaError,
@@ -87,8 +88,11 @@ def test_declared_cell_count_is_checked_before_loading(tmp_path):
         return None if name == "__extra__" else data
 
     big = _rezip(good, tmp_path / "big.xlsx", edit)
-    with pytest.raises(ResourceLimitError, match=r"declare .* cells"):
-        read_table(big, layout=EXAMPLE_SPEC)
+    # issue 18 item 24: the declared rectangle is not trusted, the real cells are counted
+    assert read_table(big, layout=EXAMPLE_SPEC).n == 4
+    n_cells = len(re.findall(rb"<c[ >]", zipfile.ZipFile(good).read("xl/worksheets/sheet1.xml")))
+    with pytest.raises(ResourceLimitError, match=rf"hold {n_cells:,} cells"):
+        read_table(big, layout=EXAMPLE_SPEC, limits=Limits(max_cells=n_cells - 1))
 
 
 def test_configurable_limits(tmp_path):
@@ -160,7 +164,9 @@ def test_spanish_number_formats_in_a_workbook(tmp_path):
     assert t.final_demand.iloc[0, 0] == 1234.5
     notes = " | ".join(t.meta.notes)
     assert "decimal separator ','" in notes and "decimal_comma ×2" in notes and "dash ×1" in notes
-    assert "not available" in notes
+    (issue,) = t.meta.issues  # issue 18 item 21: a warning naming the cells, not an info line
+    assert issue.check == "not_available" and issue.cells == ("MIP!F8", "MIP!J8")
+    assert [f.cells for f in validate(t).warnings if f.check == "not_available"] == [issue.cells]
 
 
 def test_mixed_decimal_conventions_are_refused(tmp_path):

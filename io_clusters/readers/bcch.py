@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import LayoutError
-from ..table import IOTable, TableMeta, slug
-from ._cells import CellRange, Coercer, assemble, cell_ref, check_merged, sheet_values
+from ..cellref import cell_ref
+from ..errors import LayoutError, SheetNotFoundError
+from ..table import IOTable, ReadIssue, TableMeta, slug
+from ._cells import CellRange, Coercer, LabelCleaner, check_merged, sheet_values
 
 NAME = "bcch-mip"
 
@@ -61,14 +62,22 @@ def _cell(rows: list[tuple[Any, ...]], r: int, c: int) -> Any:
     return None
 
 
-def find_table_sheet(wb: Any) -> str | None:
-    """Return the name of the sheet holding the IO table, or None."""
+def table_sheets(wb: Any) -> list[str]:
+    """Return the names of every sheet titled as an IO table (column B, first rows)."""
+    found = []
     for ws in wb.worksheets:
         for r in range(1, 8):
             title = _norm(ws.cell(row=r, column=2).value)
             if title.startswith("matriz de insumo") and "coeficiente" not in title:
-                return ws.title
-    return None
+                found.append(ws.title)
+                break
+    return found
+
+
+def find_table_sheet(wb: Any) -> str | None:
+    """Return the name of the first sheet holding the IO table, or None."""
+    sheets = table_sheets(wb)
+    return sheets[0] if sheets else None
 
 
 def detect(wb: Any) -> bool:
@@ -77,16 +86,17 @@ def detect(wb: Any) -> bool:
     return has_glosas and find_table_sheet(wb) is not None
 
 
-def _names(wb: Any) -> dict[str, str]:
+def _names(wb: Any) -> dict[str, tuple[str, str]]:
+    """Code → (name, cell of the name) from the Glosas sheet."""
     for sheet in wb.sheetnames:
         if _norm(sheet).startswith("glosa"):
-            out: dict[str, str] = {}
-            for row in wb[sheet].iter_rows(values_only=True):
+            out: dict[str, tuple[str, str]] = {}
+            for r, row in enumerate(sheet_values(wb[sheet]), start=1):
                 code = _code(row[1]) if len(row) > 2 else None
                 if code is not None and isinstance(row[2], str) and row[2].strip():
                     if code in out:  # a second listing (another classification) starts
                         break
-                    out[code] = row[2].strip()
+                    out[code] = (row[2].strip(), f"{sheet}!C{r}")
             return out
     return {}
 
@@ -101,7 +111,35 @@ def _header_row(rows: list[tuple[Any, ...]], sheet: str, path: Path) -> int:
     )
 
 
-def read(path: Path, wb: Any, **_: Any) -> IOTable:
+def _choose_sheet(wb: Any, path: Path, sheet: str | None) -> tuple[str, list[ReadIssue]]:
+    """Return the table sheet to read: the one named, or the first (warning if several)."""
+    sheets = table_sheets(wb)
+    if sheet is not None:
+        if sheet not in wb.sheetnames:
+            raise SheetNotFoundError(
+                f"{path.name}: no sheet named {sheet!r}; the workbook has: "
+                + ", ".join(repr(s) for s in wb.sheetnames)
+            )
+        return sheet, []
+    if not sheets:
+        raise LayoutError(
+            f"{path.name}: no sheet titled 'Matriz de insumo-producto' in column B; "
+            f"sheets: {', '.join(wb.sheetnames)}"
+        )
+    issues = []
+    if len(sheets) > 1:
+        issues.append(
+            ReadIssue(
+                "table_sheet",
+                f"the workbook has {len(sheets)} table sheets ({', '.join(map(repr, sheets))}); "
+                f"sheet {sheets[0]!r} was read — pass sheet='NAME' (--sheet) to read another",
+                (f"{sheets[0]}!B1",),
+            )
+        )
+    return sheets[0], issues
+
+
+def read(path: Path, wb: Any, *, sheet: str | None = None, decimal: str | None = None) -> IOTable:
     """Read a Banco Central de Chile MIP workbook.
 
     Parameters
@@ -110,6 +148,11 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
         The workbook (for messages and provenance).
     wb : openpyxl.Workbook
         The workbook opened by :func:`io_clusters.readers._cells.open_workbook`.
+    sheet : str, optional
+        The table sheet; by default the first sheet titled "Matriz de insumo-producto"
+        (a warning names it when the workbook has several).
+    decimal : {".", ","}, optional
+        Decimal separator of numbers stored as text (detected when omitted).
 
     Returns
     -------
@@ -118,12 +161,7 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
         ``value_added`` rows = taxes on products, import duties and the value-added
         components (or the total where there are no components).
     """
-    sheet = find_table_sheet(wb)
-    if sheet is None:
-        raise LayoutError(
-            f"{path.name}: no sheet titled 'Matriz de insumo-producto' in column B; "
-            f"sheets: {', '.join(wb.sheetnames)}"
-        )
+    sheet, issues = _choose_sheet(wb, path, sheet)
     ws = wb[sheet]
     rows = sheet_values(ws)
     hr = _header_row(rows, sheet, path)
@@ -197,7 +235,7 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
     blocks += [CellRange(sheet, r + 1, 3, r + 1, 2 + n) for r in primary.values()]
     structure_notes = check_merged(ws, blocks, path)
 
-    co = Coercer(sheet)
+    co = Coercer(sheet, decimal=decimal)
     Z = co.block(rows, z_rng)
     x = co.block(rows, blocks[1])[:, 0]
     fd = {
@@ -238,22 +276,24 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
     missing = [c for c in col_codes if c not in names_map]
     if missing:
         notes.append(f"no name in the Glosas sheet for codes {', '.join(missing)}")
-    names = [names_map.get(c, c) for c in col_codes]
+    clean = LabelCleaner()
+    names = [clean(*names_map[c]) if c in names_map else c for c in col_codes]
+    notes.append(f"table read from sheet {sheet!r}")
 
     title_text = " ".join(str(_cell(rows, r, 1) or "") for r in range(hr))
     unit_m = re.search(r"\(([^)]*pesos[^)]*)\)", title_text, flags=re.I)
     units = unit_m.group(1).strip() if unit_m else ""
     year_m = re.search(r"(19|20)\d{2}", units) or re.search(r"(19|20)\d{2}", sheet + path.name)
     year = int(year_m.group(0)) if year_m else None
-    return assemble(
-        col_codes,
-        names,
-        Z,
-        x,
-        fd,
-        va_rows,
-        imports,
-        TableMeta(
+    return IOTable.from_blocks(
+        codes=col_codes,
+        names=names,
+        Z=Z,
+        x=x,
+        final_demand=fd,
+        primary=va_rows,
+        imports=imports,
+        meta=TableMeta(
             table_id=slug(f"chl-{year or ''}-bcch-{n}"),
             country="CHL",
             year=year,
@@ -265,6 +305,7 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
             notes=tuple(notes),
             citation="Banco Central de Chile, Matriz de insumo-producto, doméstica a precio "
             "básico, actividad por actividad",
+            issues=(*issues, *co.issues(), *clean.issues()),
         ),
     )
 

@@ -39,12 +39,13 @@ from typing import Any
 
 import numpy as np
 
+from ..cellref import cell_ref
 from ..errors import LayoutError, SpecError
 from ..table import IOTable, TableMeta, slug
 from ._cells import (
     CellRange,
     Coercer,
-    assemble,
+    LabelCleaner,
     check_merged,
     get_sheet,
     parse_isic,
@@ -71,6 +72,25 @@ _TABLE_KEYS = {
 }
 
 
+def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Return (parsed TOML, file name) of a layout spec: the one loader of every spec.
+
+    Raises
+    ------
+    SpecError
+        Missing file, unreadable or non-UTF-8 file, invalid TOML.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(f"layout spec {p} does not exist")
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8")), p.name
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{p.name}: cannot read the spec ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{p.name}: not valid TOML ({exc})") from exc
+
+
 def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     """Load and check a layout spec from a TOML path or an already-parsed dict.
 
@@ -83,14 +103,7 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
         data = spec
         where = "spec"
     else:
-        p = Path(spec)
-        where = p.name
-        if not p.exists():
-            raise SpecError(f"layout spec {p} does not exist")
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{where}: not valid TOML ({exc})") from exc
+        data, where = read_toml(spec)
     table = data.get("table")
     if not isinstance(table, dict):
         raise SpecError(f"{where}: needs a [table] section (see the README's spec example)")
@@ -130,7 +143,13 @@ def _line(rows_by_sheet: dict[str, list], rng: CellRange, co: Coercer | None) ->
     return out
 
 
-def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, **_: Any) -> IOTable:
+def read(
+    path: Path,
+    wb: Any,
+    *,
+    spec: str | Path | dict[str, Any] | None = None,
+    decimal: str | None = None,
+) -> IOTable:
     """Read the table described by ``spec`` from workbook ``wb``.
 
     Parameters
@@ -140,6 +159,8 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
     wb : openpyxl.Workbook
     spec : path or dict
         The layout spec (see module docstring).
+    decimal : {".", ","}, optional
+        Decimal separator of numbers stored as text (detected when omitted).
 
     Returns
     -------
@@ -194,12 +215,14 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
         structure_notes += check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
 
     raw_codes = _line(rows_by_sheet, codes_r, None)
+    clean = LabelCleaner()
     codes = []
     for k, v in enumerate(raw_codes):
+        cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
         if v is None or str(v).strip() == "":
-            cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
             raise LayoutError(f"{path.name}: sector code missing at {cell}")
-        codes.append(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+        text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+        codes.append(clean(text, str(cell)))
     if "col_codes" in t:
         cc_r = vector("col_codes", t["col_codes"])
         col_codes = [
@@ -220,8 +243,10 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
     if "names" in t:
         names_r = vector("names", t["names"])
         names = [
-            str(v).strip() if v is not None else c
-            for v, c in zip(_line(rows_by_sheet, names_r, None), codes, strict=True)
+            clean(str(v).strip(), f"{names_r.sheet}!{cell_ref(*_nth(names_r, k))}")
+            if v is not None
+            else c
+            for k, (v, c) in enumerate(zip(_line(rows_by_sheet, names_r, None), codes, strict=True))
         ]
 
     isic = None
@@ -230,7 +255,7 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
     cos: dict[str, Coercer] = {}
 
     def co_for(r: CellRange) -> Coercer:
-        return cos.setdefault(r.sheet, Coercer(r.sheet))
+        return cos.setdefault(r.sheet, Coercer(r.sheet, decimal=decimal))
 
     Z = co_for(z).block(rows_by_sheet[z.sheet], z)
     x = np.array(_line(rows_by_sheet, out_r, co_for(out_r)))
@@ -247,16 +272,18 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
         Z = Z.T
     year = t.get("year")
     notes = (*(note for co in cos.values() for note in co.notes()), *structure_notes)
-    return assemble(
-        codes,
-        names,
-        Z,
-        x,
-        fd,
-        va,
-        imports,
-        TableMeta(
-            table_id=t.get("table_id") or slug(path.stem),
+    return IOTable.from_blocks(
+        codes=codes,
+        names=names,
+        Z=Z,
+        x=x,
+        final_demand=fd,
+        primary=va,
+        imports=imports,
+        meta=TableMeta(
+            table_id=clean(t["table_id"], f"spec {where}: table_id")
+            if t.get("table_id")
+            else slug(path.stem),
             country=t.get("country"),
             year=int(year) if year is not None else None,
             units=str(t.get("units", "")),
@@ -266,6 +293,7 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
             notes=(f"layout spec: {where}", *notes),
             citation=t.get("citation"),
             isic=isic,
+            issues=(*(i for co in cos.values() for i in co.issues()), *clean.issues()),
         ),
     )
 

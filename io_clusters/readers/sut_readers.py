@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,7 @@ from ._cells import (
     sniff,
 )
 from .interchange import _safe_text, _unescape
+from .spec import read_toml
 
 MAGIC = "# io_clusters supply-use"
 _KEYS = {
@@ -89,10 +89,7 @@ def read_sut(path: str | Path, layout: str | Path | None = None) -> SupplyUseTab
 
 
 def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
-    try:
-        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"{spec_path.name}: cannot read the spec ({exc})") from exc
+    spec, _ = read_toml(spec_path)
     t = spec.get("sut")
     if not isinstance(t, dict):
         raise SpecError(f"{spec_path.name}: a supply-use spec needs a [sut] section")
