@@ -674,6 +674,7 @@ class LabelCleaner:
 
 # ------------------------------------------------------------------------- text files
 _DELIMITERS = (",", ";", "\t")
+_C0 = bytes(b for b in range(32) if b not in (9, 10, 13))
 _TEXT_PROBE = 1 << 20
 
 
@@ -708,10 +709,13 @@ class TextTable:
 
 def _decode(data: bytes, name: str, encoding: str | None, partial: bool) -> tuple[str, str]:
     """Decode ``data``: the given encoding, else UTF-8, else Windows-1252 (CEPAL's files)."""
-    if b"\x00" in data[:_TEXT_PROBE] and not (encoding or "").lower().startswith("utf-16"):
+    head = data[:_TEXT_PROBE]
+    control = len(head) - len(head.translate(None, _C0))
+    if control > max(8, len(head) // 50) and not (encoding or "").startswith("utf-16"):
         raise FileFormatError(
-            f"{name}: holds NUL bytes, so it is not a text table (binary data, or UTF-16 "
-            "text: save it as UTF-8 CSV, or pass encoding='utf-16')"
+            f"{name}: {control} control bytes (NUL …) in the first {len(head):,}: not a text "
+            "table (binary data, or UTF-16 text: save it as UTF-8 CSV, or pass "
+            "encoding='utf-16')"
         )
     if encoding is not None:
         try:
