@@ -261,6 +261,19 @@ def negligible_negatives(Z: np.ndarray, x: np.ndarray, tolerance: float) -> np.n
     return (Z < 0) & (-Z <= tolerance * xj)
 
 
+def _negative_advice(a: _Arrays, material: bool) -> str:
+    if material:
+        return f"; larger than {a.tolerance:g} of the buyer's output, so not rounding: fix them"
+    return (
+        f" — negligible (at most {a.tolerance:g} of the buying sector's output: "
+        + {
+            "keep": "rounding); the analysis uses them as they are (negatives='zero' sets them to 0)",
+            "zero": "rounding); read the table with negatives='zero' to set them to 0",
+            "error": "rounding); refused because negatives='error'",
+        }[a.negatives]
+    )
+
+
 def check_negative_flows(a: _Arrays) -> list[Finding]:
     """Negative intermediate flows: material ones are errors, negligible ones per option."""
     neg = a.Z < 0
@@ -276,27 +289,13 @@ def check_negative_flows(a: _Arrays) -> list[Finding]:
             f"{ref} = {a.Z[i, j]:.6g}"
             for ref, (i, j) in zip(_cells(a.table, pairs, 5), pairs, strict=False)
         )
-        if material:
-            sev: Severity = "error"
-            tail = f"; larger than {a.tolerance:g} of the buyer's output, so not rounding: fix them"
-        else:
-            sev = "error" if a.negatives == "error" else "warning"
-            tail = (
-                f" — negligible (at most {a.tolerance:g} of the buying sector's output: "
-                + {
-                    "keep": "rounding); the analysis uses them as they are (negatives='zero' sets "
-                    "them to 0)",
-                    "zero": "rounding); read the table with negatives='zero' to set them to 0",
-                    "error": "rounding); refused because negatives='error'",
-                }[a.negatives]
-            )
         out.append(
             Finding(
                 "negative_flows",
-                sev,
+                "error" if material or a.negatives == "error" else "warning",
                 f"{len(pairs)} negative intermediate flow(s): {shown}"
                 + (" …" if len(pairs) > 5 else "")
-                + tail,
+                + _negative_advice(a, material),
                 tuple(sorted({a.codes[i] for i, _ in pairs})),
                 _cells(a.table, pairs),
                 float(a.Z[mask].min()),
