@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 from pathlib import Path
 
 import numpy as np
@@ -244,3 +245,80 @@ def test_duplicate_names_lists_the_sectors():
     t = IOTable.from_arrays(np.eye(3), [10.0] * 3, codes=["a", "b", "c"], names=["X", "Y", "X"])
     (finding,) = validate(t).by_check("names")
     assert finding.sectors == ("a", "c") and "X" in finding.message
+
+
+# --------------------------------------- issue 20 item 1: vectorised CSV parsing, same result
+def _tables_for_the_fast_path():
+    rng = np.random.default_rng(7)
+    n = 9
+    Z = rng.lognormal(0, 6, (n, n)) * (rng.uniform(size=(n, n)) < 0.6)
+    fd = pd.DataFrame(rng.uniform(1, 1e4, (n, 2)), columns=["CONS", "EXP"])
+    x = Z.sum(1) + fd.to_numpy().sum(1)
+    base = IOTable.from_arrays(
+        Z,
+        x,
+        codes=[f"s{k:02d}" for k in range(n)],
+        names=[f"Sector, {k} “ñ”" for k in range(n)],
+        final_demand=fd,
+        value_added=np.vstack([x - Z.sum(0) - 1.0, np.ones(n)]),
+        imports=rng.uniform(0, 1, n),
+        country="PER",
+        year=2011,
+        units="millones de soles",
+        notes=("a note",),
+        isic=tuple((str(1000 + k),) for k in range(n)),
+    )
+    return [base, load_example("eurostat_germany_1995")]
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_fast_csv_path_gives_exactly_the_cell_by_cell_result(tmp_path, monkeypatch, k):
+    from io_clusters.readers import interchange
+
+    path = write_table(_tables_for_the_fast_path()[k], tmp_path / "t.csv")
+    taken = []
+    real = interchange._read_csv_fast
+    monkeypatch.setattr(interchange, "_read_csv_fast", lambda *a: taken.append(r := real(*a)) or r)
+    fast = read_table(path)
+    assert taken and taken[0] is not None  # the vectorised parser read this clean file
+    monkeypatch.setattr(interchange, "_read_csv_fast", lambda *a: None)
+    slow = read_table(path)
+    for part in ("Z", "final_demand", "value_added"):
+        pd.testing.assert_frame_equal(getattr(fast, part), getattr(slow, part), check_exact=True)
+    for part in ("x", "imports"):
+        a, b = getattr(fast, part), getattr(slow, part)
+        assert (a is None and b is None) or pd.testing.assert_series_equal(
+            a, b, check_exact=True
+        ) is None
+    assert fast.codes == slow.codes and fast.names == slow.names
+    assert fast.meta == slow.meta
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda s: s.replace(",0.0,", ",,", 1),  # a blank cell: read as 0 and counted
+        lambda s: s.replace("\nsector,", "\n\nsector,", 1),  # a blank line
+        lambda s: s.replace(",0.0,", ",1_000,", 1),  # refused, naming the cell
+        lambda s: s.replace("Sector, 1", "Sector\u2028 1", 1),  # cleaned, naming the cell
+    ],
+)
+def test_unusual_csv_falls_back_to_the_explaining_reader(tmp_path, monkeypatch, damage):
+    from io_clusters.readers import interchange
+
+    path = write_table(_tables_for_the_fast_path()[0], tmp_path / "t.csv")
+    text = path.read_text(encoding="utf-8")
+    assert damage(text) != text
+    path.write_text(damage(text), encoding="utf-8")
+    assert interchange._read_csv_fast(path, None, None, None) is None
+    try:
+        fast = read_table(path)
+    except Exception as exc:  # the same error either way
+        monkeypatch.setattr(interchange, "_read_csv_fast", lambda *a: None)
+        with pytest.raises(type(exc), match=re.escape(str(exc))):
+            read_table(path)
+        return
+    monkeypatch.setattr(interchange, "_read_csv_fast", lambda *a: None)
+    slow = read_table(path)
+    pd.testing.assert_frame_equal(fast.Z, slow.Z)
+    assert fast.meta == slow.meta

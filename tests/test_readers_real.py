@@ -180,3 +180,23 @@ def test_national_table_with_a_negligible_negative_runs_end_to_end(shared_io, tm
     (finding,) = result.report.by_check("negative_flows")
     assert finding.severity == "warning" and finding.cells == (cell,)
     assert (tmp_path / "out").is_dir()
+
+
+def test_cepal_peru_as_a_spanish_locale_spreadsheet_saves_it(shared_io, tmp_path):
+    """Issue 18 item 22: ';'-separated, decimal commas (7,83E-07), Windows-1252 text."""
+    import csv
+    import io
+    import re
+
+    text = (shared_io / PERU).read_text(encoding="utf-8-sig")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    for row in csv.reader(io.StringIO(text, newline="")):
+        writer.writerow([re.sub(r"(?<=\d)\.(?=\d)", ",", f) for f in row])
+    path = tmp_path / "peru_es.csv"
+    path.write_bytes(out.getvalue().encode("cp1252", errors="replace"))
+    original = read_table(shared_io / PERU, country="PER")
+    t = read_table(path, country="PER")
+    np.testing.assert_array_equal(t.Z.to_numpy(), original.Z.to_numpy())
+    np.testing.assert_array_equal(t.x.to_numpy(), original.x.to_numpy())
+    assert any("separated by ';'" in n for n in t.meta.notes)

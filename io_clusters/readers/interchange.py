@@ -64,6 +64,7 @@ from ._cells import (
     parse_isic,
     read_text,
     sheet_values,
+    sniff_text,
     strip_control,
 )
 
@@ -299,6 +300,9 @@ def read(
         Field separator of a CSV file (default: detected from the header line).
     """
     if wb is None:
+        fast = _read_csv_fast(path, encoding, delimiter, decimal)
+        if fast is not None:
+            return fast
         rows, lines, pairs, text = _csv_grid(path, encoding, delimiter)
         sheet = path.name
     else:
@@ -391,16 +395,17 @@ def read(
     if "isic" in header:
         j = header.index("isic")
         isic = tuple(parse_isic(body[i][j] if j < len(body[i]) else None) for i in sector_rows)
-    meta = _parse_meta(pairs, clean)
-    for key in ("layout", "source", "sha256"):
-        if meta.get(key):
-            meta["notes"].insert(0, f"original {key}: {meta[key]}")
     first = body_lines[sector_rows[0]]
     contiguous = [body_lines[i] for i in sector_rows] == list(range(first, first + len(codes)))
-    issues: tuple[ReadIssue, ...] = (
-        *(text.issues if text is not None else ()),
-        *co.issues(),
-        *clean.issues(),
+    meta = _table_meta(
+        path,
+        pairs,
+        clean,
+        sheet=sheet,
+        z_origin=(first, z_cols[0] + 1) if contiguous else None,
+        notes=(*notes, *co.notes()),
+        isic=isic,
+        issues=(*(text.issues if text is not None else ()), *co.issues()),
     )
     return IOTable.from_blocks(
         codes=codes,
@@ -410,18 +415,172 @@ def read(
         final_demand=fd,
         primary=va,
         imports=imports,
-        meta=TableMeta(
-            table_id=meta.get("table_id") or slug(path.stem),
-            country=meta.get("country"),
-            year=meta.get("year"),
-            units=meta.get("units", ""),
-            layout=NAME,
-            sheet=sheet,
-            z_origin=(first, z_cols[0] + 1) if contiguous else None,
-            notes=(*meta["notes"], *notes, *co.notes()),
-            citation=meta.get("citation"),
-            domestic=None,
+        meta=meta,
+    )
+
+
+def _table_meta(
+    path: Path,
+    pairs: list[tuple[str, str, str]],
+    clean: LabelCleaner,
+    *,
+    sheet: str,
+    z_origin: tuple[int, int] | None,
+    notes: tuple[str, ...],
+    isic: tuple[tuple[str, ...], ...] | None,
+    issues: tuple[ReadIssue, ...],
+) -> TableMeta:
+    """Build the metadata from the file's ``key: value`` pairs and the reader's remarks."""
+    meta = _parse_meta(pairs, clean)
+    for key in ("layout", "source", "sha256"):
+        if meta.get(key):
+            meta["notes"].insert(0, f"original {key}: {meta[key]}")
+    return TableMeta(
+        table_id=meta.get("table_id") or slug(path.stem),
+        country=meta.get("country"),
+        year=meta.get("year"),
+        units=meta.get("units", ""),
+        layout=NAME,
+        sheet=sheet,
+        z_origin=z_origin,
+        notes=(*meta["notes"], *notes),
+        citation=meta.get("citation"),
+        domestic=None,
+        isic=isic,
+        issues=(*issues, *clean.issues()),
+    )
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines of a file (a last line without a line feed counts)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _read_csv_fast(
+    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None
+) -> IOTable | None:
+    """Read a clean interchange CSV with pandas' C parser; None when anything is unusual.
+
+    Taken only when every check passes: comma-separated with decimal points, no blank
+    line, no quoted line break, no blank or text cell in the numbers, no control
+    character in a label, known row kinds, the same codes in rows and columns. Any
+    other file (or any doubt) goes to the cell-by-cell reader, whose messages name the
+    row, column and value. The values are the same either way: pandas parses decimal
+    numbers to the nearest double, as ``float()`` does.
+    """
+    import pandas as pd
+
+    if decimal == ",":
+        return None
+    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
+    if delim != ",":
+        return None
+    comments: list[tuple[int, list[str]]] = []
+    with open(path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
+        for k, line in enumerate(fh, start=1):
+            if not line.startswith("#"):
+                header = next(csv.reader([line]), [])
+                break
+            comments.append((k, next(csv.reader([line]), [])))
+        else:
+            return None
+    header = [h.strip() for h in header]
+    if not detect_header(header) or "x" not in header:
+        return None
+    width, skip = len(header), len(comments) + 1
+    labels = [0, 1, 2] + ([header.index("isic")] if "isic" in header else [])
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=",",
+            header=None,
+            skiprows=skip,
+            encoding=enc,
+            dtype={j: str for j in labels},
+            keep_default_na=False,
+            na_values=[""],
+            engine="c",
+            low_memory=False,
+        )
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    if frame.shape[1] != width or skip + len(frame) != _count_lines(path):
+        return None  # a short row, a blank line or a quoted line break: explain slowly
+    numeric = [j for j in range(width) if j not in labels]
+    dtypes = frame.dtypes.tolist()
+    if any(dtypes[j].kind not in "fiu" for j in numeric):
+        return None  # text (or only blanks) in a column of numbers
+    text = frame[labels]
+    if any(not isinstance(v, str) or has_control(v) for col in text for v in text[col]):
+        return None  # a blank label (NaN here) or a control character: explain slowly
+    kinds = [k.strip() for k in text[0]]
+    sector = np.array([k == "sector" for k in kinds])
+    z_cols = [j for j, h in enumerate(header) if h.startswith("z:")]
+    codes = [c.strip() for c in np.asarray(text[1])[sector]]
+    if (
+        not sector.any()
+        or set(kinds) - {"sector", "primary", "imports"}
+        or codes != [header[j][2:].strip() for j in z_cols]
+        or len(set(codes)) != len(codes)
+        or any(str(_unescape(c)) != c for c in codes)
+    ):
+        return None
+    numbers = frame.iloc[:, numeric].to_numpy(dtype="float64")
+    pos = {j: k for k, j in enumerate(numeric)}
+    x_col = header.index("x")
+    fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
+    need = [pos[j] for j in (*z_cols, x_col, *(j for j, _ in fd_cols))]
+    other = ~sector
+    zpos = [pos[j] for j in z_cols]
+    if not (
+        np.isfinite(numbers[np.ix_(sector, need)]).all()
+        and np.isfinite(numbers[np.ix_(other, zpos)]).all()
+    ):
+        return None
+    kinds_arr = np.array(kinds)
+    imp_rows = np.flatnonzero(kinds_arr == "imports")
+    names_all = np.asarray(text[2])
+    first_sector = int(np.flatnonzero(sector)[0])
+    contiguous = bool(sector[first_sector : first_sector + len(codes)].all())
+    pairs = _comment_pairs(comments, ",", path.name)
+    clean = LabelCleaner()
+    isic = None
+    if "isic" in header:
+        isic = tuple(parse_isic(v or None) for v in np.asarray(text[header.index("isic")])[sector])
+    return IOTable.from_blocks(
+        codes=codes,
+        names=[str(_unescape(n)) for n in names_all[sector]],
+        Z=numbers[np.ix_(sector, zpos)],
+        x=numbers[sector, pos[x_col]],
+        final_demand={name: numbers[sector, pos[j]] for j, name in fd_cols},
+        primary={
+            str(_unescape(text[1].iat[i])).strip(): numbers[i, zpos]
+            for i in np.flatnonzero(kinds_arr == "primary")
+        },
+        imports=numbers[imp_rows[0], zpos] if len(imp_rows) else None,
+        meta=_table_meta(
+            path,
+            pairs,
+            clean,
+            sheet=path.name,
+            z_origin=(skip + 1 + first_sector, z_cols[0] + 1) if contiguous else None,
+            notes=(),
             isic=isic,
-            issues=issues,
+            issues=() if encoding is not None or enc == "utf-8" else _encoding_issue(path, enc),
+        ),
+    )
+
+
+def _encoding_issue(path: Path, enc: str) -> tuple[ReadIssue, ...]:
+    return (
+        ReadIssue(
+            "encoding",
+            f"{path.name} is not UTF-8 text; it was read as {enc} (Windows Latin-1), the "
+            "usual encoding of files saved by Excel in Spanish; check accented names",
         ),
     )

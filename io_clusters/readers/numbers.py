@@ -11,7 +11,7 @@ rule               examples                     value
 ``parentheses``    ``(123)``, ``(1.234,5)``     the negative of the number inside
 ``plain``          ``1234.5``, ``-12``, ``1e3``  the decimal number (digits, one point, exponent)
 ``decimal_comma``  ``1.234.567,89``,            dots (or spaces) group thousands, the comma is
-                   ``1 234,5``, ``1234,5``      the decimal separator (Spanish / Latin American)
+                   ``1 234,5``, ``7,83E-07``    the decimal separator (Spanish / Latin American)
 ``decimal_point``  ``1,234,567.89``,            commas (or spaces) group thousands, the point
                    ``1 234.5``                  is the decimal separator
 ``spaces``         ``1 234 567``                spaces group thousands
@@ -35,7 +35,8 @@ import re
 DASHES = {"-", "–", "—", "‐"}
 NOT_AVAILABLE = {"…", "...", "n.d.", "s.d.", "n.a.", "nd", "na", "s/d", ".."}
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f]+")
-_DEC_COMMA = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$")
+_DEC_COMMA = re.compile(r"^-?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?([eE][+-]?\d+)?$")
+_EXPONENT = re.compile(r"^-?\d+([.,])\d+[eE][+-]?\d+$")
 _DEC_POINT = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _SPACED = re.compile(r"^-?\d{1,3}( \d{3})+([.,]\d+)?$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -45,6 +46,8 @@ _MINUS = str.maketrans({"\u2212": "-"})
 def convention(text: str) -> str | None:
     """Return ``","`` or ``"."`` if ``text`` shows its decimal separator unambiguously."""
     s = _SPACES.sub(" ", text.strip()).strip("()")
+    if m := _EXPONENT.match(s):
+        return m.group(1)  # 7,83E-07 (what a Spanish-locale spreadsheet writes) or 7.83E-07
     if _SPACED.match(s):
         return "," if "," in s else ("." if "." in s else None)
     if "," in s and "." in s:
