@@ -267,7 +267,8 @@ def _negative_advice(a: _Arrays, material: bool) -> str:
     return (
         f" — negligible (at most {a.tolerance:g} of the buying sector's output: "
         + {
-            "keep": "rounding); the analysis uses them as they are (negatives='zero' sets them to 0)",
+            "keep": "rounding); the analysis uses them as they are (negatives='zero' sets "
+            "them to 0)",
             "zero": "rounding); read the table with negatives='zero' to set them to 0",
             "error": "rounding); refused because negatives='error'",
         }[a.negatives]
