@@ -450,3 +450,21 @@ def test_bcch_real_workbook_with_a_phantom_cell(shared_io, tmp_path):
     original = read_table(shared_io / CHL08)
     t = read_table(tmp_path / "phantom.xlsx")
     np.testing.assert_allclose(t.Z.to_numpy(), original.Z.to_numpy(), rtol=1e-15)  # resaved
+
+
+def test_sparse_sheet_costs_its_real_cells(tmp_path):
+    """Item 24: 2,000 cells scattered over 1e6 rows × 16,384 columns (a sparse workbook)."""
+    from io_clusters.readers._cells import open_workbook, sheet_values
+
+    def scatter(wb):
+        ws = wb.create_sheet("notes")
+        for k in range(1, 2001):
+            ws.cell(k * 500, 1 + (k * 7919) % 16384, f"n{k}")
+
+    path = bcch_workbook(tmp_path / "sparse.xlsx", scatter)
+    np.testing.assert_array_equal(read_table(path).Z.to_numpy(), SPEC_Z)
+    rows = sheet_values(open_workbook(path)["notes"])
+    assert len(rows) == 1_000_000
+    stored = sum(len(r._cells) if hasattr(r, "_cells") else len(r) for r in rows)
+    assert stored < 2000 * 200  # the dense rectangle would be 1.6e10 cells
+    assert rows[499][7919] == "n1"  # row 500, column 1 + 7919 (0-based 7919)

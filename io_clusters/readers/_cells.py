@@ -333,13 +333,43 @@ def get_sheet(wb: Any, name: str, path: Path) -> Any:
     return wb[name]
 
 
-def sheet_values(ws: Any) -> list[tuple[Any, ...]]:
+class SparseRow(Sequence[Any]):
+    """A read-only row of a sheet holding only its real cells (``None`` elsewhere).
+
+    Used for rows whose cells are far apart (one cell in column XFD), where a tuple
+    would hold thousands of ``None``; indexing and slicing behave like a tuple's.
+    """
+
+    __slots__ = ("_cells", "_len")
+
+    def __init__(self, cells: dict[int, Any]):
+        self._cells = {c - 1: v for c, v in cells.items()}  # 0-based like a tuple
+        self._len = max(cells)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return tuple(self._cells.get(i) for i in range(*k.indices(self._len)))
+        if k < 0:
+            k += self._len
+        if not 0 <= k < self._len:
+            raise IndexError("row index out of range")
+        return self._cells.get(k)
+
+    def __iter__(self) -> Any:
+        return (self._cells.get(i) for i in range(self._len))
+
+
+def sheet_values(ws: Any) -> list[Sequence[Any]]:
     """Return the rows of a worksheet as tuples of values (row 1 first), from its real cells.
 
     Each row is as long as its last non-empty cell (rows may differ in length); rows
     after the last non-empty cell are left out. Only the cells the file holds are
     visited: a "phantom used range" (one space typed far away) costs one cell, not the
-    whole rectangle (``ws.iter_rows`` would create every cell of it).
+    whole rectangle (``ws.iter_rows`` would create every cell of it). A row whose few
+    cells are far apart is a :class:`SparseRow`, so memory follows the real cells.
     """
     cells = getattr(ws, "_cells", None)
     if cells is None:  # read-only or foreign worksheet objects
@@ -355,13 +385,17 @@ def sheet_values(ws: Any) -> list[tuple[Any, ...]]:
             filled.add(r)
     if not filled:
         return []
-    out: list[tuple[Any, ...]] = []
+    out: list[Sequence[Any]] = []
     for r in range(1, max(filled) + 1):
         row = by_row.get(r) if r in filled else None
         if not row:
             out.append(())
             continue
-        out.append(tuple(row.get(c) for c in range(1, max(row) + 1)))
+        last = max(row)
+        if last > 4 * len(row) + 64:
+            out.append(SparseRow(row))
+        else:
+            out.append(tuple(row.get(c) for c in range(1, last + 1)))
     return out
 
 

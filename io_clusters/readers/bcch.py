@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def _code(v: Any) -> str | None:
     return None
 
 
-def _cell(rows: list[tuple[Any, ...]], r: int, c: int) -> Any:
+def _cell(rows: list[Sequence[Any]], r: int, c: int) -> Any:
     """Value at 0-based (r, c) or None outside the used range."""
     if r < len(rows) and c < len(rows[r]):
         return rows[r][c]
@@ -101,7 +102,7 @@ def _names(wb: Any) -> dict[str, tuple[str, str]]:
     return {}
 
 
-def _header_row(rows: list[tuple[Any, ...]], sheet: str, path: Path) -> int:
+def _header_row(rows: list[Sequence[Any]], sheet: str, path: Path) -> int:
     for r, row in enumerate(rows[:40]):
         if len(row) > 1 and _norm(row[1]) == "actividad":
             return r

@@ -46,6 +46,7 @@ import os
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -251,7 +252,7 @@ def _comment_pairs(
 
 def _csv_grid(
     path: Path, encoding: str | None, delimiter: str | None
-) -> tuple[list[tuple[Any, ...]], list[int], list[tuple[str, str, str]], Any]:
+) -> tuple[list[Sequence[Any]], list[int], list[tuple[str, str, str]], Any]:
     text = read_text(path, encoding, delimiter)
     pairs = _comment_pairs(text.comments, text.delimiter, path.name)
     if text.rows:
@@ -261,11 +262,11 @@ def _csv_grid(
 
 def _xlsx_grid(
     path: Path, wb: Any
-) -> tuple[list[tuple[Any, ...]], list[int], list[tuple[str, str, str]], Any]:
+) -> tuple[list[Sequence[Any]], list[int], list[tuple[str, str, str]], Any]:
     if "table" not in wb.sheetnames:
         raise LayoutError(f"{path.name}: interchange workbook needs a sheet named 'table'")
     values = sheet_values(wb["table"])
-    lines = [k + 1 for k, r in enumerate(values) if any(v is not None for v in r)]
+    lines = [k + 1 for k, r in enumerate(values) if len(r)]  # empty rows are ()
     rows = [values[k - 1] for k in lines]
     pairs = []
     if "meta" in wb.sheetnames:
