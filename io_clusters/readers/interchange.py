@@ -516,9 +516,9 @@ def _read_csv_fast(
     dtypes = frame.dtypes.tolist()
     if any(dtypes[j].kind not in "fiu" for j in numeric):
         return None  # text (or only blanks) in a column of numbers
-    text = frame[labels]
-    if any(not isinstance(v, str) or has_control(v) for col in text for v in text[col]):
-        return None  # a blank label (NaN here) or a control character: explain slowly
+    text = frame[labels].fillna("")  # blank labels: '' as in the cell-by-cell reader
+    if any(has_control(v) for col in text for v in text[col]):
+        return None  # control characters are cleaned, cell by cell, with a warning
     kinds = [k.strip() for k in text[0]]
     sector = np.array([k == "sector" for k in kinds])
     z_cols = [j for j, h in enumerate(header) if h.startswith("z:")]
