@@ -311,55 +311,13 @@ def read(
         sheet = "table"
     if not rows:
         raise LayoutError(f"{path.name}: the interchange grid is empty")
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    if not detect_header(header):
-        raise LayoutError(
-            f"{path.name}: line {lines[0]}: header must start with kind,code,name and have "
-            f"z:<code> columns; found {header[:5]}"
-            + (
-                "; the file seems separated by semicolons or tabs: pass delimiter=';'"
-                if len(header) == 1 and any(d in header[0] for d in ";\t")
-                else ""
-            )
-        )
     clean = LabelCleaner()
-    z_cols = [j for j, h in enumerate(header) if h.startswith("z:")]
-    col_codes = [
-        clean(header[j][2:].strip(), f"{sheet}!{cell_ref(lines[0], j + 1)}") for j in z_cols
-    ]
-    if "x" not in header:
-        raise LayoutError(f"{path.name}: line {lines[0]}: no output column 'x' in the header")
+    header, z_cols, col_codes = _header(path, rows[0], lines[0], sheet, clean)
     x_col = header.index("x")
     fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
     body, body_lines = rows[1:], lines[1:]
-    width = len(header)
-    for i, r in enumerate(body):
-        if len(r) < min(width, 3):
-            raise LayoutError(
-                f"{path.name}: line {body_lines[i]} has {len(r)} field(s); the header has {width}"
-            )
-    kinds = [str(r[0]).strip() if r[0] is not None else "" for r in body]
-    sector_rows = [i for i, kd in enumerate(kinds) if kd == "sector"]
-    if not sector_rows:
-        raise LayoutError(f"{path.name}: no 'sector' rows in the interchange grid")
-    codes = [
-        clean(str(_unescape(body[i][1])).strip(), f"{sheet}!B{body_lines[i]}") for i in sector_rows
-    ]
-    names = [clean(_unescape(body[i][2]), f"{sheet}!C{body_lines[i]}") for i in sector_rows]
-    if len(set(codes)) != len(codes):
-        dup = sorted(c for c, k in Counter(codes).items() if k > 1)
-        raise DuplicateCodeError(f"{path.name}: duplicate sector codes {', '.join(dup)}")
-    if codes != col_codes:
-        pairs = zip(codes, col_codes, strict=False)
-        k = next((i for i, (a, b) in enumerate(pairs) if a != b), None)
-        raise LayoutError(
-            f"{path.name}: the sector rows ({len(codes)}) and the z: columns "
-            f"({len(col_codes)}) must list the same codes in the same order"
-            + (f" (first difference: {codes[k]!r} vs {col_codes[k]!r})" if k is not None else "")
-        )
-    unknown = sorted({kd for kd in kinds if kd not in ("sector", "primary", "imports", "")})
-    if unknown:
-        raise LayoutError(f"{path.name}: unknown row kind(s) {unknown}; use sector/primary/imports")
+    kinds, sector_rows, codes, names = _sectors(path, body, body_lines, sheet, clean, len(header))
+    _check_codes(path, codes, col_codes, kinds)
     notes: list[str] = list(text.notes) if text is not None else []
     if wb is not None:
         last = max(z_cols[-1], x_col, *(j for j, _ in fd_cols))
@@ -420,6 +378,69 @@ def read(
     )
 
 
+def _header(
+    path: Path, row: Sequence[Any], line: int, sheet: str, clean: LabelCleaner
+) -> tuple[list[str], list[int], list[str]]:
+    """Return (header fields, z: columns, their codes), or raise saying what is wrong."""
+    header = [str(h).strip() if h is not None else "" for h in row]
+    if not detect_header(header):
+        raise LayoutError(
+            f"{path.name}: line {line}: header must start with kind,code,name and have "
+            f"z:<code> columns; found {header[:5]}"
+            + (
+                "; the file seems separated by semicolons or tabs: pass delimiter=';'"
+                if len(header) == 1 and any(d in header[0] for d in ";\t")
+                else ""
+            )
+        )
+    if "x" not in header:
+        raise LayoutError(f"{path.name}: line {line}: no output column 'x' in the header")
+    z_cols = [j for j, h in enumerate(header) if h.startswith("z:")]
+    codes = [clean(header[j][2:].strip(), f"{sheet}!{cell_ref(line, j + 1)}") for j in z_cols]
+    return header, z_cols, codes
+
+
+def _sectors(
+    path: Path,
+    body: list[Sequence[Any]],
+    lines: list[int],
+    sheet: str,
+    clean: LabelCleaner,
+    width: int,
+) -> tuple[list[str], list[int], list[str], list[str]]:
+    """Return (row kinds, positions of the sector rows, their codes, their names)."""
+    for i, r in enumerate(body):
+        if len(r) < min(width, 3):
+            raise LayoutError(
+                f"{path.name}: line {lines[i]} has {len(r)} field(s); the header has {width}"
+            )
+    kinds = [str(r[0]).strip() if r[0] is not None else "" for r in body]
+    rows = [i for i, kd in enumerate(kinds) if kd == "sector"]
+    if not rows:
+        raise LayoutError(f"{path.name}: no 'sector' rows in the interchange grid")
+    codes = [clean(str(_unescape(body[i][1])).strip(), f"{sheet}!B{lines[i]}") for i in rows]
+    names = [clean(_unescape(body[i][2]), f"{sheet}!C{lines[i]}") for i in rows]
+    return kinds, rows, codes, names
+
+
+def _check_codes(path: Path, codes: list[str], col_codes: list[str], kinds: list[str]) -> None:
+    """Refuse duplicate codes, rows and columns that disagree, unknown row kinds."""
+    if len(set(codes)) != len(codes):
+        dup = sorted(c for c, k in Counter(codes).items() if k > 1)
+        raise DuplicateCodeError(f"{path.name}: duplicate sector codes {', '.join(dup)}")
+    if codes != col_codes:
+        both = zip(codes, col_codes, strict=False)
+        k = next((i for i, (a, b) in enumerate(both) if a != b), None)
+        raise LayoutError(
+            f"{path.name}: the sector rows ({len(codes)}) and the z: columns "
+            f"({len(col_codes)}) must list the same codes in the same order"
+            + (f" (first difference: {codes[k]!r} vs {col_codes[k]!r})" if k is not None else "")
+        )
+    unknown = sorted({kd for kd in kinds if kd not in ("sector", "primary", "imports", "")})
+    if unknown:
+        raise LayoutError(f"{path.name}: unknown row kind(s) {unknown}; use sector/primary/imports")
+
+
 def _table_meta(
     path: Path,
     pairs: list[tuple[str, str, str]],
@@ -462,39 +483,26 @@ def _count_lines(path: Path) -> int:
     return n + (last != b"\n")
 
 
-def _read_csv_fast(
-    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None
-) -> IOTable | None:
-    """Read a clean interchange CSV with pandas' C parser; None when anything is unusual.
-
-    Taken only when every check passes: comma-separated with decimal points, no blank
-    line, no quoted line break, no blank or text cell in the numbers, no control
-    character in a label, known row kinds, the same codes in rows and columns. Any
-    other file (or any doubt) goes to the cell-by-cell reader, whose messages name the
-    row, column and value. The values are the same either way: pandas parses decimal
-    numbers to the nearest double, as ``float()`` does.
-    """
-    import pandas as pd
-
-    if decimal == ",":
-        return None
-    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
-    if delim != ",":
-        return None
+def _csv_head(path: Path, enc: str) -> tuple[list[tuple[int, list[str]]], list[str]] | None:
+    """Return the ``#`` rows (line, fields) and the header of an interchange CSV, or None."""
     comments: list[tuple[int, list[str]]] = []
     with open(path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
         for k, line in enumerate(fh, start=1):
             if not line.startswith("#"):
-                header = next(csv.reader([line]), [])
+                header = [h.strip() for h in next(csv.reader([line]), [])]
                 break
             comments.append((k, next(csv.reader([line]), [])))
         else:
             return None
-    header = [h.strip() for h in header]
     if not detect_header(header) or "x" not in header:
         return None
-    width, skip = len(header), len(comments) + 1
-    labels = [0, 1, 2] + ([header.index("isic")] if "isic" in header else [])
+    return comments, header
+
+
+def _numeric_frame(path: Path, enc: str, skip: int, width: int, labels: list[int]) -> Any:
+    """Parse the grid with pandas' C engine; None unless every number column is numeric."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(
             path,
@@ -512,10 +520,39 @@ def _read_csv_fast(
         return None
     if frame.shape[1] != width or skip + len(frame) != _count_lines(path):
         return None  # a short row, a blank line or a quoted line break: explain slowly
-    numeric = [j for j in range(width) if j not in labels]
     dtypes = frame.dtypes.tolist()
-    if any(dtypes[j].kind not in "fiu" for j in numeric):
+    if any(dtypes[j].kind not in "fiu" for j in range(width) if j not in labels):
         return None  # text (or only blanks) in a column of numbers
+    return frame
+
+
+def _read_csv_fast(
+    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None
+) -> IOTable | None:
+    """Read a clean interchange CSV with pandas' C parser; None when anything is unusual.
+
+    Taken only when every check passes: comma-separated with decimal points, no blank
+    line, no quoted line break, no blank or text cell in the numbers, no control
+    character in a label, known row kinds, the same codes in rows and columns. Any
+    other file (or any doubt) goes to the cell-by-cell reader, whose messages name the
+    row, column and value. The values are the same either way: pandas parses decimal
+    numbers to the nearest double, as ``float()`` does.
+    """
+    if decimal == ",":
+        return None
+    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
+    if delim != ",":
+        return None
+    head = _csv_head(path, enc)
+    if head is None:
+        return None
+    comments, header = head
+    width, skip = len(header), len(comments) + 1
+    labels = [0, 1, 2] + ([header.index("isic")] if "isic" in header else [])
+    frame = _numeric_frame(path, enc, skip, width, labels)
+    if frame is None:
+        return None
+    numeric = [j for j in range(width) if j not in labels]
     text = frame[labels].fillna("")  # blank labels: '' as in the cell-by-cell reader
     if any(has_control(v) for col in text for v in text[col]):
         return None  # control characters are cleaned, cell by cell, with a warning
