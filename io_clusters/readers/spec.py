@@ -170,118 +170,54 @@ def read(
         raise SpecError("the 'spec' layout needs a layout spec: pass layout='path/to/spec.toml'")
     s = load_spec(spec)
     t = s["table"]
-    where = s["where"]
-    main = str(t["sheet"])
-    get_sheet(wb, main, path)
-
-    def rng(text: str) -> CellRange:
-        r = parse_range(text)
-        sheet = r.sheet or main
-        get_sheet(wb, sheet, path)
-        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
-
-    z = rng(t["z"])
-    n, m = z.shape
-    if n != m:
-        raise LayoutError(
-            f"{path.name}: spec {where}: z = {z} is {n}×{m}; the intermediate block must be "
-            "square (one row and one column per sector)"
-        )
-    rows_by_sheet: dict[str, list] = {}
-
-    def load(r: CellRange) -> None:
-        if r.sheet not in rows_by_sheet:
-            rows_by_sheet[r.sheet] = sheet_values(wb[r.sheet])
-
-    def vector(key: str, text: str) -> CellRange:
-        r = rng(text)
-        if 1 not in r.shape or r.size != n:
-            raise SpecError(
-                f"spec {where}: {key} = {r} has {r.shape[0]}×{r.shape[1]} cells; it must be one "
-                f"row or one column of {n} cells (the block has {n} sectors)"
-            )
-        load(r)
-        return r
-
-    load(z)
-    codes_r = vector("row_codes", t["row_codes"])
-    out_r = vector("output", t["output"])
-    fd_r = {k: vector(f"final_demand.{k}", v) for k, v in s.get("final_demand", {}).items()}
-    va_r = {k: vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
-    imp_r = vector("imports", t["imports"]) if "imports" in t else None
+    sh = _Sheets(wb, path, str(t["sheet"]), s["where"])
+    z = sh.block(t["z"])
+    out_r = sh.vector("output", t["output"])
+    fd_r = {k: sh.vector(f"final_demand.{k}", v) for k, v in s.get("final_demand", {}).items()}
+    va_r = {k: sh.vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
+    imp_r = sh.vector("imports", t["imports"]) if "imports" in t else None
     numeric = [z, out_r, *fd_r.values(), *va_r.values()] + ([imp_r] if imp_r else [])
     structure_notes = []
     for sheet in sorted({r.sheet for r in numeric}):
         structure_notes += check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
-
-    raw_codes = _line(rows_by_sheet, codes_r, None)
     clean = LabelCleaner()
-    codes = []
-    for k, v in enumerate(raw_codes):
-        cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
-        if v is None or str(v).strip() == "":
-            raise LayoutError(f"{path.name}: sector code missing at {cell}")
-        text = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
-        codes.append(clean(text, str(cell)))
-    if "col_codes" in t:
-        cc_r = vector("col_codes", t["col_codes"])
-        col_codes = [
-            str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
-            for v in _line(rows_by_sheet, cc_r, None)
-        ]
-        if col_codes != codes:
-            k = next(i for i, (a, b) in enumerate(zip(codes, col_codes, strict=True)) if a != b)
-            col_cell = CellRange(cc_r.sheet, *_nth(cc_r, k), *_nth(cc_r, k))
-            row_cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
-            raise LayoutError(
-                f"{path.name}: column code {col_codes[k]!r} at {col_cell} differs from row "
-                f"code {codes[k]!r} at {row_cell}; "
-                "rows and columns must list the sectors in the same order"
-                + (" (is the block transposed or shifted?)" if set(col_codes) == set(codes) else "")
-            )
+    codes = _codes(sh, t, clean)
     names = codes
     if "names" in t:
-        names_r = vector("names", t["names"])
+        names_r = sh.vector("names", t["names"])
         names = [
             clean(str(v).strip(), f"{names_r.sheet}!{cell_ref(*_nth(names_r, k))}")
             if v is not None
             else c
-            for k, (v, c) in enumerate(zip(_line(rows_by_sheet, names_r, None), codes, strict=True))
+            for k, (v, c) in enumerate(zip(sh.line(names_r), codes, strict=True))
         ]
-
     isic = None
     if "isic" in t:
-        isic = tuple(parse_isic(v) for v in _line(rows_by_sheet, vector("isic", t["isic"]), None))
+        isic = tuple(parse_isic(v) for v in sh.line(sh.vector("isic", t["isic"])))
     cos: dict[str, Coercer] = {}
 
     def co_for(r: CellRange) -> Coercer:
         return cos.setdefault(r.sheet, Coercer(r.sheet, decimal=decimal))
 
-    Z = co_for(z).block(rows_by_sheet[z.sheet], z)
-    x = np.array(_line(rows_by_sheet, out_r, co_for(out_r)))
-    fd = {k: np.array(_line(rows_by_sheet, r, co_for(r))) for k, r in fd_r.items()}
-    va = {k: np.array(_line(rows_by_sheet, r, co_for(r))) for k, r in va_r.items()}
-    imports = np.array(_line(rows_by_sheet, imp_r, co_for(imp_r))) if imp_r else None
-    bad = [b for co in cos.values() for b in co.bad]
-    if bad:
-        reasons = {k: v for co in cos.values() for k, v in co.reasons.items()}
-        Coercer(main, bad=bad, reasons=reasons).raise_if_bad(path, f"the ranges of spec {where}")
-    for co in cos.values():  # formulas without stored values, sheet by sheet
-        co.raise_if_bad(path, f"the ranges of spec {where}")
-    if t.get("transposed", False):
-        Z = Z.T
+    Z = co_for(z).block(sh.rows[z.sheet], z)
+    x = np.array(sh.line(out_r, co_for(out_r)))
+    fd = {k: np.array(sh.line(r, co_for(r))) for k, r in fd_r.items()}
+    va = {k: np.array(sh.line(r, co_for(r))) for k, r in va_r.items()}
+    imports = np.array(sh.line(imp_r, co_for(imp_r))) if imp_r else None
+    _raise_if_bad(cos, path, sh.main, sh.where)
+    transposed = bool(t.get("transposed", False))
     year = t.get("year")
     notes = (*(note for co in cos.values() for note in co.notes()), *structure_notes)
     return IOTable.from_blocks(
         codes=codes,
         names=names,
-        Z=Z,
+        Z=Z.T if transposed else Z,
         x=x,
         final_demand=fd,
         primary=va,
         imports=imports,
         meta=TableMeta(
-            table_id=clean(t["table_id"], f"spec {where}: table_id")
+            table_id=clean(t["table_id"], f"spec {sh.where}: table_id")
             if t.get("table_id")
             else slug(path.stem),
             country=t.get("country"),
@@ -289,13 +225,98 @@ def read(
             units=str(t.get("units", "")),
             layout=NAME,
             sheet=z.sheet,
-            z_origin=None if t.get("transposed", False) else (z.r1, z.c1),
-            notes=(f"layout spec: {where}", *notes),
+            z_origin=None if transposed else (z.r1, z.c1),
+            notes=(f"layout spec: {sh.where}", *notes),
             citation=t.get("citation"),
             isic=isic,
             issues=(*(i for co in cos.values() for i in co.issues()), *clean.issues()),
         ),
     )
+
+
+class _Sheets:
+    """The spec's ranges resolved against the workbook, each sheet's values read once."""
+
+    def __init__(self, wb: Any, path: Path, main: str, where: str):
+        self.wb, self.path, self.main, self.where = wb, path, main, where
+        self.rows: dict[str, list[Any]] = {}
+        self.n = 0
+        get_sheet(wb, main, path)
+
+    def range(self, text: str) -> CellRange:
+        """Parse ``text``; ranges without a sheet refer to the main sheet, which must exist."""
+        r = parse_range(text)
+        sheet = r.sheet or self.main
+        get_sheet(self.wb, sheet, self.path)
+        if sheet not in self.rows:
+            self.rows[sheet] = sheet_values(self.wb[sheet])
+        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
+
+    def block(self, text: str) -> CellRange:
+        """Return the square intermediate block (it fixes the number of sectors)."""
+        z = self.range(text)
+        n, m = z.shape
+        if n != m:
+            raise LayoutError(
+                f"{self.path.name}: spec {self.where}: z = {z} is {n}×{m}; the intermediate "
+                "block must be square (one row and one column per sector)"
+            )
+        self.n = n
+        return z
+
+    def vector(self, key: str, text: str) -> CellRange:
+        """Return a range of one row or one column of n cells, or raise."""
+        r = self.range(text)
+        if 1 not in r.shape or r.size != self.n:
+            raise SpecError(
+                f"spec {self.where}: {key} = {r} has {r.shape[0]}×{r.shape[1]} cells; it must be "
+                f"one row or one column of {self.n} cells (the block has {self.n} sectors)"
+            )
+        return r
+
+    def line(self, rng: CellRange, co: Coercer | None = None) -> list[Any]:
+        """Return the cells of a one-row or one-column range (coerced with ``co``)."""
+        return _line(self.rows, rng, co)
+
+
+def _code_text(v: Any) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+
+
+def _codes(sh: _Sheets, t: dict[str, Any], clean: LabelCleaner) -> list[str]:
+    """Row codes (required, cleaned), checked against the column codes when given."""
+    codes_r = sh.vector("row_codes", t["row_codes"])
+    codes = []
+    for k, v in enumerate(sh.line(codes_r)):
+        cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
+        if v is None or str(v).strip() == "":
+            raise LayoutError(f"{sh.path.name}: sector code missing at {cell}")
+        codes.append(clean(_code_text(v), str(cell)))
+    if "col_codes" not in t:
+        return codes
+    cc_r = sh.vector("col_codes", t["col_codes"])
+    col_codes = [_code_text(v) for v in sh.line(cc_r)]
+    if col_codes != codes:
+        k = next(i for i, (a, b) in enumerate(zip(codes, col_codes, strict=True)) if a != b)
+        col_cell = CellRange(cc_r.sheet, *_nth(cc_r, k), *_nth(cc_r, k))
+        row_cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
+        raise LayoutError(
+            f"{sh.path.name}: column code {col_codes[k]!r} at {col_cell} differs from row "
+            f"code {codes[k]!r} at {row_cell}; "
+            "rows and columns must list the sectors in the same order"
+            + (" (is the block transposed or shifted?)" if set(col_codes) == set(codes) else "")
+        )
+    return codes
+
+
+def _raise_if_bad(cos: dict[str, Coercer], path: Path, main: str, where: str) -> None:
+    """Non-numeric cells of every sheet in one error, then formulas sheet by sheet."""
+    bad = [b for co in cos.values() for b in co.bad]
+    if bad:
+        reasons = {k: v for co in cos.values() for k, v in co.reasons.items()}
+        Coercer(main, bad=bad, reasons=reasons).raise_if_bad(path, f"the ranges of spec {where}")
+    for co in cos.values():  # formulas without stored values, sheet by sheet
+        co.raise_if_bad(path, f"the ranges of spec {where}")
 
 
 def _nth(r: CellRange, k: int) -> tuple[int, int]:
