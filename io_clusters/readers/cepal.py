@@ -60,6 +60,40 @@ def _load_frame(
     raise LayoutError(f"{path.name}: no sheet has a header row with {', '.join(_REQUIRED)}")
 
 
+def _block_columns(path: Path, codes: list[str], country: str, columns: list[str]) -> list[str]:
+    """Return the columns of the domestic block (``PERs1`` … for codes ``s01`` …)."""
+    nums = []
+    for code in codes:
+        m = re.fullmatch(r"s0*(\d+)", code)
+        if not m:
+            raise LayoutError(f"{path.name}: sector code {code!r} is not of the form s01…s99")
+        nums.append(int(m.group(1)))
+    z_cols = [f"{country}s{k}" for k in nums]
+    missing = [c for c in z_cols if c not in columns]
+    if missing:
+        raise LayoutError(
+            f"{path.name}: columns for the domestic block are missing: {', '.join(missing[:5])}"
+        )
+    return z_cols
+
+
+def _country(path: Path, countries: list[str], country: str | None) -> str:
+    """Return the country asked for (or the file's only one), checked against the file."""
+    if country is None:
+        if len(countries) != 1:
+            raise LayoutError(
+                f"{path.name}: the file holds {len(countries)} countries "
+                f"({', '.join(countries[:20])}); choose one with --country ISO3"
+            )
+        country = countries[0]
+    country = country.strip().upper()
+    if country not in countries:
+        raise LayoutError(
+            f"{path.name}: no rows for country {country!r}; the file has {', '.join(countries)}"
+        )
+    return country
+
+
 def read(
     path: Path,
     wb: Any = None,
@@ -94,18 +128,7 @@ def read(
     )
     frame.columns = [str(c).strip() for c in frame.columns]
     countries = sorted({str(v).strip() for v in frame["Country_iso3"] if str(v).strip()})
-    if country is None:
-        if len(countries) != 1:
-            raise LayoutError(
-                f"{path.name}: the file holds {len(countries)} countries "
-                f"({', '.join(countries[:20])}); choose one with --country ISO3"
-            )
-        country = countries[0]
-    country = country.strip().upper()
-    if country not in countries:
-        raise LayoutError(
-            f"{path.name}: no rows for country {country!r}; the file has {', '.join(countries)}"
-        )
+    country = _country(path, countries, country)
     rows = frame.index[frame["Country_iso3"].astype(str).str.strip() == country]
     sub = frame.loc[rows]
     clean = LabelCleaner()
@@ -119,18 +142,7 @@ def read(
         clean(str(v).strip(), f"{sheet}!{cell_ref(lines[r], col_pos[name_col])}")
         for r, v in zip(rows, sub[name_col], strict=True)
     ]
-    nums = []
-    for code in codes:
-        m = re.fullmatch(r"s0*(\d+)", code)
-        if not m:
-            raise LayoutError(f"{path.name}: sector code {code!r} is not of the form s01…s99")
-        nums.append(int(m.group(1)))
-    z_cols = [f"{country}s{k}" for k in nums]
-    missing = [c for c in z_cols if c not in frame.columns]
-    if missing:
-        raise LayoutError(
-            f"{path.name}: columns for the domestic block are missing: {', '.join(missing[:5])}"
-        )
+    z_cols = _block_columns(path, codes, country, list(frame.columns))
     co = Coercer(sheet, text_source=wb is None, decimal=decimal)
     if decimal is None and any("';'" in n for n in text_notes):
         co.decimal = ","
