@@ -476,6 +476,15 @@ class Coercer:
 
     def value(self, v: Any, row: int, col: int) -> float:
         """Return ``v`` as a float, or NaN after recording a bad cell at (row, col)."""
+        if (
+            v.__class__ is str
+            and numbers.PLAIN.match(v)
+            and ("." not in v or (self.decimal or self._seen or ".") == ".")
+        ):  # the common case, without the rule chain (1.234 under decimal ',' is not plain)
+            if not self.text_source:
+                self.n_text_number += 1
+                self.rules["plain"] = self.rules.get("plain", 0) + 1
+            return float(v)
         if v is None:
             self.n_blank += 1
             if len(self.blank_cells) < 100_000:

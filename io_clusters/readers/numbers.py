@@ -40,6 +40,8 @@ _EXPONENT = re.compile(r"^-?\d+([.,])\d+[eE][+-]?\d+$")
 _DEC_POINT = re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _SPACED = re.compile(r"^-?\d{1,3}( \d{3})+([.,]\d+)?$")
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+#: A plain decimal number (digits, one point, exponent; no spaces, no separators).
+PLAIN = _PLAIN
 _MINUS = str.maketrans({"\u2212": "-"})
 
 
