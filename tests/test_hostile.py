@@ -468,3 +468,29 @@ def test_sparse_sheet_costs_its_real_cells(tmp_path):
     stored = sum(len(r._cells) if hasattr(r, "_cells") else len(r) for r in rows)
     assert stored < 2000 * 200  # the dense rectangle would be 1.6e10 cells
     assert rows[499][7919] == "n1"  # row 500, column 1 + 7919 (0-based 7919)
+
+
+def test_inspect_names_the_sheet_read(tmp_path, capsys):
+    """Item 20: `inspect` says which of two table sheets was read."""
+    from io_clusters.cli import main
+
+    def second_sheet(wb):
+        wb.copy_worksheet(wb["4x4_2020"]).title = "4x4_2021"
+
+    path = bcch_workbook(tmp_path / "two.xlsx", second_sheet)
+    main(["inspect", str(path)])
+    out = capsys.readouterr().out
+    assert "table_sheet" in out and "sheet '4x4_2020' was read" in out
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"), [('country = "PER"', 'country = "Peru"'), ("year = 2007", 'year = "2OO7"')]
+)
+def test_spec_country_and_year_are_checked(tmp_path, edit, needle):
+    """Item 19 for specs: a country that is not ISO alpha-3, a year given as text."""
+    from io_clusters.errors import SpecError
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text(EXAMPLE_SPEC.read_text(encoding="utf-8").replace(edit, needle, 1), "utf-8")
+    with pytest.raises(SpecError, match=r"alpha-3|whole number"):
+        read_table(spec_workbook(tmp_path / "t.xlsx"), layout=spec)

@@ -33,6 +33,7 @@ n cells each.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,16 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     for key in ("z", "row_codes", "col_codes", "names", "output", "imports", "isic"):
         if key in table:
             parse_range(table[key])
+    country = table.get("country")
+    if country is not None and not re.fullmatch(r"[A-Z]{3}", str(country).strip().upper()):
+        raise SpecError(
+            f"{where}: country = {country!r} is not an ISO 3166 alpha-3 code (e.g. PER, CHL)"
+        )
+    year = table.get("year")
+    if year is not None and not (
+        (isinstance(year, int) and not isinstance(year, bool)) or str(year).strip().isdigit()
+    ):
+        raise SpecError(f"{where}: year = {year!r} must be a whole number (e.g. 2007)")
     for section in ("final_demand", "value_added"):
         sec = data.get(section, {})
         if not isinstance(sec, dict):
@@ -220,7 +231,7 @@ def read(
             table_id=clean(t["table_id"], f"spec {sh.where}: table_id")
             if t.get("table_id")
             else slug(path.stem),
-            country=t.get("country"),
+            country=str(t["country"]).strip().upper() if t.get("country") else None,
             year=int(year) if year is not None else None,
             units=str(t.get("units", "")),
             layout=NAME,
