@@ -356,3 +356,13 @@ def test_copied_real_file_renamed_keeps_working(tmp_path, shared_io):
     dst = tmp_path / "renamed.xlsx"
     shutil.copy(shared_io / CHL08, dst)
     assert read_table(dst).meta.layout == "bcch-mip"
+
+
+def test_windows_1252_byte_after_the_first_mebibyte(tmp_path):
+    """Item 22: the encoding guessed from the first MiB is revised when a later byte says so."""
+    path = tmp_path / "late.csv"
+    head = "# note: " + "x" * (1 << 20) + "\nkind,code,name,z:a,x\n"
+    path.write_bytes(head.encode("ascii") + "sector,a,Minería,1,10\n".encode("cp1252"))
+    t = read_table(path)
+    assert t.names == ("Minería",)
+    assert [i.check for i in t.meta.issues] == ["encoding"]

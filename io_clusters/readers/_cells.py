@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import re
 import unicodedata
 import zipfile
@@ -818,35 +817,23 @@ def read_text(path: Path, encoding: str | None = None, delimiter: str | None = N
     FileFormatError
         The file does not decode with the encoding given.
     """
-    raw = path.read_bytes()
-    text, enc = _decode(raw, path.name, encoding, partial=False)
-    del raw
     if delimiter is not None and delimiter not in _DELIMITERS:
         raise TableReadError(f"delimiter must be one of ',', ';', tab; got {delimiter!r}")
-    comments: list[tuple[int, list[str]]] = []
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    probe = io.StringIO(text, newline="")
-    header_line = ""
-    for ln in probe:
-        if ln.strip() and not ln.startswith("#"):
-            header_line = ln.rstrip("\r\n")
-            break
-    delim = delimiter or _pick_delimiter(header_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    start = 1
+    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
     try:
-        for fields in reader:
-            if not rows and fields and fields[0].startswith("#"):
-                comments.append((start, fields))
-            elif fields and any(f.strip() for f in fields):
-                rows.append(fields)
-                lines.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise FileFormatError(
-            f"{path.name}: line {reader.line_num}: not valid CSV ({exc})"
-        ) from exc
+        comments, rows, lines = _csv_rows(path, enc, delim)
+    except UnicodeDecodeError as exc:  # past the first MiB: not the encoding it looked like
+        if encoding is not None:
+            raise FileFormatError(
+                f"{path.name}: not {encoding} text ({exc.reason}); pass the file's encoding "
+                "(encoding='cp1252', 'utf-8' …)"
+            ) from exc
+        enc = "cp1252"
+        try:
+            comments, rows, lines = _csv_rows(path, enc, delim)
+        except UnicodeDecodeError:
+            enc = "latin-1"
+            comments, rows, lines = _csv_rows(path, enc, delim)
     notes = []
     issues = []
     if delim != ",":
@@ -860,6 +847,31 @@ def read_text(path: Path, encoding: str | None = None, delimiter: str | None = N
             )
         )
     return TextTable(comments, rows, lines, delim, enc, tuple(notes), tuple(issues))
+
+
+def _csv_rows(
+    path: Path, enc: str, delim: str
+) -> tuple[list[tuple[int, list[str]]], list[list[str]], list[int]]:
+    """Stream the file through the csv module: (leading # rows, rows, line of each row)."""
+    comments: list[tuple[int, list[str]]] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    with open(path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delim)
+        start = 1
+        try:
+            for fields in reader:
+                if not rows and fields and fields[0].startswith("#"):
+                    comments.append((start, fields))
+                elif fields and any(f.strip() for f in fields):
+                    rows.append(fields)
+                    lines.append(start)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise FileFormatError(
+                f"{path.name}: line {reader.line_num}: not valid CSV ({exc})"
+            ) from exc
+    return comments, rows, lines
 
 
 def check_widths(table: TextTable, width: int, name: str) -> None:
