@@ -796,7 +796,7 @@ def sniff_text(
     with open(path, "rb") as fh:
         data = fh.read(_TEXT_PROBE)
     text, enc = _decode(data, path.name, encoding, partial=len(data) == _TEXT_PROBE)
-    lines = [ln.rstrip("\r") for ln in text[:65536].split("\n")]
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
     first = lines[0] if lines else ""
     header = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
     delim = delimiter or _pick_delimiter(header)
