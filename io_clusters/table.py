@@ -8,6 +8,7 @@ matrices and inverses are computed in :mod:`io_clusters.linkages`, not here.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -15,7 +16,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .cellref import cell_ref
 from .errors import DuplicateCodeError, LayoutError
+
+
+@dataclass(frozen=True, slots=True)
+class ReadIssue:
+    """Something a reader found that the user must see: validation reports it as a warning.
+
+    Attributes
+    ----------
+    check : str
+        Name of the finding (``"not_available"``, ``"negative_flows"``,
+        ``"control_characters"``, ``"table_sheet"``, ``"encoding"``, …).
+    message : str
+        What was found, where, and what was done about it.
+    cells : tuple of str
+        Spreadsheet references (``"Sheet!D14"``) or CSV positions concerned.
+    """
+
+    check: str
+    message: str
+    cells: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the issue as a JSON-serialisable dict."""
+        return {"check": self.check, "message": self.message, "cells": list(self.cells)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +77,10 @@ class TableMeta:
     isic : tuple of tuple of str, optional
         ISIC Rev.4 codes of each sector, when the file gives them (spec ``isic``
         range, interchange ``isic`` column); otherwise concordances are looked up.
+    issues : tuple of ReadIssue
+        What the reader found that deserves a warning (cells read as not available,
+        labels cleaned of control characters, negligible negatives set to zero, the
+        sheet chosen among several …); :func:`io_clusters.validate` reports each one.
     """
 
     table_id: str = "table"
@@ -66,13 +96,12 @@ class TableMeta:
     notes: tuple[str, ...] = ()
     citation: str | None = None
     isic: tuple[tuple[str, ...], ...] | None = None
+    issues: tuple[ReadIssue, ...] = ()
 
     def cell_of(self, i: int, j: int) -> str | None:
         """Return the spreadsheet reference of ``Z[i, j]`` (0-based), if known."""
         if self.z_origin is None or self.sheet is None:
             return None
-        from .readers._cells import cell_ref
-
         return f"{self.sheet}!{cell_ref(self.z_origin[0] + i, self.z_origin[1] + j)}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,6 +120,7 @@ class TableMeta:
             "notes": list(self.notes),
             "citation": self.citation,
             "isic": None if self.isic is None else [list(c) for c in self.isic],
+            "issues": [i.to_dict() for i in self.issues],
         }
 
 
@@ -153,7 +183,7 @@ class IOTable:
     def __post_init__(self) -> None:
         n = len(self.codes)
         if len(set(self.codes)) != n:
-            dupes = sorted({c for c in self.codes if self.codes.count(c) > 1})
+            dupes = sorted(c for c, k in Counter(self.codes).items() if k > 1)
             raise DuplicateCodeError(f"duplicate sector codes: {', '.join(dupes)}")
         if len(self.names) != n:
             raise LayoutError(f"{len(self.names)} names for {n} sector codes")
@@ -263,6 +293,60 @@ class IOTable:
             meta=meta_obj,
         )
 
+    @classmethod
+    def from_blocks(
+        cls,
+        *,
+        codes: Sequence[str],
+        names: Sequence[str],
+        Z: np.ndarray,
+        x: np.ndarray,
+        final_demand: Mapping[str, np.ndarray] | None = None,
+        primary: Mapping[str, np.ndarray] | None = None,
+        imports: np.ndarray | None = None,
+        meta: TableMeta | None = None,
+    ) -> IOTable:
+        """Build a table from the blocks a reader extracted (keyword-only).
+
+        Parameters
+        ----------
+        codes, names : sequence of str, length n
+        Z : ndarray, shape (n, n)
+            Intermediate flows, rows sell to columns.
+        x : ndarray, shape (n,)
+            Gross output.
+        final_demand : mapping of category to ndarray (n,), optional
+        primary : mapping of category to ndarray (n,), optional
+            Primary-input rows (value-added components, taxes …).
+        imports : ndarray (n,), optional
+            Imported intermediate inputs by purchasing sector.
+        meta : TableMeta, optional
+
+        Returns
+        -------
+        IOTable
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> t = IOTable.from_blocks(
+        ...     codes=["a", "b"], names=["A", "B"], Z=np.eye(2), x=np.array([4.0, 5.0])
+        ... )
+        >>> t.n, list(t.final_demand.columns)
+        (2, [])
+        """
+        idx = pd.Index(list(codes), name="code")
+        return cls(
+            codes=tuple(codes),
+            names=tuple(names),
+            Z=pd.DataFrame(Z, index=idx, columns=idx),
+            x=pd.Series(x, index=idx),
+            final_demand=pd.DataFrame(dict(final_demand or {}), index=idx),
+            value_added=pd.DataFrame(dict(primary or {}), index=idx).T,
+            imports=None if imports is None else pd.Series(imports, index=idx),
+            meta=meta or TableMeta(),
+        )
+
     # ---------------------------------------------------------------------- helpers
     @property
     def n(self) -> int:
@@ -325,6 +409,7 @@ class IOTable:
             "final_demand_categories": [str(c) for c in self.final_demand.columns],
             "primary_input_categories": [str(c) for c in self.value_added.index],
             "has_imports": self.imports is not None,
+            "sheet": self.meta.sheet,
             "source": self.meta.source,
             "sha256": self.meta.sha256,
         }

@@ -10,14 +10,16 @@ imbalances) or ``info`` (a check passed, with its figure).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from .errors import TableValidationError
-from .table import IOTable
+from .errors import OptionError, TableValidationError
+from .table import IOTable, ReadIssue
 
 Severity = Literal["error", "warning", "info"]
 
@@ -25,8 +27,12 @@ Severity = Literal["error", "warning", "info"]
 BALANCE_OK = 1e-6
 #: Relative balance error above which the imbalance is an error, not a warning.
 BALANCE_ERROR = 0.05
-#: Negative flows no larger than this fraction of the largest flow count as rounding noise.
-NEGLIGIBLE = 1e-9
+#: Negative flows no larger than this fraction of the purchasing sector's output count as
+#: rounding noise (the coefficient rounds to 0.0000); see :func:`negligible_negatives`.
+NEGATIVE_TOLERANCE = 1e-4
+#: Treatments of negligible negative flows (option ``negatives``): kept as they are
+#: (the default; a warning names the cells), set to zero on reading, or an error.
+NEGATIVES: tuple[str, ...] = ("keep", "zero", "error")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +94,20 @@ class ValidationReport:
     def warnings(self) -> tuple[Finding, ...]:
         """Return the warning-level findings."""
         return tuple(f for f in self.findings if f.severity == "warning")
+
+    def raise_if_errors(self) -> None:
+        """Raise :class:`~io_clusters.errors.TableValidationError` if there is any error.
+
+        The message gives the number of errors and the first three; the exception holds
+        this report (``.report``) with every finding.
+        """
+        if self.ok:
+            return
+        raise TableValidationError(
+            f"{self.table_id}: {len(self.errors)} validation error(s): "
+            + "; ".join(f"{f.check}: {f.message}" for f in self.errors[:3]),
+            self,
+        )
 
     def by_check(self, check: str) -> tuple[Finding, ...]:
         """Return the findings of one check."""
@@ -161,7 +181,273 @@ def _balance(
     return [Finding(name, sev, msg, (codes[k],), value=worst)]
 
 
-def validate(table: IOTable, *, strict: bool = False) -> ValidationReport:
+@dataclass(frozen=True, slots=True)
+class _Arrays:
+    """The table's blocks as arrays, shared by the checks."""
+
+    table: IOTable
+    Z: np.ndarray
+    x: np.ndarray
+    fd: np.ndarray
+    va: np.ndarray
+    imp: np.ndarray | None
+    negatives: str
+    tolerance: float
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return self.table.codes
+
+
+def check_finite(a: _Arrays) -> list[Finding]:
+    """Every figure is a finite number (NaN or ±inf make every later figure meaningless)."""
+    out = []
+    bad_z = np.argwhere(~np.isfinite(a.Z))
+    if len(bad_z):
+        pairs = [(int(i), int(j)) for i, j in bad_z]
+        out.append(
+            Finding(
+                "finite",
+                "error",
+                f"{len(pairs)} NaN/infinite value(s) in Z",
+                tuple(sorted({a.codes[i] for i, _ in pairs})),
+                _cells(a.table, pairs),
+            )
+        )
+    parts = {"output x": a.x, "final demand": a.fd, "primary inputs": a.va}
+    if a.imp is not None:
+        parts["imports"] = a.imp
+    for label, arr in parts.items():
+        if arr.size and not np.isfinite(arr).all():
+            out.append(Finding("finite", "error", f"NaN/infinite value(s) in {label}"))
+    return out
+
+
+def magnitude_limit(n: int) -> float:
+    """Largest magnitude whose sums of n squares stay finite in float64: √(max / n)."""
+    return float(np.sqrt(np.finfo("float64").max / max(n, 1)))
+
+
+def check_magnitude(a: _Arrays) -> list[Finding]:
+    """Figures so large that sums of squares (similarities, dispersion) overflow."""
+    limit = magnitude_limit(len(a.codes))
+    parts = [a.Z, a.x, a.fd, a.va] + ([a.imp] if a.imp is not None else [])
+    biggest = max((float(np.abs(p).max()) for p in parts if p.size), default=0.0)
+    if biggest <= limit:
+        return []
+    pairs = [(int(i), int(j)) for i, j in np.argwhere(np.abs(a.Z) > limit)]
+    return [
+        Finding(
+            "magnitude",
+            "error",
+            f"values up to {biggest:.3g} cannot be computed in float64 (sums of squares "
+            f"overflow above {limit:.3g}); rescale the table (e.g. divide every figure by "
+            "1e6 and say so in its units)",
+            tuple(sorted({a.codes[i] for i, _ in pairs})),
+            _cells(a.table, pairs),
+            biggest,
+        )
+    ]
+
+
+def negligible_negatives(Z: np.ndarray, x: np.ndarray, tolerance: float) -> np.ndarray:
+    """Mask of negative flows no larger than ``tolerance`` × the purchasing sector's output.
+
+    ``|z_ij| ≤ tolerance · x_j``: with the default :data:`NEGATIVE_TOLERANCE` (1e-4) the
+    coefficient a_ij = z_ij / x_j rounds to 0.0000, the precision at which statistical
+    offices publish coefficient tables, so the flow is rounding noise.
+    """
+    xj = np.broadcast_to(np.where(x > 0, x, 0.0), Z.shape)
+    return (Z < 0) & (-Z <= tolerance * xj)
+
+
+def _negative_advice(a: _Arrays, material: bool) -> str:
+    if material:
+        return f"; larger than {a.tolerance:g} of the buyer's output, so not rounding: fix them"
+    return (
+        f" — negligible (at most {a.tolerance:g} of the buying sector's output: "
+        + {
+            "keep": "rounding); the analysis uses them as they are (negatives='zero' sets "
+            "them to 0)",
+            "zero": "rounding); read the table with negatives='zero' to set them to 0",
+            "error": "rounding); refused because negatives='error'",
+        }[a.negatives]
+    )
+
+
+def check_negative_flows(a: _Arrays) -> list[Finding]:
+    """Negative intermediate flows: material ones are errors, negligible ones per option."""
+    neg = a.Z < 0
+    if not neg.any():
+        return []
+    small = negligible_negatives(a.Z, a.x, a.tolerance)
+    out = []
+    for mask, material in ((neg & ~small, True), (small, False)):
+        pairs = [(int(i), int(j)) for i, j in np.argwhere(mask)]
+        if not pairs:
+            continue
+        shown = ", ".join(
+            f"{ref} = {a.Z[i, j]:.6g}"
+            for ref, (i, j) in zip(_cells(a.table, pairs, 5), pairs, strict=False)
+        )
+        out.append(
+            Finding(
+                "negative_flows",
+                "error" if material or a.negatives == "error" else "warning",
+                f"{len(pairs)} negative intermediate flow(s): {shown}"
+                + (" …" if len(pairs) > 5 else "")
+                + _negative_advice(a, material),
+                tuple(sorted({a.codes[i] for i, _ in pairs})),
+                _cells(a.table, pairs),
+                float(a.Z[mask].min()),
+            )
+        )
+    return out
+
+
+def check_output(a: _Arrays) -> list[Finding]:
+    """Negative output is an error; zero output a warning (the analysis drops the sector)."""
+    out = []
+    negx = [a.codes[i] for i in np.flatnonzero(a.x < 0)]
+    if negx:
+        out.append(
+            Finding("output", "error", f"negative output for {', '.join(negx)}", tuple(negx))
+        )
+    zero = [a.codes[i] for i in np.flatnonzero(a.x == 0)]
+    if zero:
+        out.append(
+            Finding(
+                "zero_output",
+                "warning",
+                f"zero output for {', '.join(zero)}; the analysis drops these sectors",
+                tuple(zero),
+            )
+        )
+    return out
+
+
+def check_coefficients(a: _Arrays) -> list[Finding]:
+    """Column sums of A = Z diag(x)⁻¹ below 1 (Miller & Blair 2009, sec. 2.3)."""
+    pos = a.x > 0
+    colsum_a = np.zeros_like(a.x)
+    colsum_a[pos] = a.Z[:, pos].sum(axis=0) / a.x[pos]
+    top = float(colsum_a.max()) if colsum_a.size else 0.0
+    over = [a.codes[j] for j in np.flatnonzero(colsum_a >= 1)]
+    if not over:
+        return [Finding("coefficients", "info", f"max column sum of A = {top:.4f} < 1", value=top)]
+    return [
+        Finding(
+            "coefficients",
+            "error",
+            f"column sums of A = Z/x are ≥ 1 for {', '.join(over[:10])} (max {top:.3g}): "
+            "intermediate inputs exceed output; check units, a totals row inside the block, "
+            "or a transposed block",
+            tuple(over),
+            value=top,
+        )
+    ]
+
+
+def check_totals(a: _Arrays) -> list[Finding]:
+    """Totals or subtotal rows/columns read as sectors."""
+    return _totals_checks(a.table, a.Z, a.x)
+
+
+def check_balances(a: _Arrays) -> list[Finding]:
+    """Row balance Z·1 + f = x, column balance 1'Z + imports + v' = x; transposed blocks."""
+    Z, x, fd, va, imp, codes = a.Z, a.x, a.fd, a.va, a.imp, a.codes
+    has_fd = fd.size > 0
+    has_va = va.size > 0 or imp is not None
+    primary = np.zeros_like(x) + (va.sum(axis=0) if va.size else 0) + (0 if imp is None else imp)
+    f: list[Finding] = []
+    if has_fd:
+        f += _balance("row_balance", "Z·1 + f", Z.sum(axis=1) + fd.sum(axis=1), x, codes)
+    else:
+        f.append(Finding("row_balance", "info", "not checked: the table has no final demand"))
+    if has_va:
+        f += _balance("column_balance", "1'Z + imports + v'", Z.sum(axis=0) + primary, x, codes)
+    else:
+        f.append(Finding("column_balance", "info", "not checked: the table has no primary inputs"))
+    if not any(g.check.endswith("_balance") and g.severity == "error" for g in f):
+        return f
+    f += _scale_checks(Z, x, fd if has_fd else None, primary if has_va else None)
+    pos = x > 0
+    rel = []
+    if has_fd:
+        rel.append(np.max(np.abs(Z.sum(axis=0) + fd.sum(axis=1) - x)[pos] / x[pos]))
+    if has_va:
+        rel.append(np.max(np.abs(Z.sum(axis=1) + primary - x)[pos] / x[pos]))
+    if rel and max(rel) <= BALANCE_ERROR:
+        f.append(
+            Finding(
+                "transposed",
+                "error",
+                "the balances hold only after transposing Z: the block appears to have "
+                "buyers in rows; transpose it (spec: transposed = true)",
+                value=float(max(rel)),
+            )
+        )
+    return f
+
+
+def check_isolated(a: _Arrays) -> list[Finding]:
+    """Sectors with output but no intermediate trade with any other sector."""
+    off_row = a.Z.sum(axis=1) - np.diag(a.Z)
+    off_col = a.Z.sum(axis=0) - np.diag(a.Z)
+    iso = [a.codes[i] for i in np.flatnonzero((a.x > 0) & (off_row == 0) & (off_col == 0))]
+    if not iso:
+        return []
+    return [
+        Finding(
+            "isolated",
+            "warning",
+            f"no intermediate purchases from or sales to other sectors: {', '.join(iso)}",
+            tuple(iso),
+        )
+    ]
+
+
+def check_names(a: _Arrays) -> list[Finding]:
+    """Two sectors with the same name (O(n): one count of every name)."""
+    dup = sorted(name for name, k in Counter(a.table.names).items() if k > 1)
+    if not dup:
+        return []
+    dup_set = set(dup)
+    sectors = tuple(c for c, n in zip(a.codes, a.table.names, strict=True) if n in dup_set)
+    return [Finding("names", "warning", f"duplicate sector names: {', '.join(dup[:5])}", sectors)]
+
+
+def check_reader(a: _Arrays) -> list[Finding]:
+    """Report what the reader found: its issues as warnings (naming cells), notes as info."""
+    out = [Finding(i.check, "warning", i.message, cells=i.cells) for i in a.table.meta.issues]
+    out += [Finding("reader", "info", note) for note in a.table.meta.notes]
+    return out
+
+
+#: The checks, in order. After an error from a check in ``_BLOCKING`` the others are
+#: skipped (their figures would be meaningless or overflow); the reader's findings stay.
+CHECKS: tuple[tuple[str, Callable[[_Arrays], list[Finding]]], ...] = (
+    ("finite", check_finite),
+    ("magnitude", check_magnitude),
+    ("negative_flows", check_negative_flows),
+    ("output", check_output),
+    ("coefficients", check_coefficients),
+    ("totals", check_totals),
+    ("balances", check_balances),
+    ("isolated", check_isolated),
+    ("names", check_names),
+    ("reader", check_reader),
+)
+_BLOCKING = frozenset({"finite", "magnitude"})
+
+
+def validate(
+    table: IOTable,
+    *,
+    strict: bool = False,
+    negatives: str = "keep",
+    negative_tolerance: float = NEGATIVE_TOLERANCE,
+) -> ValidationReport:
     """Check a table and report every problem found.
 
     Parameters
@@ -170,6 +456,11 @@ def validate(table: IOTable, *, strict: bool = False) -> ValidationReport:
     strict : bool, default False
         Raise :class:`~io_clusters.errors.TableValidationError` (holding the report)
         when there is any error-level finding.
+    negatives : {"keep", "zero", "error"}, default "keep"
+        Severity of *negligible* negative flows (see :func:`negligible_negatives`):
+        a warning naming the cells, or an error with ``"error"``. Material negatives
+        are always errors. Pass the value given to :func:`io_clusters.read_table`.
+    negative_tolerance : float, default :data:`NEGATIVE_TOLERANCE`
 
     Returns
     -------
@@ -177,183 +468,76 @@ def validate(table: IOTable, *, strict: bool = False) -> ValidationReport:
 
     Notes
     -----
-    Checks: finite numbers; no negative intermediate flows; negative or zero output
-    (zero-output sectors are dropped by the analysis, which says so); column sums of
-    A = Z diag(x)⁻¹ below 1; row balance Z·1 + f = x where final demand is present;
-    column balance 1'Z + imports + v' = x where primary inputs are present (tolerance
-    :data:`BALANCE_OK`, error above :data:`BALANCE_ERROR`); a transposed block
-    (balances hold only after transposing Z); totals or subtotal rows/columns read as
-    sectors (a row equal to the sum of the others, or a code/name saying "total");
-    unit/scale mismatch (a constant factor of 10³ or 10⁶); isolated sectors; duplicate
-    names.
+    The checks are the functions in :data:`CHECKS`, run in order: finite numbers;
+    magnitudes float64 can compute with; negative intermediate flows; negative or zero
+    output (zero-output sectors are dropped by the analysis, which says so); column
+    sums of A below 1; totals or subtotal rows/columns read as sectors; row balance
+    Z·1 + f = x and column balance 1'Z + imports + v' = x (tolerance
+    :data:`BALANCE_OK`, error above :data:`BALANCE_ERROR`), with a transposed block
+    or a unit/scale mismatch (10³, 10⁶) named when they explain a failure; isolated
+    sectors; duplicate names; the reader's warnings (cells read as not available,
+    cleaned labels, the sheet chosen …) and notes.
     """
+    if negatives not in NEGATIVES:
+        raise OptionError(f"negatives must be one of {', '.join(NEGATIVES)}, got {negatives!r}")
+    a = _Arrays(
+        table,
+        table.Z.to_numpy(),
+        table.x.to_numpy(),
+        table.final_demand.to_numpy(),
+        table.value_added.to_numpy(),
+        None if table.imports is None else table.imports.to_numpy(),
+        negatives,
+        negative_tolerance,
+    )
     f: list[Finding] = []
-    codes = table.codes
-    Z = table.Z.to_numpy()
-    x = table.x.to_numpy()
-    fd = table.final_demand.to_numpy()
-    va = table.value_added.to_numpy()
-    imp = None if table.imports is None else table.imports.to_numpy()
-
-    # finite numbers
-    bad_z = np.argwhere(~np.isfinite(Z))
-    parts = {"output x": x, "final demand": fd, "primary inputs": va}
-    if imp is not None:
-        parts["imports"] = imp
-    if len(bad_z):
-        pairs = [(int(i), int(j)) for i, j in bad_z]
-        f.append(
-            Finding(
-                "finite",
-                "error",
-                f"{len(pairs)} NaN/infinite value(s) in Z",
-                tuple(sorted({codes[i] for i, _ in pairs})),
-                _cells(table, pairs),
-            )
-        )
-    for label, arr in parts.items():
-        if arr.size and not np.isfinite(arr).all():
-            f.append(Finding("finite", "error", f"NaN/infinite value(s) in {label}"))
-    if any(g.severity == "error" for g in f):
-        return _finish(table, f, strict)
-
-    neg = np.argwhere(Z < 0)
-    if len(neg):
-        pairs = [(int(i), int(j)) for i, j in neg]
-        worst = float(Z[Z < 0].min())
-        noise = abs(worst) <= NEGLIGIBLE * max(float(np.abs(Z).max()), 1e-300)
-        f.append(
-            Finding(
-                "negative_flows",
-                "warning" if noise else "error",
-                f"{len(pairs)} negative intermediate flow(s), e.g. "
-                f"Z[{codes[pairs[0][0]]},{codes[pairs[0][1]]}] = {Z[pairs[0]]:.6g}"
-                + (
-                    " — negligible (rounding noise below 1e-9 of the largest flow); "
-                    "the analysis uses them as they are"
-                    if noise
-                    else "; intermediate flows must be ≥ 0"
-                ),
-                tuple(sorted({codes[i] for i, _ in pairs})),
-                _cells(table, pairs),
-                worst,
-            )
-        )
-    negx = [codes[i] for i in np.flatnonzero(x < 0)]
-    if negx:
-        f.append(Finding("output", "error", f"negative output for {', '.join(negx)}", tuple(negx)))
-    zero = [codes[i] for i in np.flatnonzero(x == 0)]
-    if zero:
-        f.append(
-            Finding(
-                "zero_output",
-                "warning",
-                f"zero output for {', '.join(zero)}; the analysis drops these sectors",
-                tuple(zero),
-            )
-        )
-    pos = x > 0
-    colsum_a = np.zeros_like(x)
-    colsum_a[pos] = Z[:, pos].sum(axis=0) / x[pos]
-    over = [codes[j] for j in np.flatnonzero(colsum_a >= 1)]
-    if over:
-        f.append(
-            Finding(
-                "coefficients",
-                "error",
-                f"column sums of A = Z/x are ≥ 1 for {', '.join(over[:10])} (max "
-                f"{colsum_a.max():.3g}): intermediate inputs exceed output; check units, a "
-                "totals row inside the block, or a transposed block",
-                tuple(over),
-                value=float(colsum_a.max()),
-            )
-        )
-    else:
-        f.append(
-            Finding(
-                "coefficients",
-                "info",
-                f"max column sum of A = {colsum_a.max():.4f} < 1",
-                value=float(colsum_a.max()),
-            )
-        )
-
-    # totals or subtotal rows read as sectors
-    f.extend(_totals_checks(table, Z, x))
-
-    # balances
-    has_fd = fd.size > 0
-    has_va = va.size > 0 or imp is not None
-    row_lhs = Z.sum(axis=1) + (fd.sum(axis=1) if has_fd else 0)
-    col_lhs = Z.sum(axis=0) + (va.sum(axis=0) if va.size else 0) + (imp if imp is not None else 0)
-    if has_fd:
-        f.extend(_balance("row_balance", "Z·1 + f", row_lhs, x, codes))
-    else:
-        f.append(Finding("row_balance", "info", "not checked: the table has no final demand"))
-    if has_va:
-        f.extend(_balance("column_balance", "1'Z + imports + v'", col_lhs, x, codes))
-    else:
-        f.append(Finding("column_balance", "info", "not checked: the table has no primary inputs"))
-    failed = [
-        g for g in f if g.check in ("row_balance", "column_balance") and g.severity == "error"
-    ]
-    if failed:
-        f.extend(
-            _scale_checks(Z, x, fd if has_fd else None, col_lhs - Z.sum(axis=0) if has_va else None)
-        )
-        rel = []
-        if has_fd:
-            t_lhs = Z.sum(axis=0) + fd.sum(axis=1)
-            rel.append(np.max(np.abs(t_lhs[pos] - x[pos]) / x[pos]))
-        if has_va:
-            t_lhs = (
-                Z.sum(axis=1) + (va.sum(axis=0) if va.size else 0) + (imp if imp is not None else 0)
-            )
-            rel.append(np.max(np.abs(t_lhs[pos] - x[pos]) / x[pos]))
-        if rel and max(rel) <= BALANCE_ERROR:
-            f.append(
-                Finding(
-                    "transposed",
-                    "error",
-                    "the balances hold only after transposing Z: the block appears to have "
-                    "buyers in rows; transpose it (spec: transposed = true)",
-                    value=float(max(rel)),
-                )
-            )
-
-    iso = [
-        codes[i]
-        for i in range(len(codes))
-        if x[i] > 0 and Z[i].sum() - Z[i, i] == 0 and Z[:, i].sum() - Z[i, i] == 0
-    ]
-    if iso:
-        f.append(
-            Finding(
-                "isolated",
-                "warning",
-                f"no intermediate purchases from or sales to other sectors: {', '.join(iso)}",
-                tuple(iso),
-            )
-        )
-    names = list(table.names)
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        f.append(Finding("names", "warning", f"duplicate sector names: {', '.join(dup[:5])}"))
-    for note in table.meta.notes:
-        f.append(Finding("reader", "info", note))
-    return _finish(table, f, strict)
-
-
-def _finish(table: IOTable, f: list[Finding], strict: bool) -> ValidationReport:
+    for name, check in CHECKS:
+        f.extend(check(a))
+        if name in _BLOCKING and any(g.severity == "error" for g in f):
+            f.extend(check_reader(a))
+            break
     report = ValidationReport(table.meta.table_id, tuple(f))
-    if strict and not report.ok:
-        first = report.errors[0]
-        raise TableValidationError(
-            f"{table.meta.table_id}: {len(report.errors)} validation error(s); first: "
-            f"{first.check}: {first.message}",
-            report,
-        )
+    if strict:
+        report.raise_if_errors()
     return report
+
+
+def treat_negatives(
+    table: IOTable, negatives: str = "keep", tolerance: float = NEGATIVE_TOLERANCE
+) -> IOTable:
+    """Apply the ``negatives`` option: with ``"zero"`` set negligible negatives to 0.
+
+    The cells set to zero travel with the table as a warning (``meta.issues``), so the
+    report still names them. ``"keep"`` and ``"error"`` return ``table`` unchanged
+    (validation decides their severity). Material negatives are never changed.
+    """
+    if negatives not in NEGATIVES:
+        raise OptionError(f"negatives must be one of {', '.join(NEGATIVES)}, got {negatives!r}")
+    if negatives != "zero":
+        return table
+    Z = table.Z.to_numpy()
+    with np.errstate(invalid="ignore"):
+        mask = negligible_negatives(Z, table.x.to_numpy(), tolerance)
+    if not mask.any():
+        return table
+    pairs = [(int(i), int(j)) for i, j in np.argwhere(mask)]
+    refs = tuple(
+        table.meta.cell_of(i, j) or f"Z[{table.codes[i]},{table.codes[j]}]" for i, j in pairs
+    )
+    shown = ", ".join(f"{r} = {Z[i, j]:.6g}" for r, (i, j) in zip(refs[:10], pairs, strict=False))
+    issue = ReadIssue(
+        "negative_flows",
+        f"{len(pairs)} negligible negative intermediate flow(s) (at most {tolerance:g} of the "
+        f"buying sector's output) set to 0 (negatives='zero'): {shown}"
+        + (" …" if len(pairs) > 10 else ""),
+        refs,
+    )
+    Z = np.where(mask, 0.0, Z)
+    return replace(
+        table,
+        Z=pd.DataFrame(Z, index=table.Z.index, columns=table.Z.columns),
+        meta=replace(table.meta, issues=(*table.meta.issues, issue)),
+    )
 
 
 def _fits(lhs: np.ndarray, x: np.ndarray) -> bool:

@@ -3,7 +3,12 @@
 Seeds: the real tables in ../shared/data/io (when present) and synthetic workbooks and
 CSVs in every layout. Each case mutates a seed (byte flips, truncation, zeroed or
 inserted bytes, swapped / junk / deleted cells and rows inside worksheets and CSVs) and
-checks the invariant of tests/fuzzing.py. Prints the counts and writes fuzz.json.
+checks the invariant of tests/fuzzing.py. Families of files other programs produce are
+mutated too: CSVs re-separated by ``;`` or tabs with decimal commas, re-encoded
+(Windows-1252, UTF-16 …), with line-boundary characters (U+0085, U+2028, form feed) or
+control characters (BEL, NUL) in fields; workbooks with a phantom used range (one space
+typed far away) or ``_x0007_``-escaped control characters in their strings. Prints the
+counts and writes fuzz.json.
 
 Usage: python scripts/fuzz.py [--cases N] [--jobs J] [--out fuzz.json]
 """
@@ -98,6 +103,7 @@ def main() -> int:
         "outputs_on_failure": counts.get("output-on-failure", 0),
         "slowest_case_seconds": round(max(r[3] for r in results), 2),
         "error_classes": dict(errors.most_common()),
+        "mutation_kinds": dict(collections.Counter(k for _, k, _, _ in results).most_common()),
         "seeds": [s.name for s in seeds],
         "defects": [list(r[:3]) for r in others[:50]],
     }

@@ -7,6 +7,8 @@ another exception, never a hang, never an output file on failure.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import re
 import shutil
@@ -55,8 +57,6 @@ _JUNK = [b"abc", b"", b"1e999", b"-1e308", b"NaN", b"1.234,5", b"(12)", b"-", b"
 
 def mutate_xlsx(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     """Change cell values inside a worksheet part: swaps, junk text, deleted rows."""
-    import io
-
     src = zipfile.ZipFile(io.BytesIO(data))
     sheets = [n for n in src.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")]
     if not sheets:
@@ -118,16 +118,106 @@ def mutate_csv(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     return b"\n".join(lines), f"csv-{kind}"
 
 
+# characters that end lines for str.splitlines (not for the csv module), and controls
+_LINE_BOUNDARIES = ["\u0085", "\u2028", "\u2029", "\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\r"]
+_CONTROLS = ["\x07", "\x00", "\x1b", "\x08", "\x7f", "\x9b"]
+_ENCODINGS = ["cp1252", "latin-1", "utf-8-sig", "utf-16", "mac-roman"]
+
+
+def mutate_csv_family(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """What other programs make of a CSV: separators, encodings, odd characters.
+
+    ``separators``: fields re-joined with ``;`` or tabs, decimal points made commas (a
+    Spanish-locale spreadsheet); ``encodings``: the text re-encoded (Windows-1252,
+    UTF-16 …); ``line-boundary`` / ``control``: U+0085, U+2028, form feed, BEL, NUL …
+    put into a random field.
+    """
+    text = data.decode("utf-8", errors="replace")
+    kind = rng.choice(["separators", "encodings", "line-boundary", "control"])
+    if kind == "separators":
+        sep = rng.choice([";", "\t"])
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        comma = rng.random() < 0.7
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=sep, lineterminator=rng.choice(["\n", "\r\n"]))
+        for row in rows:
+            writer.writerow([re.sub(r"(?<=\d)\.(?=\d)", ",", f) if comma else f for f in row])
+        return out.getvalue().encode(rng.choice(["utf-8", "cp1252"]), errors="replace"), kind
+    if kind == "encodings":
+        enc = rng.choice(_ENCODINGS)
+        text = text.replace("a", rng.choice(["á", "ñ", "…", "€"]), rng.randint(1, 5))
+        return text.encode(enc, errors="replace"), f"{kind}-{enc}"
+    chars = _LINE_BOUNDARIES if kind == "line-boundary" else _CONTROLS
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    body = [i for i, r in enumerate(rows) if r and not r[0].startswith("#")]
+    if not body:
+        return mutate_bytes(data, rng)
+    row = rows[rng.choice(body)]
+    j = rng.randrange(len(row))
+    k = rng.randint(0, len(row[j]))
+    row[j] = row[j][:k] + rng.choice(chars) + row[j][k:]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode("utf-8"), kind
+
+
+def mutate_xlsx_family(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """Workbook families: a phantom used range, control characters in strings.
+
+    ``phantom``: one space typed in a far cell (up to XFD1048576), the declared
+    dimension grown to match; ``control``: Excel's ``_x0007_`` escapes (BEL, NUL, U+2028 …)
+    put into shared or inline strings.
+    """
+    src = zipfile.ZipFile(io.BytesIO(data))
+    names = src.namelist()
+    kind = rng.choice(["phantom", "control"])
+    edits: dict[str, bytes] = {}
+    if kind == "phantom":
+        sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
+        if not sheets:
+            return mutate_bytes(data, rng)
+        target = rng.choice(sheets)
+        xml = src.read(target)
+        row = rng.choice([1_048_576, 100_000, 5_000])
+        col = rng.choice(["XFD", "AAA", "Z"])
+        cell = (
+            f'<row r="{row}"><c r="{col}{row}" t="inlineStr"><is><t xml:space="preserve"> '
+            "</t></is></c></row>"
+        ).encode()
+        xml = xml.replace(b"</sheetData>", cell + b"</sheetData>", 1)
+        xml = re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="A1:{col}{row}"'.encode(), xml)
+        edits[target] = xml
+    else:
+        parts = [n for n in names if n == "xl/sharedStrings.xml"] or [
+            n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")
+        ]
+        target = rng.choice(parts)
+        xml = src.read(target)
+        texts = list(re.finditer(rb"<t(?: [^>]*)?>([^<]+)</t>", xml))
+        if not texts:
+            return mutate_bytes(data, rng)
+        m = rng.choice(texts)
+        code = rng.choice(["_x0007_", "_x0000_", "_x001B_", "_x2028_", "_x0085_", "_x000C_"])
+        k = rng.randint(m.start(1), m.end(1))
+        edits[target] = xml[:k] + code.encode() + xml[k:]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            dst.writestr(item, edits.get(item.filename, src.read(item.filename)))
+    return out.getvalue(), f"xlsx-{kind}"
+
+
 def mutate(data: bytes, suffix: str, rng: random.Random) -> tuple[bytes, str]:
-    """Pick a structure-aware or a byte-level mutation."""
-    if rng.random() < 0.6:
+    """Pick a structure-aware, a file-family or a byte-level mutation."""
+    r = rng.random()
+    if r < 0.6:
         if suffix == ".xlsx":
             try:
-                return mutate_xlsx(data, rng)
+                return mutate_xlsx(data, rng) if r < 0.4 else mutate_xlsx_family(data, rng)
             except zipfile.BadZipFile:
                 pass
         elif suffix == ".csv":
-            return mutate_csv(data, rng)
+            return mutate_csv(data, rng) if r < 0.35 else mutate_csv_family(data, rng)
     return mutate_bytes(data, rng)
 
 

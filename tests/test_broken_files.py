@@ -83,6 +83,10 @@ def _inf(wb):
     wb["MIP"]["E10"] = "inf"
 
 
+def _huge(wb):
+    wb["MIP"]["E10"] = 1e305
+
+
 def _scale(wb):
     ws = wb["MIP"]
     for r in range(8, 12):
@@ -146,7 +150,7 @@ def test_spec_broken_workbooks(tmp_path, case, mutate, edit, exc, needle):
 VALIDATION_CASES = [
     ("transposed-block", _transpose, "transposed"),
     ("negative-flow", _negative, "negative_flows"),
-    ("infinite-value", _inf, "finite"),
+    ("huge-value", _huge, "magnitude"),
     ("unit-mismatch", _scale, "scale"),
 ]
 
@@ -161,6 +165,25 @@ def test_validation_catches_damaged_tables(tmp_path, case, mutate, check):
     checks = {f.check for f in info.value.report.errors}
     assert check in checks, info.value.report
     assert main(["inspect", str(path), "--layout", str(EXAMPLE_SPEC)]) == 7
+
+
+def test_text_infinity_is_refused_naming_its_cell(tmp_path):
+    """Issue 18 item 22: 'inf' text used to slip through float() and reach the analysis."""
+    path = spec_workbook(tmp_path / "inf.xlsx", _inf)
+    with pytest.raises(NonNumericCellError) as info:
+        _read_spec(path)
+    assert [str(c) for c in info.value.cells] == ["MIP!E10 = 'inf'"]
+
+
+def test_huge_values_are_flagged_not_computed(tmp_path):
+    """Issue 18 item 18: 1e305 overflows sums of squares (√(max/n) ≈ 6.7e153 for n = 4)."""
+    path = spec_workbook(tmp_path / "huge.xlsx", _huge)
+    report = validate(_read_spec(path))
+    (finding,) = report.by_check("magnitude")
+    assert finding.severity == "error"
+    assert finding.cells == ("MIP!E10",)
+    assert finding.value == 1e305
+    assert report.by_check("coefficients") == ()  # later checks would overflow: skipped
 
 
 def test_negative_flow_names_its_cell(tmp_path):
@@ -285,11 +308,17 @@ def test_missing_file(tmp_path):
     assert main(["inspect", str(tmp_path / "nope.xlsx")]) == 3
 
 
-def test_csv_not_utf8(tmp_path):
+def test_csv_not_utf8_is_read_as_windows_1252_with_a_warning(tmp_path):
+    """Issue 18 item 22: CEPAL's Latin-1 files gave a raw UnicodeDecodeError."""
     path = tmp_path / "latin1.csv"
-    path.write_bytes("kind,code,name,z:a\nsector,a,Minería".encode("latin-1"))
-    with pytest.raises(FileFormatError, match="UTF-8"):
-        read_table(path)
+    path.write_bytes("kind,code,name,z:a,x\nsector,a,Minería,1,10\n".encode("latin-1"))
+    t = read_table(path)
+    assert t.names == ("Minería",)
+    (issue,) = [i for i in t.meta.issues if i.check == "encoding"]
+    assert "cp1252" in issue.message
+    assert "encoding" in [f.check for f in validate(t).warnings]
+    with pytest.raises(FileFormatError, match="not utf-8 text"):
+        read_table(path, encoding="utf-8")
 
 
 def test_unknown_csv_layout(tmp_path):
@@ -327,3 +356,15 @@ def test_copied_real_file_renamed_keeps_working(tmp_path, shared_io):
     dst = tmp_path / "renamed.xlsx"
     shutil.copy(shared_io / CHL08, dst)
     assert read_table(dst).meta.layout == "bcch-mip"
+
+
+def test_windows_1252_byte_after_the_first_mebibyte(tmp_path):
+    """Item 22: the encoding guessed from the first MiB is revised when a later byte says so."""
+    path = tmp_path / "late.csv"
+    rows = "".join(f"primary,v{k},value added {k},1,\n" for k in range(40_000))
+    head = "kind,code,name,z:a,x\nsector,a,Agro,1,10\n" + rows
+    assert len(head) > 1 << 20
+    path.write_bytes(head.encode("ascii") + "primary,ñ,Minería,1,\n".encode("cp1252"))
+    t = read_table(path)
+    assert t.value_added.index[-1] == "ñ" and t.value_added.shape == (40_001, 1)
+    assert [i.check for i in t.meta.issues] == ["encoding"]

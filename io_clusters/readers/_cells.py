@@ -1,9 +1,15 @@
-"""Shared helpers of the readers: cell references, safe opening, number coercion."""
+"""Shared helpers of the readers: safe opening, sheets as sparse rows, text files, coercion.
+
+A1 cell addresses live in :mod:`io_clusters.cellref` (re-exported here); number rules
+in :mod:`io_clusters.readers.numbers`.
+"""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import re
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
@@ -13,51 +19,27 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from ..cellref import cell_ref, col_index, col_letter
 from ..errors import (
     BadCell,
     EncryptedWorkbookError,
     FileFormatError,
     FormulaError,
+    LayoutError,
     MergedCellError,
     NonNumericCellError,
     ResourceLimitError,
     SheetNotFoundError,
     SpecError,
+    TableReadError,
 )
-from ..table import IOTable, TableMeta
+from ..table import ReadIssue
 from . import numbers
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-
-
-def col_letter(col: int) -> str:
-    """Return the Excel column letters of 1-based column ``col`` (1 → ``"A"``)."""
-    if col < 1:
-        raise ValueError(f"column must be >= 1, got {col}")
-    letters = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def col_index(letters: str) -> int:
-    """Return the 1-based column number of Excel column ``letters`` (``"AA"`` → 27)."""
-    n = 0
-    for ch in letters.upper():
-        if not "A" <= ch <= "Z":
-            raise ValueError(f"not a column name: {letters!r}")
-        n = n * 26 + (ord(ch) - 64)
-    return n
-
-
-def cell_ref(row: int, col: int) -> str:
-    """Return the A1 reference of the 1-based (row, col) cell."""
-    return f"{col_letter(col)}{row}"
 
 
 _RANGE_RE = re.compile(
@@ -193,9 +175,6 @@ def require_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Path:
     return p
 
 
-_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{1,3})?(\d+)?:?([A-Z]{1,3})?(\d+)?"')
-
-
 def inspect_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[str, ...]:
     """Check an xlsx package before loading it; return remarks (external links).
 
@@ -233,23 +212,14 @@ def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tup
                         f"{path.name}: part {i.filename} expands {ratio:.0f} times "
                         f"({i.file_size / 2**20:.0f} MiB): a zip bomb or a damaged file; refused"
                     )
-            cells = 0
-            for i in infos:
-                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml"):
-                    with zf.open(i) as fh:
-                        head = fh.read(4096)
-                    m = _DIMENSION.search(head)
-                    if m and m.group(4) and m.group(3):
-                        rows = int(m.group(4)) - int(m.group(2) or 1) + 1
-                        cols = (
-                            col_index(m.group(3).decode())
-                            - col_index((m.group(1) or b"A").decode())
-                            + 1
-                        )
-                        cells += max(rows, 0) * max(cols, 0)
+            cells = sum(
+                _count_cells(zf, i)
+                for i in infos
+                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
+            )
             if cells > limits.max_cells:
                 raise ResourceLimitError(
-                    f"{path.name}: the sheets declare {cells:,} cells, over the limit of "
+                    f"{path.name}: the sheets hold {cells:,} cells, over the limit of "
                     f"{limits.max_cells:,}; refused before loading"
                 )
             links = sorted(
@@ -278,6 +248,27 @@ def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tup
             "read from the copies stored in the file, not from the linked files"
         )
     return tuple(notes)
+
+
+def _count_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
+    """Count the cells a worksheet part really holds (``<c`` elements), streaming.
+
+    The ``<dimension>`` a sheet declares counts every position of its used rectangle:
+    one space typed in a far cell (a "phantom used range") declares millions of empty
+    cells. Limits are based on the cells present instead.
+    """
+    n = 0
+    tail = b""
+    with zf.open(info) as fh:
+        while chunk := fh.read(1 << 20):
+            buf = tail + chunk
+            n += len(_CELL_TAG.findall(buf))
+            tail = buf[-8:]
+            n -= len(_CELL_TAG.findall(tail))  # counted again with the next chunk
+    return n + len(_CELL_TAG.findall(tail))
+
+
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c[ >/]")
 
 
 def workbook_notes(wb: Any) -> tuple[str, ...]:
@@ -341,9 +332,70 @@ def get_sheet(wb: Any, name: str, path: Path) -> Any:
     return wb[name]
 
 
-def sheet_values(ws: Any) -> list[tuple[Any, ...]]:
-    """Return every row of a worksheet as a tuple of values (row 1 first)."""
-    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+class SparseRow(Sequence[Any]):
+    """A read-only row of a sheet holding only its real cells (``None`` elsewhere).
+
+    Used for rows whose cells are far apart (one cell in column XFD), where a tuple
+    would hold thousands of ``None``; indexing and slicing behave like a tuple's.
+    """
+
+    __slots__ = ("_cells", "_len")
+
+    def __init__(self, cells: dict[int, Any]):
+        self._cells = {c - 1: v for c, v in cells.items()}  # 0-based like a tuple
+        self._len = max(cells)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, slice):
+            return tuple(self._cells.get(i) for i in range(*k.indices(self._len)))
+        if k < 0:
+            k += self._len
+        if not 0 <= k < self._len:
+            raise IndexError("row index out of range")
+        return self._cells.get(k)
+
+    def __iter__(self) -> Any:
+        return (self._cells.get(i) for i in range(self._len))
+
+
+def sheet_values(ws: Any) -> list[Sequence[Any]]:
+    """Return the rows of a worksheet as tuples of values (row 1 first), from its real cells.
+
+    Each row is as long as its last non-empty cell (rows may differ in length); rows
+    after the last non-empty cell are left out. Only the cells the file holds are
+    visited: a "phantom used range" (one space typed far away) costs one cell, not the
+    whole rectangle (``ws.iter_rows`` would create every cell of it). A row whose few
+    cells are far apart is a :class:`SparseRow`, so memory follows the real cells.
+    """
+    cells = getattr(ws, "_cells", None)
+    if cells is None:  # read-only or foreign worksheet objects
+        return [tuple(r) for r in ws.iter_rows(values_only=True)]
+    by_row: dict[int, dict[int, Any]] = {}
+    filled: set[int] = set()
+    for (r, c), cell in cells.items():
+        v = cell.value
+        if v is None:
+            continue
+        by_row.setdefault(r, {})[c] = v
+        if not (isinstance(v, str) and not v.strip()):
+            filled.add(r)
+    if not filled:
+        return []
+    out: list[Sequence[Any]] = []
+    for r in range(1, max(filled) + 1):
+        row = by_row.get(r) if r in filled else None
+        if not row:
+            out.append(())
+            continue
+        last = max(row)
+        if last > 4 * len(row) + 64:
+            out.append(SparseRow(row))
+        else:
+            out.append(tuple(row.get(c) for c in range(1, last + 1)))
+    return out
 
 
 def check_merged(ws: Any, blocks: Iterable[CellRange], path: Path) -> list[str]:
@@ -412,6 +464,7 @@ class Coercer:
     rules: dict[str, int] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     blank_cells: list[tuple[int, int]] = field(default_factory=list)
+    not_available: list[str] = field(default_factory=list)
     _seen: str | None = None
 
     def _bad(self, v: Any, row: int, col: int, reason: str) -> float:
@@ -422,29 +475,49 @@ class Coercer:
 
     def value(self, v: Any, row: int, col: int) -> float:
         """Return ``v`` as a float, or NaN after recording a bad cell at (row, col)."""
+        if (
+            v.__class__ is str
+            and numbers.PLAIN.match(v)
+            and ("." not in v or (self.decimal or self._seen or ".") == ".")
+        ):  # the common case, without the rule chain (1.234 under decimal ',' is not plain)
+            if not self.text_source:
+                self.n_text_number += 1
+                self.rules["plain"] = self.rules.get("plain", 0) + 1
+            return float(v)
         if v is None:
             self.n_blank += 1
             if len(self.blank_cells) < 100_000:
                 self.blank_cells.append((row, col))
             return 0.0
-        if isinstance(v, bool):
-            return self._bad(v, row, col, "a TRUE/FALSE value, not a number")
-        if isinstance(v, int | float | np.integer | np.floating):
-            return float(v)
-        if isinstance(v, str):
-            s = v.strip()
-            if s == "":
-                self.n_empty_string += 1
-                return 0.0
-            try:
-                out, rule = numbers.parse(s, self.decimal or self._seen or ".")
-            except ValueError as exc:
-                return self._bad(v, row, col, str(exc))
-            if not (self.text_source and rule == "plain"):
-                self.n_text_number += 1
-                self.rules[rule] = self.rules.get(rule, 0) + 1
-            return out
-        return self._bad(v, row, col, f"a {type(v).__name__} value, not a number")
+        if isinstance(v, str) and not v.strip():
+            self.n_empty_string += 1
+            return 0.0
+        try:
+            out, rule = numbers.to_number(v, self.decimal or self._seen or ".")
+        except ValueError as exc:
+            return self._bad(v, row, col, str(exc))
+        if rule == "number":
+            return float(out)  # type: ignore[arg-type]
+        if not (self.text_source and rule == "plain"):
+            self.n_text_number += 1
+            self.rules[rule] = self.rules.get(rule, 0) + 1
+        if rule in ("not_available", "dash") and len(self.not_available) < 1000:
+            self.not_available.append(f"{self.sheet}!{cell_ref(row, col)}")
+        return float(out)  # type: ignore[arg-type]
+
+    def settle(self, texts: Iterable[tuple[int, int, Any]]) -> None:
+        """Let unambiguous text cells ``(row, col, value)`` fix the decimal separator."""
+        if self.decimal is not None:
+            return
+        seen: dict[str, tuple[int, int, str]] = {}
+        for row_, col_, v in texts:
+            if isinstance(v, str) and v.strip():
+                conv = numbers.convention(v)
+                if conv and conv not in seen:
+                    seen[conv] = (row_, col_, v)
+                    if len(seen) > 1:
+                        break
+        self._decide(seen)
 
     def _settle_convention(self, rows: Sequence[Sequence[Any]], r: CellRange) -> None:
         """Let the block's unambiguous text cells fix the decimal separator."""
@@ -460,6 +533,9 @@ class Coercer:
                     conv = numbers.convention(v)
                     if conv and conv not in seen:
                         seen[conv] = (r.r1 + i, r.c1 + j, v)
+        self._decide(seen)
+
+    def _decide(self, seen: dict[str, tuple[int, int, str]]) -> None:
         if self._seen:
             seen.setdefault(self._seen, (0, 0, ""))
         if len(seen) > 1:
@@ -519,11 +595,22 @@ class Coercer:
                 f"{self.n_text_number} number(s) stored as text were converted by the rules "
                 f"{rules} (decimal separator {dec!r})"
             )
-        if self.rules.get("not_available"):
-            out.append(
-                f"{self.rules['not_available']} cell(s) marked not available (…, n.d.) read as 0"
-            )
         return tuple(out)
+
+    def issues(self) -> tuple[ReadIssue, ...]:
+        """Return the warnings: cells marked not available (``…``, ``n.d.``, ``-``) read as 0."""
+        n = self.rules.get("not_available", 0) + self.rules.get("dash", 0)
+        if not n:
+            return ()
+        shown = ", ".join(self.not_available[:10]) + (" …" if n > 10 else "")
+        return (
+            ReadIssue(
+                "not_available",
+                f"{n} cell(s) marked not available or nil (…, n.d., -) were read as 0: {shown}; "
+                "check that 0 is right for them",
+                tuple(self.not_available),
+            ),
+        )
 
 
 def check_formulas(path: Path, sheet: str, cells: Sequence[tuple[int, int]]) -> None:
@@ -565,30 +652,6 @@ def check_formulas(path: Path, sheet: str, cells: Sequence[tuple[int, int]]) -> 
         )
 
 
-def assemble(
-    codes: Sequence[str],
-    names: Sequence[str],
-    Z: np.ndarray,
-    x: np.ndarray,
-    final_demand: dict[str, np.ndarray],
-    primary: dict[str, np.ndarray],
-    imports: np.ndarray | None,
-    meta: TableMeta,
-) -> IOTable:
-    """Build an IOTable from the arrays a reader extracted (labelled by ``codes``)."""
-    idx = pd.Index(list(codes), name="code")
-    return IOTable(
-        codes=tuple(codes),
-        names=tuple(names),
-        Z=pd.DataFrame(Z, index=idx, columns=idx),
-        x=pd.Series(x, index=idx),
-        final_demand=pd.DataFrame(final_demand, index=idx),
-        value_added=pd.DataFrame(primary, index=idx).T,
-        imports=None if imports is None else pd.Series(imports, index=idx),
-        meta=meta,
-    )
-
-
 def parse_isic(value: object) -> tuple[str, ...]:
     """Split a cell like ``"10; 11"`` or ``1020`` into ISIC code strings."""
     if value is None:
@@ -597,3 +660,227 @@ def parse_isic(value: object) -> tuple[str, ...]:
         value = int(value)
     text = str(value)
     return tuple(t for t in re.split(r"[;,\s]+", text.strip()) if t)
+
+
+# ----------------------------------------------------------------------------- labels
+def _is_control(ch: str) -> bool:
+    """Control characters and line/paragraph separators (U+0085, U+2028, form feed …)."""
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+
+
+def has_control(text: str) -> bool:
+    """Return True if ``text`` holds a control character or a line/paragraph separator."""
+    return any(_is_control(ch) for ch in text)
+
+
+def strip_control(text: str) -> str:
+    """Replace control characters and line separators by spaces, collapsing the spaces."""
+    if not has_control(text):
+        return text
+    out = "".join(" " if _is_control(ch) else ch for ch in text)
+    return re.sub(r" {2,}", " ", out).strip()
+
+
+@dataclass(slots=True)
+class LabelCleaner:
+    """Clean sector codes, names and table ids of control characters, recording the cells.
+
+    A BEL or NUL in a name breaks workbook writers; U+0085 or U+2028 break lines in
+    text tools. They are replaced by spaces and every cleaned cell is reported.
+    """
+
+    cells: list[str] = field(default_factory=list)
+
+    def __call__(self, value: Any, where: str) -> str:
+        """Return ``value`` as clean text; ``where`` names the cell (``"Sheet!C5"``)."""
+        text = "" if value is None else str(value)
+        clean = strip_control(text)
+        if clean != text:
+            self.cells.append(where)
+        return clean
+
+    def issues(self) -> tuple[ReadIssue, ...]:
+        """One warning listing the cleaned cells, if any."""
+        if not self.cells:
+            return ()
+        shown = ", ".join(self.cells[:10]) + (" …" if len(self.cells) > 10 else "")
+        return (
+            ReadIssue(
+                "control_characters",
+                f"{len(self.cells)} label(s) held control characters or line separators "
+                f"(BEL, NUL, U+0085, U+2028 …), replaced by spaces: {shown}",
+                tuple(self.cells),
+            ),
+        )
+
+
+# ------------------------------------------------------------------------- text files
+_DELIMITERS = (",", ";", "\t")
+_C0 = bytes(b for b in range(32) if b not in (9, 10, 13))
+_TEXT_PROBE = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class TextTable:
+    """A delimited text file read with the csv module (quoted line breaks kept in fields).
+
+    Attributes
+    ----------
+    comments : list of (line, fields)
+        Leading rows whose first field starts with ``#``.
+    rows : list of list of str
+        The rows after them (blank lines dropped).
+    lines : list of int
+        1-based line number where each row starts.
+    delimiter, encoding : str
+        As detected or given.
+    notes : tuple of str
+        What was detected (separator, encoding).
+    issues : tuple of ReadIssue
+        Warnings (a file that is not UTF-8).
+    """
+
+    comments: list[tuple[int, list[str]]]
+    rows: list[list[str]]
+    lines: list[int]
+    delimiter: str
+    encoding: str
+    notes: tuple[str, ...] = ()
+    issues: tuple[ReadIssue, ...] = ()
+
+
+def _decode(data: bytes, name: str, encoding: str | None, partial: bool) -> tuple[str, str]:
+    """Decode ``data``: the given encoding, else UTF-8, else Windows-1252 (CEPAL's files)."""
+    head = data[:_TEXT_PROBE]
+    control = len(head) - len(head.translate(None, _C0))
+    if control > max(8, len(head) // 50) and not (encoding or "").startswith("utf-16"):
+        raise FileFormatError(
+            f"{name}: {control} control bytes (NUL …) in the first {len(head):,}: not a text "
+            "table (binary data, or UTF-16 text: save it as UTF-8 CSV, or pass "
+            "encoding='utf-16')"
+        )
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError as exc:
+            raise TableReadError(f"unknown encoding {encoding!r}") from exc
+        except UnicodeDecodeError as exc:
+            if not (partial and exc.start > len(data) - 4):
+                raise FileFormatError(
+                    f"{name}: not {encoding} text ({exc.reason} at byte {exc.start}); "
+                    "pass the file's encoding (encoding='cp1252', 'utf-8' …)"
+                ) from exc
+            return data[: exc.start].decode(encoding), encoding
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        if partial and exc.start > len(data) - 4:
+            return data[: exc.start].decode("utf-8-sig"), "utf-8"
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _pick_delimiter(line: str) -> str:
+    """Return the separator splitting the header line into most fields (comma on ties)."""
+    counts = {d: len(next(csv.reader([line], delimiter=d), [])) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] > 1 else ","
+
+
+def sniff_text(
+    path: Path, encoding: str | None = None, delimiter: str | None = None
+) -> tuple[str, str, list[str], str]:
+    """Return (encoding, delimiter, header fields, first line) from the file's first MiB."""
+    with open(path, "rb") as fh:
+        data = fh.read(_TEXT_PROBE)
+    text, enc = _decode(data, path.name, encoding, partial=len(data) == _TEXT_PROBE)
+    lines = [ln.rstrip("\r") for ln in text.split("\n")]
+    first = lines[0] if lines else ""
+    header = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
+    delim = delimiter or _pick_delimiter(header)
+    fields = next(csv.reader([header], delimiter=delim), [])
+    return enc, delim, [f.strip() for f in fields], first
+
+
+def read_text(path: Path, encoding: str | None = None, delimiter: str | None = None) -> TextTable:
+    """Read a delimited text file (CSV, semicolon- or tab-separated) into rows.
+
+    The csv module reads the file object itself, so only line feeds and carriage returns
+    end a row:
+    U+0085, U+2028 or a form feed inside a name stay in that name (``str.splitlines``
+    would cut the row there).
+
+    Raises
+    ------
+    FileFormatError
+        The file does not decode with the encoding given.
+    """
+    if delimiter is not None and delimiter not in _DELIMITERS:
+        raise TableReadError(f"delimiter must be one of ',', ';', tab; got {delimiter!r}")
+    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
+    try:
+        comments, rows, lines = _csv_rows(path, enc, delim)
+    except UnicodeDecodeError as exc:  # past the first MiB: not the encoding it looked like
+        if encoding is not None:
+            raise FileFormatError(
+                f"{path.name}: not {encoding} text ({exc.reason}); pass the file's encoding "
+                "(encoding='cp1252', 'utf-8' …)"
+            ) from exc
+        enc = "cp1252"
+        try:
+            comments, rows, lines = _csv_rows(path, enc, delim)
+        except UnicodeDecodeError:
+            enc = "latin-1"
+            comments, rows, lines = _csv_rows(path, enc, delim)
+    notes = []
+    issues = []
+    if delim != ",":
+        notes.append(f"fields separated by {'tab' if delim == chr(9) else repr(delim)}")
+    if enc in ("cp1252", "latin-1") and encoding is None:
+        issues.append(
+            ReadIssue(
+                "encoding",
+                f"{path.name} is not UTF-8 text; it was read as {enc} (Windows Latin-1), the "
+                "usual encoding of files saved by Excel in Spanish; check accented names",
+            )
+        )
+    return TextTable(comments, rows, lines, delim, enc, tuple(notes), tuple(issues))
+
+
+def _csv_rows(
+    path: Path, enc: str, delim: str
+) -> tuple[list[tuple[int, list[str]]], list[list[str]], list[int]]:
+    """Stream the file through the csv module: (leading # rows, rows, line of each row)."""
+    comments: list[tuple[int, list[str]]] = []
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    with open(path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delim)
+        start = 1
+        try:
+            for fields in reader:
+                if not rows and fields and fields[0].startswith("#"):
+                    comments.append((start, fields))
+                elif fields and any(f.strip() for f in fields):
+                    rows.append(fields)
+                    lines.append(start)
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise FileFormatError(
+                f"{path.name}: line {reader.line_num}: not valid CSV ({exc})"
+            ) from exc
+    return comments, rows, lines
+
+
+def check_widths(table: TextTable, width: int, name: str) -> None:
+    """Refuse rows shorter than the header (naming the line); trim empty trailing fields."""
+    for k, row in enumerate(table.rows):
+        if len(row) > width and not any(f.strip() for f in row[width:]):
+            del row[width:]
+        if len(row) != width:
+            raise LayoutError(
+                f"{name}: line {table.lines[k]} has {len(row)} field(s) but the header has "
+                f"{width}; every row needs one field per column (empty fields for blanks)"
+            )

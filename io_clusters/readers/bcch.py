@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..errors import LayoutError
-from ..table import IOTable, TableMeta, slug
-from ._cells import CellRange, Coercer, assemble, cell_ref, check_merged, sheet_values
+from ..cellref import cell_ref
+from ..errors import LayoutError, SheetNotFoundError
+from ..table import IOTable, ReadIssue, TableMeta, slug
+from ._cells import CellRange, Coercer, LabelCleaner, check_merged, sheet_values
 
 NAME = "bcch-mip"
 
@@ -54,21 +57,29 @@ def _code(v: Any) -> str | None:
     return None
 
 
-def _cell(rows: list[tuple[Any, ...]], r: int, c: int) -> Any:
+def _cell(rows: list[Sequence[Any]], r: int, c: int) -> Any:
     """Value at 0-based (r, c) or None outside the used range."""
     if r < len(rows) and c < len(rows[r]):
         return rows[r][c]
     return None
 
 
-def find_table_sheet(wb: Any) -> str | None:
-    """Return the name of the sheet holding the IO table, or None."""
+def table_sheets(wb: Any) -> list[str]:
+    """Return the names of every sheet titled as an IO table (column B, first rows)."""
+    found = []
     for ws in wb.worksheets:
         for r in range(1, 8):
             title = _norm(ws.cell(row=r, column=2).value)
             if title.startswith("matriz de insumo") and "coeficiente" not in title:
-                return ws.title
-    return None
+                found.append(ws.title)
+                break
+    return found
+
+
+def find_table_sheet(wb: Any) -> str | None:
+    """Return the name of the first sheet holding the IO table, or None."""
+    sheets = table_sheets(wb)
+    return sheets[0] if sheets else None
 
 
 def detect(wb: Any) -> bool:
@@ -77,21 +88,22 @@ def detect(wb: Any) -> bool:
     return has_glosas and find_table_sheet(wb) is not None
 
 
-def _names(wb: Any) -> dict[str, str]:
+def _names(wb: Any) -> dict[str, tuple[str, str]]:
+    """Code → (name, cell of the name) from the Glosas sheet."""
     for sheet in wb.sheetnames:
         if _norm(sheet).startswith("glosa"):
-            out: dict[str, str] = {}
-            for row in wb[sheet].iter_rows(values_only=True):
+            out: dict[str, tuple[str, str]] = {}
+            for r, row in enumerate(sheet_values(wb[sheet]), start=1):
                 code = _code(row[1]) if len(row) > 2 else None
                 if code is not None and isinstance(row[2], str) and row[2].strip():
                     if code in out:  # a second listing (another classification) starts
                         break
-                    out[code] = row[2].strip()
+                    out[code] = (row[2].strip(), f"{sheet}!C{r}")
             return out
     return {}
 
 
-def _header_row(rows: list[tuple[Any, ...]], sheet: str, path: Path) -> int:
+def _header_row(rows: list[Sequence[Any]], sheet: str, path: Path) -> int:
     for r, row in enumerate(rows[:40]):
         if len(row) > 1 and _norm(row[1]) == "actividad":
             return r
@@ -101,7 +113,35 @@ def _header_row(rows: list[tuple[Any, ...]], sheet: str, path: Path) -> int:
     )
 
 
-def read(path: Path, wb: Any, **_: Any) -> IOTable:
+def _choose_sheet(wb: Any, path: Path, sheet: str | None) -> tuple[str, list[ReadIssue]]:
+    """Return the table sheet to read: the one named, or the first (warning if several)."""
+    sheets = table_sheets(wb)
+    if sheet is not None:
+        if sheet not in wb.sheetnames:
+            raise SheetNotFoundError(
+                f"{path.name}: no sheet named {sheet!r}; the workbook has: "
+                + ", ".join(repr(s) for s in wb.sheetnames)
+            )
+        return sheet, []
+    if not sheets:
+        raise LayoutError(
+            f"{path.name}: no sheet titled 'Matriz de insumo-producto' in column B; "
+            f"sheets: {', '.join(wb.sheetnames)}"
+        )
+    issues = []
+    if len(sheets) > 1:
+        issues.append(
+            ReadIssue(
+                "table_sheet",
+                f"the workbook has {len(sheets)} table sheets ({', '.join(map(repr, sheets))}); "
+                f"sheet {sheets[0]!r} was read — pass sheet='NAME' (--sheet) to read another",
+                (f"{sheets[0]}!B1",),
+            )
+        )
+    return sheets[0], issues
+
+
+def read(path: Path, wb: Any, *, sheet: str | None = None, decimal: str | None = None) -> IOTable:
     """Read a Banco Central de Chile MIP workbook.
 
     Parameters
@@ -110,6 +150,11 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
         The workbook (for messages and provenance).
     wb : openpyxl.Workbook
         The workbook opened by :func:`io_clusters.readers._cells.open_workbook`.
+    sheet : str, optional
+        The table sheet; by default the first sheet titled "Matriz de insumo-producto"
+        (a warning names it when the workbook has several).
+    decimal : {".", ","}, optional
+        Decimal separator of numbers stored as text (detected when omitted).
 
     Returns
     -------
@@ -118,14 +163,69 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
         ``value_added`` rows = taxes on products, import duties and the value-added
         components (or the total where there are no components).
     """
-    sheet = find_table_sheet(wb)
-    if sheet is None:
-        raise LayoutError(
-            f"{path.name}: no sheet titled 'Matriz de insumo-producto' in column B; "
-            f"sheets: {', '.join(wb.sheetnames)}"
-        )
+    sheet, issues = _choose_sheet(wb, path, sheet)
     ws = wb[sheet]
     rows = sheet_values(ws)
+    lay = _locate(rows, sheet, path)
+    n, r0 = len(lay.codes), lay.r0
+    z_rng = CellRange(sheet, r0 + 1, 3, r0 + n, 2 + n)
+    x_rng = CellRange(sheet, r0 + 1, lay.x_col + 1, r0 + n, lay.x_col + 1)
+    fd_rngs = {k: CellRange(sheet, r0 + 1, c + 1, r0 + n, c + 1) for k, c in lay.fd_cols}
+    prim_rngs = {k: CellRange(sheet, r + 1, 3, r + 1, 2 + n) for k, r in lay.primary.items()}
+    structure_notes = check_merged(ws, [z_rng, x_rng, *fd_rngs.values(), *prim_rngs.values()], path)
+    co = Coercer(sheet, decimal=decimal)
+    Z = co.block(rows, z_rng)
+    x = co.block(rows, x_rng)[:, 0]
+    fd = {label: co.block(rows, r)[:, 0] for label, r in fd_rngs.items()}
+    prim = {k: co.block(rows, r)[0] for k, r in prim_rngs.items()}
+    co.raise_if_bad(path, f"sheet {sheet!r}")
+    imports, va_rows, notes = _split_primary(prim, x)
+    names_map = _names(wb)
+    missing = [c for c in lay.codes if c not in names_map]
+    if missing:
+        notes.append(f"no name in the Glosas sheet for codes {', '.join(missing)}")
+    clean = LabelCleaner()
+    names = [clean(*names_map[c]) if c in names_map else c for c in lay.codes]
+    units, year = _units_year(rows, lay.header_row, sheet, path)
+    return IOTable.from_blocks(
+        codes=lay.codes,
+        names=names,
+        Z=Z,
+        x=x,
+        final_demand=fd,
+        primary=va_rows,
+        imports=imports,
+        meta=TableMeta(
+            table_id=slug(f"chl-{year or ''}-bcch-{n}"),
+            country="CHL",
+            year=year,
+            units=units,
+            layout=NAME,
+            domestic=True,
+            sheet=sheet,
+            z_origin=(z_rng.r1, z_rng.c1),
+            notes=(*co.notes(), *structure_notes, *notes, f"table read from sheet {sheet!r}"),
+            citation="Banco Central de Chile, Matriz de insumo-producto, doméstica a precio "
+            "básico, actividad por actividad",
+            issues=(*issues, *co.issues(), *clean.issues()),
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where the parts of a BCCh table sheet are (0-based rows and columns)."""
+
+    header_row: int
+    codes: list[str]
+    r0: int
+    fd_cols: list[tuple[str, int]]
+    x_col: int
+    primary: dict[str, int]
+
+
+def _locate(rows: list[Sequence[Any]], sheet: str, path: Path) -> _Layout:
+    """Find the header, the square coded block, the demand columns and the rows below."""
     hr = _header_row(rows, sheet, path)
     code_row = hr + 1
     col_codes: list[str] = []
@@ -147,8 +247,7 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
     if r0 is None:
         raise LayoutError(f"{path.name}: sheet {sheet!r}: no data rows with codes in column B")
     for i, expected in enumerate(col_codes):
-        got = _code(_cell(rows, r0 + i, 1))
-        if got != expected:
+        if _code(_cell(rows, r0 + i, 1)) != expected:
             raise LayoutError(
                 f"{path.name}: sheet {sheet!r}: row code at {cell_ref(r0 + i + 1, 2)} is "
                 f"{_cell(rows, r0 + i, 1)!r} but column {i + 1} of the header "
@@ -160,57 +259,51 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
             f"{path.name}: sheet {sheet!r}: more coded rows than the {n} header columns "
             f"(extra code at {cell_ref(r0 + n + 1, 2)}); the block is not square"
         )
-    z_rng = CellRange(sheet, r0 + 1, 3, r0 + n, 2 + n)
+    fd_cols, x_col = _demand_columns(rows, hr, n, sheet, path)
+    return _Layout(hr, col_codes, r0, fd_cols, x_col, _primary_rows(rows, r0 + n))
 
-    # final-demand and output columns, labelled in the two header rows
+
+def _demand_columns(
+    rows: list[Sequence[Any]], hr: int, n: int, sheet: str, path: Path
+) -> tuple[list[tuple[str, int]], int]:
+    """Final-demand columns and the output column, labelled in the two header rows."""
     fd_cols: list[tuple[str, int]] = []
-    x_col = None
     for col in range(2 + n, max(len(r) for r in rows)):
         label = " ".join(
-            str(v).strip() for v in (_cell(rows, hr, col), _cell(rows, code_row, col)) if v
+            str(v).strip() for v in (_cell(rows, hr, col), _cell(rows, hr + 1, col)) if v
         )
         label = re.sub(r"\s+", " ", label)
         key = _norm(label)
         if not key or key == "total":
             continue
         if key.startswith("produccion"):
-            x_col = col
-            break
+            return fd_cols, col
         fd_cols.append((label, col))
-    if x_col is None:
-        raise LayoutError(
-            f"{path.name}: sheet {sheet!r}: no output column labelled 'Producción' in header "
-            f"row {hr + 1}; the total output column is required"
-        )
+    raise LayoutError(
+        f"{path.name}: sheet {sheet!r}: no output column labelled 'Producción' in header "
+        f"row {hr + 1}; the total output column is required"
+    )
 
-    # primary-input rows below the block
+
+def _primary_rows(rows: list[Sequence[Any]], start: int) -> dict[str, int]:
+    """Labelled rows below the block (imports, taxes, value added), up to the next matrix."""
     primary: dict[str, int] = {}
-    for r in range(r0 + n, len(rows)):
+    for r in range(start, len(rows)):
         label = _cell(rows, r, 1)
         key = _norm(label)
         if key.startswith("matriz"):
             break
         if key and key != "total":
             primary[str(label).strip()] = r
-    blocks = [z_rng, CellRange(sheet, r0 + 1, x_col + 1, r0 + n, x_col + 1)]
-    blocks += [CellRange(sheet, r0 + 1, col + 1, r0 + n, col + 1) for _, col in fd_cols]
-    blocks += [CellRange(sheet, r + 1, 3, r + 1, 2 + n) for r in primary.values()]
-    structure_notes = check_merged(ws, blocks, path)
+    return primary
 
-    co = Coercer(sheet)
-    Z = co.block(rows, z_rng)
-    x = co.block(rows, blocks[1])[:, 0]
-    fd = {
-        label: co.block(rows, CellRange(sheet, r0 + 1, c + 1, r0 + n, c + 1))[:, 0]
-        for label, c in fd_cols
-    }
-    prim = {
-        k: co.block(rows, CellRange(sheet, r + 1, 3, r + 1, 2 + n))[0] for k, r in primary.items()
-    }
-    co.raise_if_bad(path, f"sheet {sheet!r}")
 
+def _split_primary(
+    prim: dict[str, np.ndarray], x: np.ndarray
+) -> tuple[np.ndarray | None, dict[str, np.ndarray], list[str]]:
+    """Split the rows below: imports, value added (components, else total), remarks."""
     imports = None
-    notes = [*co.notes(), *structure_notes]
+    notes: list[str] = []
     va_rows: dict[str, np.ndarray] = {}
     va_total_key = None
     for k, v in prim.items():
@@ -233,40 +326,18 @@ def read(path: Path, wb: Any, **_: Any) -> IOTable:
             )
         else:
             va_rows[va_total_key] = prim[va_total_key]
+    return imports, va_rows, notes
 
-    names_map = _names(wb)
-    missing = [c for c in col_codes if c not in names_map]
-    if missing:
-        notes.append(f"no name in the Glosas sheet for codes {', '.join(missing)}")
-    names = [names_map.get(c, c) for c in col_codes]
 
+def _units_year(
+    rows: list[Sequence[Any]], hr: int, sheet: str, path: Path
+) -> tuple[str, int | None]:
+    """Units from the title rows ("(millones de pesos de 2008)") and the reference year."""
     title_text = " ".join(str(_cell(rows, r, 1) or "") for r in range(hr))
     unit_m = re.search(r"\(([^)]*pesos[^)]*)\)", title_text, flags=re.I)
     units = unit_m.group(1).strip() if unit_m else ""
     year_m = re.search(r"(19|20)\d{2}", units) or re.search(r"(19|20)\d{2}", sheet + path.name)
-    year = int(year_m.group(0)) if year_m else None
-    return assemble(
-        col_codes,
-        names,
-        Z,
-        x,
-        fd,
-        va_rows,
-        imports,
-        TableMeta(
-            table_id=slug(f"chl-{year or ''}-bcch-{n}"),
-            country="CHL",
-            year=year,
-            units=units,
-            layout=NAME,
-            domestic=True,
-            sheet=sheet,
-            z_origin=(z_rng.r1, z_rng.c1),
-            notes=tuple(notes),
-            citation="Banco Central de Chile, Matriz de insumo-producto, doméstica a precio "
-            "básico, actividad por actividad",
-        ),
-    )
+    return units, int(year_m.group(0)) if year_m else None
 
 
 def read_published(wb: Any, n: int) -> dict[str, pd.DataFrame]:

@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import BadCell, LayoutError, NonNumericCellError
-from ..table import IOTable, TableMeta, slug
-from ._cells import assemble, cell_ref
+from ..cellref import cell_ref
+from ..errors import LayoutError
+from ..table import IOTable, ReadIssue, TableMeta, slug
+from ._cells import Coercer, LabelCleaner, check_widths, read_text, sheet_values
 
 NAME = "cepal-lac"
 _REQUIRED = ("Country_iso3", "Nosector", "Output")
@@ -34,22 +35,74 @@ def detect_columns(columns: list[str]) -> bool:
     return all(c in columns for c in _REQUIRED)
 
 
-def _load_frame(path: Path, wb: Any | None) -> tuple[pd.DataFrame, str, int]:
-    """Return (raw text frame, sheet label, 1-based line of the header)."""
+def _load_frame(
+    path: Path, wb: Any | None, encoding: str | None, delimiter: str | None
+) -> tuple[pd.DataFrame, str, int, list[int], tuple[str, ...], tuple[ReadIssue, ...]]:
+    """Return (raw frame, sheet label, header line, line of each row, notes, issues)."""
     if wb is None:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        return frame, path.name, 1
+        text = read_text(path, encoding, delimiter)
+        if not text.rows:
+            raise LayoutError(f"{path.name}: no header row")
+        header = [h.strip() for h in text.rows[0]]
+        check_widths(text, len(header), path.name)
+        frame = pd.DataFrame(text.rows[1:], columns=header, dtype=object)
+        return frame, path.name, text.lines[0], text.lines[1:], text.notes, text.issues
     for ws in wb.worksheets:
-        for r, row in enumerate(ws.iter_rows(values_only=True, max_row=30), start=1):
+        rows = sheet_values(ws)
+        for r, row in enumerate(rows[:30], start=1):
             cols = [str(v).strip() if v is not None else "" for v in row]
             if detect_columns(cols):
-                data = list(ws.iter_rows(min_row=r + 1, values_only=True))
-                frame = pd.DataFrame(data, columns=cols)
-                return frame, ws.title, r
+                width = len(cols)
+                data = [tuple(x[:width]) + (None,) * (width - len(x)) for x in rows[r:]]
+                frame = pd.DataFrame(data, columns=cols, dtype=object)
+                lines = list(range(r + 1, r + 1 + len(data)))
+                return frame, ws.title, r, lines, (), ()
     raise LayoutError(f"{path.name}: no sheet has a header row with {', '.join(_REQUIRED)}")
 
 
-def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IOTable:
+def _block_columns(path: Path, codes: list[str], country: str, columns: list[str]) -> list[str]:
+    """Return the columns of the domestic block (``PERs1`` … for codes ``s01`` …)."""
+    nums = []
+    for code in codes:
+        m = re.fullmatch(r"s0*(\d+)", code)
+        if not m:
+            raise LayoutError(f"{path.name}: sector code {code!r} is not of the form s01…s99")
+        nums.append(int(m.group(1)))
+    z_cols = [f"{country}s{k}" for k in nums]
+    missing = [c for c in z_cols if c not in columns]
+    if missing:
+        raise LayoutError(
+            f"{path.name}: columns for the domestic block are missing: {', '.join(missing[:5])}"
+        )
+    return z_cols
+
+
+def _country(path: Path, countries: list[str], country: str | None) -> str:
+    """Return the country asked for (or the file's only one), checked against the file."""
+    if country is None:
+        if len(countries) != 1:
+            raise LayoutError(
+                f"{path.name}: the file holds {len(countries)} countries "
+                f"({', '.join(countries[:20])}); choose one with --country ISO3"
+            )
+        country = countries[0]
+    country = country.strip().upper()
+    if country not in countries:
+        raise LayoutError(
+            f"{path.name}: no rows for country {country!r}; the file has {', '.join(countries)}"
+        )
+    return country
+
+
+def read(
+    path: Path,
+    wb: Any = None,
+    *,
+    country: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> IOTable:
     """Read one country's domestic table from a CEPAL LAC IOT file (CSV or xlsx).
 
     Parameters
@@ -59,63 +112,54 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
         The opened workbook for an xlsx file; None for CSV.
     country : str, optional
         ISO3 code of the country; required when the file holds several countries.
+    decimal : {".", ","}, optional
+        Decimal separator of numbers stored as text (a ``;``-separated file defaults
+        to the decimal comma).
+    encoding, delimiter : str, optional
+        Of a CSV file; detected when omitted (UTF-8, else Windows-1252, said so).
 
     Returns
     -------
     IOTable
         Units: millions of current US dollars (CEPAL's unit for the 2011 table).
     """
-    frame, sheet, header_line = _load_frame(path, wb)
+    frame, sheet, _header_line, lines, text_notes, issues = _load_frame(
+        path, wb, encoding, delimiter
+    )
     frame.columns = [str(c).strip() for c in frame.columns]
     countries = sorted({str(v).strip() for v in frame["Country_iso3"] if str(v).strip()})
-    if country is None:
-        if len(countries) != 1:
-            raise LayoutError(
-                f"{path.name}: the file holds {len(countries)} countries "
-                f"({', '.join(countries[:20])}); choose one with --country ISO3"
-            )
-        country = countries[0]
-    country = country.upper()
-    if country not in countries:
-        raise LayoutError(
-            f"{path.name}: no rows for country {country!r}; the file has {', '.join(countries)}"
-        )
+    country = _country(path, countries, country)
     rows = frame.index[frame["Country_iso3"].astype(str).str.strip() == country]
     sub = frame.loc[rows]
-    codes = [str(v).strip() for v in sub["Nosector"]]
-    names = [str(v).strip() for v in sub.get("Sector", sub["Nosector"])]
-    nums = []
-    for code in codes:
-        m = re.fullmatch(r"s0*(\d+)", code)
-        if not m:
-            raise LayoutError(f"{path.name}: sector code {code!r} is not of the form s01…s99")
-        nums.append(int(m.group(1)))
-    z_cols = [f"{country}s{k}" for k in nums]
-    missing = [c for c in z_cols if c not in frame.columns]
-    if missing:
-        raise LayoutError(
-            f"{path.name}: columns for the domestic block are missing: {', '.join(missing[:5])}"
-        )
+    clean = LabelCleaner()
     col_pos = {c: i + 1 for i, c in enumerate(frame.columns)}
-
-    bad: list[BadCell] = []
-    n_empty = 0
+    name_col = "Sector" if "Sector" in frame.columns else "Nosector"
+    codes = [
+        clean(str(v).strip(), f"{sheet}!{cell_ref(lines[r], col_pos['Nosector'])}")
+        for r, v in zip(rows, sub["Nosector"], strict=True)
+    ]
+    names = [
+        clean(str(v).strip(), f"{sheet}!{cell_ref(lines[r], col_pos[name_col])}")
+        for r, v in zip(rows, sub[name_col], strict=True)
+    ]
+    z_cols = _block_columns(path, codes, country, list(frame.columns))
+    co = Coercer(sheet, text_source=wb is None, decimal=decimal)
+    if decimal is None and any("';'" in n for n in text_notes):
+        co.decimal = ","
+    num_cols = [c for c in frame.columns if c not in ("Country_iso3", "Nosector", "Sector")]
+    co.settle(
+        (lines[r], col_pos[c], v)
+        for c in num_cols
+        for r, v in zip(rows, sub[c], strict=True)
+        if isinstance(v, str) and "," in v
+    )
 
     def numeric(col: str) -> np.ndarray:
-        nonlocal n_empty
-        out = np.empty(len(rows))
-        for k, (r, v) in enumerate(zip(rows, sub[col], strict=True)):
-            line = header_line + 1 + int(r)
-            if v is None or (isinstance(v, str) and not v.strip()):
-                n_empty += 1
-                out[k] = 0.0
-                continue
-            try:
-                out[k] = float(v)
-            except (TypeError, ValueError):
-                bad.append(BadCell(sheet, cell_ref(line, col_pos[col]), v))
-                out[k] = np.nan
-        return out
+        j = col_pos[col]
+        return np.array(
+            [co.value(v, lines[r], j) for r, v in zip(rows, sub[col], strict=True)],
+            dtype="float64",
+        )
 
     Z = np.column_stack([numeric(c) for c in z_cols])
     x = numeric("Output")
@@ -135,28 +179,23 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
         fd["EXP_extra_regional"] = np.sum([numeric(c) for c in extra], axis=0)
     if "Adjustment" in frame.columns:
         fd["Adjustment"] = numeric("Adjustment")
-    if bad:
-        shown = "; ".join(str(b) for b in bad[:10])
-        raise NonNumericCellError(
-            f"{path.name}: {len(bad)} non-numeric cell(s): {shown}; replace them with numbers",
-            bad,
-        )
-    z_first_row = header_line + 1 + int(rows[0])
+    co.raise_if_bad(path, f"the rows of {country}")
+    z_first_row = lines[int(rows[0])]
     contiguous = list(rows) == list(range(int(rows[0]), int(rows[0]) + len(rows)))
     year_m = re.search(r"(?:19|20)\d{2}", path.name)
     year = int(year_m.group(0)) if year_m else None
-    notes = [f"domestic block {z_cols[0]}..{z_cols[-1]} of {len(countries)} country file"]
-    if n_empty:
-        notes.append(f"{n_empty} empty cell(s) read as 0")
-    return assemble(
-        codes,
-        names,
-        Z,
-        x,
-        fd,
-        {},
-        None,
-        TableMeta(
+    notes = [
+        f"domestic block {z_cols[0]}..{z_cols[-1]} of {len(countries)} country file",
+        *text_notes,
+        *co.notes(),
+    ]
+    return IOTable.from_blocks(
+        codes=codes,
+        names=names,
+        Z=Z,
+        x=x,
+        final_demand=fd,
+        meta=TableMeta(
             table_id=slug(f"{country}-{year or ''}-cepal-lac"),
             country=country,
             year=year,
@@ -168,5 +207,6 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
             notes=tuple(notes),
             citation="CEPAL, Matriz Insumo-Producto de América Latina 2011 (preliminar), "
             "sheet LAC_IOT_2011",
+            issues=(*issues, *co.issues(), *clean.issues()),
         ),
     )

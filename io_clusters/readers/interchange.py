@@ -23,7 +23,15 @@ CSV layout::
   are final-demand categories;
 * lines starting with ``#`` before the header hold ``key: value`` metadata
   (``table_id``, ``country``, ``year``, ``units``, ``layout``, ``source``, ``sha256``,
-  ``citation``, ``note``).
+  ``citation``, ``note``). Separators a spreadsheet pads them with (``# country:
+  PER,,,,``) are stripped; ``country`` must be an ISO 3166 alpha-3 code and ``year`` a
+  whole number, or the line is refused.
+
+Reading uses the csv module on the file, so only line feeds end a row (a name holding
+U+0085 or U+2028 stays one name). Files a Spanish-locale spreadsheet saves (separated
+by ``;`` or tabs, decimal commas, Windows-1252 text) are recognised and said so. Every
+row must have one field per header column; codes are stripped of surrounding spaces.
+Writing replaces control characters and line separators in text by spaces (logged).
 
 The xlsx variant holds the same grid in a sheet named ``table`` and the metadata as
 two columns (key, value) in a sheet named ``meta``.
@@ -33,16 +41,35 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
+import re
 import tempfile
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..cellref import cell_ref
 from ..errors import DuplicateCodeError, LayoutError
-from ..table import IOTable, TableMeta, slug
-from ._cells import Coercer, assemble, parse_isic
+from ..table import IOTable, ReadIssue, TableMeta, slug
+from ._cells import (
+    CellRange,
+    Coercer,
+    LabelCleaner,
+    check_merged,
+    check_widths,
+    has_control,
+    parse_isic,
+    read_text,
+    sheet_values,
+    sniff_text,
+    strip_control,
+)
+
+log = logging.getLogger(__name__)
 
 NAME = "interchange"
 MAGIC = "# io_clusters interchange"
@@ -133,7 +160,7 @@ def write(table: IOTable, path: str | Path) -> Path:
             buf = io.StringIO()
             buf.write(f"{MAGIC} v1\n")
             for k, v in _meta_pairs(table):
-                buf.write(f"# {k}: {' '.join(v.splitlines())}\n")
+                buf.write(f"# {k}: {strip_control(v)}\n")
             writer = csv.writer(buf, lineterminator="\n")
             for row in grid:
                 writer.writerow(["" if v is None else _csv_value(v) for v in row])
@@ -152,7 +179,15 @@ def _csv_value(v: Any) -> Any:
 
 
 def _safe_text(v: Any) -> Any:
-    """Escape text that a spreadsheet would run as a formula (OWASP CSV injection)."""
+    """Escape text that a spreadsheet would run as a formula (OWASP CSV injection).
+
+    Control characters and line/paragraph separators (BEL, NUL, form feed, U+0085,
+    U+2028 …) are replaced by spaces: workbook writers refuse them and text tools break
+    lines at them.
+    """
+    if isinstance(v, str) and has_control(v):
+        log.warning("text %r holds control characters; written with spaces instead", v[:40])
+        v = strip_control(v)
     if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + v
     return v
@@ -164,87 +199,151 @@ def _unescape(v: Any) -> Any:
     return v
 
 
-def _parse_meta(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+_COUNTRY = re.compile(r"^[A-Z]{3}$")
+_TRAILING = " \t,;"
+
+
+def _meta_value(key: str, value: str, where: str) -> Any:
+    """Check one metadata value; ``where`` names its line or cell for messages."""
+    if key == "country":
+        code = value.strip().upper()
+        if code and not _COUNTRY.match(code):
+            raise LayoutError(
+                f"{where}: country {value!r} is not an ISO 3166 alpha-3 code (e.g. PER, CHL)"
+            )
+        return code or None
+    if key == "year":
+        if not value.strip():
+            return None
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise LayoutError(f"{where}: year {value!r} is not a whole number") from None
+    return value
+
+
+def _parse_meta(pairs: list[tuple[str, str, str]], clean: LabelCleaner) -> dict[str, Any]:
+    """Metadata from (key, value, where) triples; unknown keys are ignored."""
     meta: dict[str, Any] = {"notes": []}
-    for k, v in pairs:
+    for k, v, where in pairs:
         k = k.strip().lower()
+        v = v.strip().rstrip(_TRAILING)
         if k == "note":
-            meta["notes"].append(v)
-        elif k == "year":
-            meta["year"] = int(v) if str(v).strip() else None
+            meta["notes"].append(strip_control(v))
         elif k in _META_KEYS:
-            meta[k] = v
+            meta[k] = _meta_value(k, clean(v, where) if k == "table_id" else v, where)
     return meta
 
 
-def read(path: Path, wb: Any = None, **_: Any) -> IOTable:
-    """Read an interchange CSV (``wb`` is None) or xlsx file."""
+def _comment_pairs(
+    comments: list[tuple[int, list[str]]], delimiter: str, name: str
+) -> list[tuple[str, str, str]]:
+    """(key, value, where) from ``# key: value`` rows, padded by spreadsheets or not."""
+    out = []
+    for line, fields in comments:
+        while fields and not fields[-1].strip():
+            fields = fields[:-1]
+        body = delimiter.join(fields)[1:].strip()
+        if ":" in body and not body.startswith("io_clusters interchange"):
+            key, _, val = body.partition(":")
+            out.append((key, val, f"{name}: line {line}"))
+    return out
+
+
+def _csv_grid(
+    path: Path, encoding: str | None, delimiter: str | None
+) -> tuple[list[Sequence[Any]], list[int], list[tuple[str, str, str]], Any]:
+    text = read_text(path, encoding, delimiter)
+    pairs = _comment_pairs(text.comments, text.delimiter, path.name)
+    if text.rows:
+        check_widths(text, len(text.rows[0]), path.name)
+    return [tuple(r) for r in text.rows], text.lines, pairs, text
+
+
+def _xlsx_grid(
+    path: Path, wb: Any
+) -> tuple[list[Sequence[Any]], list[int], list[tuple[str, str, str]], Any]:
+    if "table" not in wb.sheetnames:
+        raise LayoutError(f"{path.name}: interchange workbook needs a sheet named 'table'")
+    values = sheet_values(wb["table"])
+    lines = [k + 1 for k, r in enumerate(values) if len(r)]  # empty rows are ()
+    rows = [values[k - 1] for k in lines]
+    pairs = []
+    if "meta" in wb.sheetnames:
+        for r, row in enumerate(sheet_values(wb["meta"])[1:], start=2):
+            if row and row[0] is not None:
+                value = "" if len(row) < 2 or row[1] is None else str(_unescape(row[1]))
+                pairs.append((str(row[0]), value, f"{path.name}: meta!B{r}"))
+    return rows, lines, pairs, None
+
+
+def read(
+    path: Path,
+    wb: Any = None,
+    *,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> IOTable:
+    r"""Read an interchange CSV (``wb`` is None) or xlsx file.
+
+    Parameters
+    ----------
+    path : Path
+    wb : openpyxl.Workbook, optional
+        The opened workbook of an xlsx file.
+    decimal : {".", ","}, optional
+        Decimal separator of numbers stored as text (detected when omitted; a file
+        separated by ``;`` defaults to the decimal comma).
+    encoding : str, optional
+        Text encoding of a CSV file (default: UTF-8, else Windows-1252, said so).
+    delimiter : {",", ";", "\t"}, optional
+        Field separator of a CSV file (default: detected from the header line).
+    """
     if wb is None:
-        text = path.read_text(encoding="utf-8-sig")
-        lines = text.splitlines()
-        pairs = []
-        k = 0
-        while k < len(lines) and lines[k].startswith("#"):
-            body = lines[k][1:].strip()
-            if ":" in body and not body.startswith("io_clusters interchange"):
-                key, _, val = body.partition(":")
-                pairs.append((key, val.strip()))
-            k += 1
-        rows = [tuple(r) for r in csv.reader(lines[k:])]
-        sheet, first_line = path.name, k + 1
+        fast = _read_csv_fast(path, encoding, delimiter, decimal)
+        if fast is not None:
+            return fast
+        rows, lines, pairs, text = _csv_grid(path, encoding, delimiter)
+        sheet = path.name
     else:
-        if "table" not in wb.sheetnames:
-            raise LayoutError(f"{path.name}: interchange workbook needs a sheet named 'table'")
-        rows = [tuple(r) for r in wb["table"].iter_rows(values_only=True)]
-        pairs = []
-        if "meta" in wb.sheetnames:
-            for r in list(wb["meta"].iter_rows(values_only=True))[1:]:
-                if r and r[0] is not None:
-                    pairs.append((str(r[0]), "" if r[1] is None else str(_unescape(r[1]))))
-        sheet, first_line = "table", 1
+        rows, lines, pairs, text = _xlsx_grid(path, wb)
+        sheet = "table"
     if not rows:
         raise LayoutError(f"{path.name}: the interchange grid is empty")
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    if not detect_header(header):
-        raise LayoutError(
-            f"{path.name}: line {first_line}: header must start with kind,code,name and "
-            f"have z:<code> columns; found {header[:5]}"
-        )
-    z_cols = [j for j, h in enumerate(header) if h.startswith("z:")]
-    col_codes = [header[j][2:] for j in z_cols]
-    if "x" not in header:
-        raise LayoutError(f"{path.name}: line {first_line}: no output column 'x' in the header")
+    clean = LabelCleaner()
+    header, z_cols, col_codes = _header(path, rows[0], lines[0], sheet, clean)
     x_col = header.index("x")
-    fd_cols = [(j, h[3:]) for j, h in enumerate(header) if h.startswith("fd:")]
-    body = rows[1:]
-    kinds = [str(r[0]).strip() if r and r[0] is not None else "" for r in body]
-    sector_rows = [i for i, kd in enumerate(kinds) if kd == "sector"]
-    codes = [str(_unescape(body[i][1])).strip() for i in sector_rows]
-    names = [str(_unescape(body[i][2])) for i in sector_rows]
-    if len(set(codes)) != len(codes):
-        dup = sorted({c for c in codes if codes.count(c) > 1})
-        raise DuplicateCodeError(f"{path.name}: duplicate sector codes {', '.join(dup)}")
-    if codes != col_codes:
-        raise LayoutError(
-            f"{path.name}: the sector rows ({len(codes)}) and the z: columns "
-            f"({len(col_codes)}) must list the same codes in the same order"
-        )
-    unknown = sorted({kd for kd in kinds if kd not in ("sector", "primary", "imports", "")})
-    if unknown:
-        raise LayoutError(f"{path.name}: unknown row kind(s) {unknown}; use sector/primary/imports")
-    co = Coercer(sheet, text_source=wb is None)
-    off = first_line  # spreadsheet row of body[0] is off + 1
+    fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
+    body, body_lines = rows[1:], lines[1:]
+    kinds, sector_rows, codes, names = _sectors(path, body, body_lines, sheet, clean, len(header))
+    _check_codes(path, codes, col_codes, kinds)
+    notes: list[str] = list(text.notes) if text is not None else []
+    if wb is not None:
+        last = max(z_cols[-1], x_col, *(j for j, _ in fd_cols))
+        blocks = [CellRange("table", body_lines[0], z_cols[0] + 1, body_lines[-1], last + 1)]
+        notes += check_merged(wb["table"], blocks, path)
+    if decimal is None and text is not None and text.delimiter == ";":
+        decimal = ","
+        notes.append("decimal comma assumed (semicolon-separated file); pass decimal='.' if not")
+    co = Coercer(sheet, text_source=wb is None, decimal=decimal)
+    num_cols = [*z_cols, x_col, *(j for j, _ in fd_cols)]
+    co.settle(
+        (body_lines[i], j + 1, body[i][j])
+        for i in range(len(body))
+        for j in num_cols
+        if j < len(body[i]) and isinstance(body[i][j], str) and "," in body[i][j]
+    )
 
     def cells(i: int, cols: list[int]) -> np.ndarray:
-        return np.array(
-            [co.value(body[i][j] if j < len(body[i]) else None, off + 1 + i, j + 1) for j in cols]
-        )
+        row, line = body[i], body_lines[i]
+        return np.array([co.value(row[j] if j < len(row) else None, line, j + 1) for j in cols])
 
     Z = np.array([cells(i, z_cols) for i in sector_rows]).reshape(len(codes), len(codes))
     x = np.array([cells(i, [x_col])[0] for i in sector_rows])
     fd = {name: np.array([cells(i, [j])[0] for i in sector_rows]) for j, name in fd_cols}
     va = {
-        str(_unescape(body[i][1])): cells(i, z_cols)
+        clean(_unescape(body[i][1]), f"{sheet}!B{body_lines[i]}").strip(): cells(i, z_cols)
         for i, kd in enumerate(kinds)
         if kd == "primary"
     }
@@ -255,30 +354,271 @@ def read(path: Path, wb: Any = None, **_: Any) -> IOTable:
     if "isic" in header:
         j = header.index("isic")
         isic = tuple(parse_isic(body[i][j] if j < len(body[i]) else None) for i in sector_rows)
-    meta = _parse_meta(pairs)
+    first = body_lines[sector_rows[0]]
+    contiguous = [body_lines[i] for i in sector_rows] == list(range(first, first + len(codes)))
+    meta = _table_meta(
+        path,
+        pairs,
+        clean,
+        sheet=sheet,
+        z_origin=(first, z_cols[0] + 1) if contiguous else None,
+        notes=(*notes, *co.notes()),
+        isic=isic,
+        issues=(*(text.issues if text is not None else ()), *co.issues()),
+    )
+    return IOTable.from_blocks(
+        codes=codes,
+        names=names,
+        Z=Z,
+        x=x,
+        final_demand=fd,
+        primary=va,
+        imports=imports,
+        meta=meta,
+    )
+
+
+def _header(
+    path: Path, row: Sequence[Any], line: int, sheet: str, clean: LabelCleaner
+) -> tuple[list[str], list[int], list[str]]:
+    """Return (header fields, z: columns, their codes), or raise saying what is wrong."""
+    header = [str(h).strip() if h is not None else "" for h in row]
+    if not detect_header(header):
+        raise LayoutError(
+            f"{path.name}: line {line}: header must start with kind,code,name and have "
+            f"z:<code> columns; found {header[:5]}"
+            + (
+                "; the file seems separated by semicolons or tabs: pass delimiter=';'"
+                if len(header) == 1 and any(d in header[0] for d in ";\t")
+                else ""
+            )
+        )
+    if "x" not in header:
+        raise LayoutError(f"{path.name}: line {line}: no output column 'x' in the header")
+    z_cols = [j for j, h in enumerate(header) if h.startswith("z:")]
+    codes = [clean(header[j][2:].strip(), f"{sheet}!{cell_ref(line, j + 1)}") for j in z_cols]
+    return header, z_cols, codes
+
+
+def _sectors(
+    path: Path,
+    body: list[Sequence[Any]],
+    lines: list[int],
+    sheet: str,
+    clean: LabelCleaner,
+    width: int,
+) -> tuple[list[str], list[int], list[str], list[str]]:
+    """Return (row kinds, positions of the sector rows, their codes, their names)."""
+    for i, r in enumerate(body):
+        if len(r) < min(width, 3):
+            raise LayoutError(
+                f"{path.name}: line {lines[i]} has {len(r)} field(s); the header has {width}"
+            )
+    kinds = [str(r[0]).strip() if r[0] is not None else "" for r in body]
+    rows = [i for i, kd in enumerate(kinds) if kd == "sector"]
+    if not rows:
+        raise LayoutError(f"{path.name}: no 'sector' rows in the interchange grid")
+    codes = [clean(str(_unescape(body[i][1])).strip(), f"{sheet}!B{lines[i]}") for i in rows]
+    names = [clean(_unescape(body[i][2]), f"{sheet}!C{lines[i]}") for i in rows]
+    return kinds, rows, codes, names
+
+
+def _check_codes(path: Path, codes: list[str], col_codes: list[str], kinds: list[str]) -> None:
+    """Refuse duplicate codes, rows and columns that disagree, unknown row kinds."""
+    if len(set(codes)) != len(codes):
+        dup = sorted(c for c, k in Counter(codes).items() if k > 1)
+        raise DuplicateCodeError(f"{path.name}: duplicate sector codes {', '.join(dup)}")
+    if codes != col_codes:
+        both = zip(codes, col_codes, strict=False)
+        k = next((i for i, (a, b) in enumerate(both) if a != b), None)
+        raise LayoutError(
+            f"{path.name}: the sector rows ({len(codes)}) and the z: columns "
+            f"({len(col_codes)}) must list the same codes in the same order"
+            + (f" (first difference: {codes[k]!r} vs {col_codes[k]!r})" if k is not None else "")
+        )
+    unknown = sorted({kd for kd in kinds if kd not in ("sector", "primary", "imports", "")})
+    if unknown:
+        raise LayoutError(f"{path.name}: unknown row kind(s) {unknown}; use sector/primary/imports")
+
+
+def _table_meta(
+    path: Path,
+    pairs: list[tuple[str, str, str]],
+    clean: LabelCleaner,
+    *,
+    sheet: str,
+    z_origin: tuple[int, int] | None,
+    notes: tuple[str, ...],
+    isic: tuple[tuple[str, ...], ...] | None,
+    issues: tuple[ReadIssue, ...],
+) -> TableMeta:
+    """Build the metadata from the file's ``key: value`` pairs and the reader's remarks."""
+    meta = _parse_meta(pairs, clean)
     for key in ("layout", "source", "sha256"):
         if meta.get(key):
             meta["notes"].insert(0, f"original {key}: {meta[key]}")
-    contiguous = sector_rows == list(range(sector_rows[0], sector_rows[0] + len(codes)))
-    return assemble(
-        codes,
-        names,
-        Z,
-        x,
-        fd,
-        va,
-        imports,
-        TableMeta(
-            table_id=meta.get("table_id") or slug(path.stem),
-            country=meta.get("country"),
-            year=meta.get("year"),
-            units=meta.get("units", ""),
-            layout=NAME,
-            sheet=sheet,
-            z_origin=(off + 1 + sector_rows[0], z_cols[0] + 1) if contiguous else None,
-            notes=tuple(meta["notes"]) + tuple(co.notes()),
-            citation=meta.get("citation"),
-            domestic=None,
+    return TableMeta(
+        table_id=meta.get("table_id") or slug(path.stem),
+        country=meta.get("country"),
+        year=meta.get("year"),
+        units=meta.get("units", ""),
+        layout=NAME,
+        sheet=sheet,
+        z_origin=z_origin,
+        notes=(*meta["notes"], *notes),
+        citation=meta.get("citation"),
+        domestic=None,
+        isic=isic,
+        issues=(*issues, *clean.issues()),
+    )
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines of a file (a last line without a line feed counts)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def _csv_head(path: Path, enc: str) -> tuple[list[tuple[int, list[str]]], list[str]] | None:
+    """Return the ``#`` rows (line, fields) and the header of an interchange CSV, or None."""
+    comments: list[tuple[int, list[str]]] = []
+    with open(path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
+        for k, line in enumerate(fh, start=1):
+            if not line.startswith("#"):
+                header = [h.strip() for h in next(csv.reader([line]), [])]
+                break
+            comments.append((k, next(csv.reader([line]), [])))
+        else:
+            return None
+    if not detect_header(header) or "x" not in header:
+        return None
+    return comments, header
+
+
+def _numeric_frame(path: Path, enc: str, skip: int, width: int, labels: list[int]) -> Any:
+    """Parse the grid with pandas' C engine; None unless every number column is numeric."""
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=",",
+            header=None,
+            skiprows=skip,
+            encoding=enc,
+            dtype={j: str for j in labels},
+            keep_default_na=False,
+            na_values=[""],
+            engine="c",
+            low_memory=False,
+        )
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
+        return None
+    if frame.shape[1] != width or skip + len(frame) != _count_lines(path):
+        return None  # a short row, a blank line or a quoted line break: explain slowly
+    dtypes = frame.dtypes.tolist()
+    if any(dtypes[j].kind not in "fiu" for j in range(width) if j not in labels):
+        return None  # text (or only blanks) in a column of numbers
+    return frame
+
+
+def _read_csv_fast(
+    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None
+) -> IOTable | None:
+    """Read a clean interchange CSV with pandas' C parser; None when anything is unusual.
+
+    Taken only when every check passes: comma-separated with decimal points, no blank
+    line, no quoted line break, no blank or text cell in the numbers, no control
+    character in a label, known row kinds, the same codes in rows and columns. Any
+    other file (or any doubt) goes to the cell-by-cell reader, whose messages name the
+    row, column and value. The values are the same either way: pandas parses decimal
+    numbers to the nearest double, as ``float()`` does.
+    """
+    if decimal == ",":
+        return None
+    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
+    if delim != ",":
+        return None
+    head = _csv_head(path, enc)
+    if head is None:
+        return None
+    comments, header = head
+    width, skip = len(header), len(comments) + 1
+    labels = [0, 1, 2] + ([header.index("isic")] if "isic" in header else [])
+    frame = _numeric_frame(path, enc, skip, width, labels)
+    if frame is None:
+        return None
+    numeric = [j for j in range(width) if j not in labels]
+    text = frame[labels].fillna("")  # blank labels: '' as in the cell-by-cell reader
+    if any(has_control(v) for col in text for v in text[col]):
+        return None  # control characters are cleaned, cell by cell, with a warning
+    kinds = [k.strip() for k in text[0]]
+    sector = np.array([k == "sector" for k in kinds])
+    z_cols = [j for j, h in enumerate(header) if h.startswith("z:")]
+    codes = [c.strip() for c in np.asarray(text[1])[sector]]
+    if (
+        not sector.any()
+        or set(kinds) - {"sector", "primary", "imports"}
+        or codes != [header[j][2:].strip() for j in z_cols]
+        or len(set(codes)) != len(codes)
+        or any(str(_unescape(c)) != c for c in codes)
+    ):
+        return None
+    numbers = frame.iloc[:, numeric].to_numpy(dtype="float64")
+    pos = {j: k for k, j in enumerate(numeric)}
+    x_col = header.index("x")
+    fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
+    need = [pos[j] for j in (*z_cols, x_col, *(j for j, _ in fd_cols))]
+    other = ~sector
+    zpos = [pos[j] for j in z_cols]
+    if not (
+        np.isfinite(numbers[np.ix_(sector, need)]).all()
+        and np.isfinite(numbers[np.ix_(other, zpos)]).all()
+    ):
+        return None
+    kinds_arr = np.array(kinds)
+    imp_rows = np.flatnonzero(kinds_arr == "imports")
+    names_all = np.asarray(text[2])
+    first_sector = int(np.flatnonzero(sector)[0])
+    contiguous = bool(sector[first_sector : first_sector + len(codes)].all())
+    pairs = _comment_pairs(comments, ",", path.name)
+    clean = LabelCleaner()
+    isic = None
+    if "isic" in header:
+        isic = tuple(parse_isic(v or None) for v in np.asarray(text[header.index("isic")])[sector])
+    return IOTable.from_blocks(
+        codes=codes,
+        names=[str(_unescape(n)) for n in names_all[sector]],
+        Z=numbers[np.ix_(sector, zpos)],
+        x=numbers[sector, pos[x_col]],
+        final_demand={name: numbers[sector, pos[j]] for j, name in fd_cols},
+        primary={
+            str(_unescape(text[1].iat[i])).strip(): numbers[i, zpos]
+            for i in np.flatnonzero(kinds_arr == "primary")
+        },
+        imports=numbers[imp_rows[0], zpos] if len(imp_rows) else None,
+        meta=_table_meta(
+            path,
+            pairs,
+            clean,
+            sheet=path.name,
+            z_origin=(skip + 1 + first_sector, z_cols[0] + 1) if contiguous else None,
+            notes=(),
             isic=isic,
+            issues=() if encoding is not None or enc == "utf-8" else _encoding_issue(path, enc),
+        ),
+    )
+
+
+def _encoding_issue(path: Path, enc: str) -> tuple[ReadIssue, ...]:
+    return (
+        ReadIssue(
+            "encoding",
+            f"{path.name} is not UTF-8 text; it was read as {enc} (Windows Latin-1), the "
+            "usual encoding of files saved by Excel in Spanish; check accented names",
         ),
     )

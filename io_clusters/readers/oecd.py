@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import BadCell, LayoutError, NonNumericCellError
-from ..table import IOTable, TableMeta, slug
-from ._cells import assemble, cell_ref
+from ..errors import LayoutError
+from ..table import IOTable, ReadIssue, TableMeta, slug
+from ._cells import Coercer, check_widths, read_text, sheet_values
 
 NAME = "oecd-iot"
 FD_CODES = ("HFCE", "NPISH", "GGFC", "GFCF", "INVNT", "CONS_ABR", "CONS_NONRES", "EXPO", "IMPO")
@@ -75,18 +75,45 @@ def _pivot_long(
     return wide, country, year
 
 
-def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IOTable:
-    """Read an OECD IOT (wide or long; CSV, or the first sheet of an xlsx)."""
+def _frame(
+    path: Path, wb: Any, encoding: str | None, delimiter: str | None
+) -> tuple[pd.DataFrame, str, tuple[str, ...], tuple[ReadIssue, ...], bool]:
+    """(raw frame, sheet label, notes, issues, semicolon-separated)."""
     if wb is None:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        sheet = path.name
-    else:
-        ws = wb.worksheets[0]
-        data = list(ws.iter_rows(values_only=True))
-        if not data:
-            raise LayoutError(f"{path.name}: sheet {ws.title!r} is empty")
-        frame = pd.DataFrame(data[1:], columns=[str(c) if c is not None else "" for c in data[0]])
-        sheet = ws.title
+        text = read_text(path, encoding, delimiter)
+        if not text.rows:
+            raise LayoutError(f"{path.name}: the file has no header row")
+        header = [h.strip() for h in text.rows[0]]
+        check_widths(text, len(header), path.name)
+        frame = pd.DataFrame(text.rows[1:], columns=header, dtype=object)
+        return frame, path.name, text.notes, text.issues, text.delimiter == ";"
+    ws = wb.worksheets[0]
+    data = sheet_values(ws)
+    if not data:
+        raise LayoutError(f"{path.name}: sheet {ws.title!r} is empty")
+    width = len(data[0])
+    rows = [tuple(r[:width]) + (None,) * (width - len(r)) for r in data[1:]]
+    columns = [str(c) if c is not None else "" for c in data[0]]
+    return pd.DataFrame(rows, columns=columns, dtype=object), ws.title, (), (), False
+
+
+def read(
+    path: Path,
+    wb: Any = None,
+    *,
+    country: str | None = None,
+    decimal: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> IOTable:
+    """Read an OECD IOT (wide or long; CSV, or the first sheet of an xlsx).
+
+    ``decimal``, ``encoding`` and ``delimiter`` are as for the other text readers
+    (detected when omitted).
+    """
+    frame, sheet, text_notes, issues, semicolon = _frame(path, wb, encoding, delimiter)
+    if decimal is None and semicolon:
+        decimal = ","
     year = None
     long_layout = {"ROW", "COL", "VALUE"} <= {str(c).upper() for c in frame.columns}
     if long_layout:
@@ -112,22 +139,19 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
         )
     if "OUTPUT" not in labels:
         raise LayoutError(f"{path.name}: no OUTPUT row (gross output) in the first column")
-    bad: list[BadCell] = []
+    co = Coercer(sheet, text_source=wb is None, decimal=decimal)
+    co.settle(
+        (i + 2, j + 1, v)
+        for i in range(len(labels))
+        for j in range(1, len(columns))
+        if isinstance(v := frame.iat[i, j], str) and "," in v
+    )
 
     def num(i: int, col: str) -> float:
         v = frame.iat[i, col_of[col]]
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            return 0.0
-        if isinstance(v, str):
-            s = v.strip()
-            if not s:
-                return 0.0
-            try:
-                return float(s)
-            except ValueError:
-                bad.append(BadCell(sheet, cell_ref(i + 2, col_of[col] + 1), v))
-                return float("nan")
-        return float(v)
+        if isinstance(v, float) and np.isnan(v):
+            v = None  # a cell missing from the long layout's pivot
+        return co.value(v, i + 2, col_of[col] + 1)
 
     dcols = [f"D{c}" for c in codes]
     Z = np.array([[num(i, c) for c in dcols] for i in z_rows])
@@ -145,21 +169,19 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
         and v
     ]
     va = {v: np.array([num(labels.index(v), c) for c in dcols]) for v in va_labels}
-    if bad:
-        shown = "; ".join(str(b) for b in bad[:10])
-        raise NonNumericCellError(f"{path.name}: {len(bad)} non-numeric cell(s): {shown}", bad)
+    co.raise_if_bad(path, f"sheet {sheet!r}")
     contiguous = z_rows == list(range(z_rows[0], z_rows[0] + len(z_rows)))
     dpos = [col_of[c] for c in dcols]
     contiguous &= dpos == list(range(dpos[0], dpos[0] + len(dpos)))
-    return assemble(
-        codes,
-        codes,
-        Z,
-        x,
-        fd,
-        va,
-        imports,
-        TableMeta(
+    return IOTable.from_blocks(
+        codes=codes,
+        names=codes,
+        Z=Z,
+        x=x,
+        final_demand=fd,
+        primary=va,
+        imports=imports,
+        meta=TableMeta(
             table_id=slug(f"{country or 'xxx'}-{year or ''}-oecd-iot"),
             country=country,
             year=year,
@@ -168,7 +190,8 @@ def read(path: Path, wb: Any = None, country: str | None = None, **_: Any) -> IO
             domestic=prefix == "DOM_",
             sheet=sheet,
             z_origin=(z_rows[0] + 2, dpos[0] + 1) if contiguous and not long_layout else None,
-            notes=(f"Z from {prefix} rows",),
+            notes=(f"Z from {prefix} rows", *text_notes, *co.notes()),
             citation="OECD Input-Output Tables (harmonised national IOTs)",
+            issues=(*issues, *co.issues()),
         ),
     )

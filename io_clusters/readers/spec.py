@@ -33,18 +33,20 @@ n cells each.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..cellref import cell_ref
 from ..errors import LayoutError, SpecError
 from ..table import IOTable, TableMeta, slug
 from ._cells import (
     CellRange,
     Coercer,
-    assemble,
+    LabelCleaner,
     check_merged,
     get_sheet,
     parse_isic,
@@ -71,6 +73,25 @@ _TABLE_KEYS = {
 }
 
 
+def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
+    """Return (parsed TOML, file name) of a layout spec: the one loader of every spec.
+
+    Raises
+    ------
+    SpecError
+        Missing file, unreadable or non-UTF-8 file, invalid TOML.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SpecError(f"layout spec {p} does not exist")
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8")), p.name
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{p.name}: cannot read the spec ({exc})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{p.name}: not valid TOML ({exc})") from exc
+
+
 def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     """Load and check a layout spec from a TOML path or an already-parsed dict.
 
@@ -83,14 +104,7 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
         data = spec
         where = "spec"
     else:
-        p = Path(spec)
-        where = p.name
-        if not p.exists():
-            raise SpecError(f"layout spec {p} does not exist")
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{where}: not valid TOML ({exc})") from exc
+        data, where = read_toml(spec)
     table = data.get("table")
     if not isinstance(table, dict):
         raise SpecError(f"{where}: needs a [table] section (see the README's spec example)")
@@ -106,6 +120,16 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     for key in ("z", "row_codes", "col_codes", "names", "output", "imports", "isic"):
         if key in table:
             parse_range(table[key])
+    country = table.get("country")
+    if country is not None and not re.fullmatch(r"[A-Z]{3}", str(country).strip().upper()):
+        raise SpecError(
+            f"{where}: country = {country!r} is not an ISO 3166 alpha-3 code (e.g. PER, CHL)"
+        )
+    year = table.get("year")
+    if year is not None and not (
+        (isinstance(year, int) and not isinstance(year, bool)) or str(year).strip().isdigit()
+    ):
+        raise SpecError(f"{where}: year = {year!r} must be a whole number (e.g. 2007)")
     for section in ("final_demand", "value_added"):
         sec = data.get(section, {})
         if not isinstance(sec, dict):
@@ -130,7 +154,13 @@ def _line(rows_by_sheet: dict[str, list], rng: CellRange, co: Coercer | None) ->
     return out
 
 
-def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, **_: Any) -> IOTable:
+def read(
+    path: Path,
+    wb: Any,
+    *,
+    spec: str | Path | dict[str, Any] | None = None,
+    decimal: str | None = None,
+) -> IOTable:
     """Read the table described by ``spec`` from workbook ``wb``.
 
     Parameters
@@ -140,6 +170,8 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
     wb : openpyxl.Workbook
     spec : path or dict
         The layout spec (see module docstring).
+    decimal : {".", ","}, optional
+        Decimal separator of numbers stored as text (detected when omitted).
 
     Returns
     -------
@@ -149,125 +181,153 @@ def read(path: Path, wb: Any, spec: str | Path | dict[str, Any] | None = None, *
         raise SpecError("the 'spec' layout needs a layout spec: pass layout='path/to/spec.toml'")
     s = load_spec(spec)
     t = s["table"]
-    where = s["where"]
-    main = str(t["sheet"])
-    get_sheet(wb, main, path)
-
-    def rng(text: str) -> CellRange:
-        r = parse_range(text)
-        sheet = r.sheet or main
-        get_sheet(wb, sheet, path)
-        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
-
-    z = rng(t["z"])
-    n, m = z.shape
-    if n != m:
-        raise LayoutError(
-            f"{path.name}: spec {where}: z = {z} is {n}×{m}; the intermediate block must be "
-            "square (one row and one column per sector)"
-        )
-    rows_by_sheet: dict[str, list] = {}
-
-    def load(r: CellRange) -> None:
-        if r.sheet not in rows_by_sheet:
-            rows_by_sheet[r.sheet] = sheet_values(wb[r.sheet])
-
-    def vector(key: str, text: str) -> CellRange:
-        r = rng(text)
-        if 1 not in r.shape or r.size != n:
-            raise SpecError(
-                f"spec {where}: {key} = {r} has {r.shape[0]}×{r.shape[1]} cells; it must be one "
-                f"row or one column of {n} cells (the block has {n} sectors)"
-            )
-        load(r)
-        return r
-
-    load(z)
-    codes_r = vector("row_codes", t["row_codes"])
-    out_r = vector("output", t["output"])
-    fd_r = {k: vector(f"final_demand.{k}", v) for k, v in s.get("final_demand", {}).items()}
-    va_r = {k: vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
-    imp_r = vector("imports", t["imports"]) if "imports" in t else None
+    sh = _Sheets(wb, path, str(t["sheet"]), s["where"])
+    z = sh.block(t["z"])
+    out_r = sh.vector("output", t["output"])
+    fd_r = {k: sh.vector(f"final_demand.{k}", v) for k, v in s.get("final_demand", {}).items()}
+    va_r = {k: sh.vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
+    imp_r = sh.vector("imports", t["imports"]) if "imports" in t else None
     numeric = [z, out_r, *fd_r.values(), *va_r.values()] + ([imp_r] if imp_r else [])
     structure_notes = []
     for sheet in sorted({r.sheet for r in numeric}):
         structure_notes += check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
-
-    raw_codes = _line(rows_by_sheet, codes_r, None)
-    codes = []
-    for k, v in enumerate(raw_codes):
-        if v is None or str(v).strip() == "":
-            cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
-            raise LayoutError(f"{path.name}: sector code missing at {cell}")
-        codes.append(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
-    if "col_codes" in t:
-        cc_r = vector("col_codes", t["col_codes"])
-        col_codes = [
-            str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
-            for v in _line(rows_by_sheet, cc_r, None)
-        ]
-        if col_codes != codes:
-            k = next(i for i, (a, b) in enumerate(zip(codes, col_codes, strict=True)) if a != b)
-            col_cell = CellRange(cc_r.sheet, *_nth(cc_r, k), *_nth(cc_r, k))
-            row_cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
-            raise LayoutError(
-                f"{path.name}: column code {col_codes[k]!r} at {col_cell} differs from row "
-                f"code {codes[k]!r} at {row_cell}; "
-                "rows and columns must list the sectors in the same order"
-                + (" (is the block transposed or shifted?)" if set(col_codes) == set(codes) else "")
-            )
+    clean = LabelCleaner()
+    codes = _codes(sh, t, clean)
     names = codes
     if "names" in t:
-        names_r = vector("names", t["names"])
+        names_r = sh.vector("names", t["names"])
         names = [
-            str(v).strip() if v is not None else c
-            for v, c in zip(_line(rows_by_sheet, names_r, None), codes, strict=True)
+            clean(str(v).strip(), f"{names_r.sheet}!{cell_ref(*_nth(names_r, k))}")
+            if v is not None
+            else c
+            for k, (v, c) in enumerate(zip(sh.line(names_r), codes, strict=True))
         ]
-
     isic = None
     if "isic" in t:
-        isic = tuple(parse_isic(v) for v in _line(rows_by_sheet, vector("isic", t["isic"]), None))
+        isic = tuple(parse_isic(v) for v in sh.line(sh.vector("isic", t["isic"])))
     cos: dict[str, Coercer] = {}
 
     def co_for(r: CellRange) -> Coercer:
-        return cos.setdefault(r.sheet, Coercer(r.sheet))
+        return cos.setdefault(r.sheet, Coercer(r.sheet, decimal=decimal))
 
-    Z = co_for(z).block(rows_by_sheet[z.sheet], z)
-    x = np.array(_line(rows_by_sheet, out_r, co_for(out_r)))
-    fd = {k: np.array(_line(rows_by_sheet, r, co_for(r))) for k, r in fd_r.items()}
-    va = {k: np.array(_line(rows_by_sheet, r, co_for(r))) for k, r in va_r.items()}
-    imports = np.array(_line(rows_by_sheet, imp_r, co_for(imp_r))) if imp_r else None
+    Z = co_for(z).block(sh.rows[z.sheet], z)
+    x = np.array(sh.line(out_r, co_for(out_r)))
+    fd = {k: np.array(sh.line(r, co_for(r))) for k, r in fd_r.items()}
+    va = {k: np.array(sh.line(r, co_for(r))) for k, r in va_r.items()}
+    imports = np.array(sh.line(imp_r, co_for(imp_r))) if imp_r else None
+    _raise_if_bad(cos, path, sh.main, sh.where)
+    transposed = bool(t.get("transposed", False))
+    year = t.get("year")
+    notes = (*(note for co in cos.values() for note in co.notes()), *structure_notes)
+    return IOTable.from_blocks(
+        codes=codes,
+        names=names,
+        Z=Z.T if transposed else Z,
+        x=x,
+        final_demand=fd,
+        primary=va,
+        imports=imports,
+        meta=TableMeta(
+            table_id=clean(t["table_id"], f"spec {sh.where}: table_id")
+            if t.get("table_id")
+            else slug(path.stem),
+            country=str(t["country"]).strip().upper() if t.get("country") else None,
+            year=int(year) if year is not None else None,
+            units=str(t.get("units", "")),
+            layout=NAME,
+            sheet=z.sheet,
+            z_origin=None if transposed else (z.r1, z.c1),
+            notes=(f"layout spec: {sh.where}", *notes),
+            citation=t.get("citation"),
+            isic=isic,
+            issues=(*(i for co in cos.values() for i in co.issues()), *clean.issues()),
+        ),
+    )
+
+
+class _Sheets:
+    """The spec's ranges resolved against the workbook, each sheet's values read once."""
+
+    def __init__(self, wb: Any, path: Path, main: str, where: str):
+        self.wb, self.path, self.main, self.where = wb, path, main, where
+        self.rows: dict[str, list[Any]] = {}
+        self.n = 0
+        get_sheet(wb, main, path)
+
+    def range(self, text: str) -> CellRange:
+        """Parse ``text``; ranges without a sheet refer to the main sheet, which must exist."""
+        r = parse_range(text)
+        sheet = r.sheet or self.main
+        get_sheet(self.wb, sheet, self.path)
+        if sheet not in self.rows:
+            self.rows[sheet] = sheet_values(self.wb[sheet])
+        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
+
+    def block(self, text: str) -> CellRange:
+        """Return the square intermediate block (it fixes the number of sectors)."""
+        z = self.range(text)
+        n, m = z.shape
+        if n != m:
+            raise LayoutError(
+                f"{self.path.name}: spec {self.where}: z = {z} is {n}×{m}; the intermediate "
+                "block must be square (one row and one column per sector)"
+            )
+        self.n = n
+        return z
+
+    def vector(self, key: str, text: str) -> CellRange:
+        """Return a range of one row or one column of n cells, or raise."""
+        r = self.range(text)
+        if 1 not in r.shape or r.size != self.n:
+            raise SpecError(
+                f"spec {self.where}: {key} = {r} has {r.shape[0]}×{r.shape[1]} cells; it must be "
+                f"one row or one column of {self.n} cells (the block has {self.n} sectors)"
+            )
+        return r
+
+    def line(self, rng: CellRange, co: Coercer | None = None) -> list[Any]:
+        """Return the cells of a one-row or one-column range (coerced with ``co``)."""
+        return _line(self.rows, rng, co)
+
+
+def _code_text(v: Any) -> str:
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()
+
+
+def _codes(sh: _Sheets, t: dict[str, Any], clean: LabelCleaner) -> list[str]:
+    """Row codes (required, cleaned), checked against the column codes when given."""
+    codes_r = sh.vector("row_codes", t["row_codes"])
+    codes = []
+    for k, v in enumerate(sh.line(codes_r)):
+        cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
+        if v is None or str(v).strip() == "":
+            raise LayoutError(f"{sh.path.name}: sector code missing at {cell}")
+        codes.append(clean(_code_text(v), str(cell)))
+    if "col_codes" not in t:
+        return codes
+    cc_r = sh.vector("col_codes", t["col_codes"])
+    col_codes = [_code_text(v) for v in sh.line(cc_r)]
+    if col_codes != codes:
+        k = next(i for i, (a, b) in enumerate(zip(codes, col_codes, strict=True)) if a != b)
+        col_cell = CellRange(cc_r.sheet, *_nth(cc_r, k), *_nth(cc_r, k))
+        row_cell = CellRange(codes_r.sheet, *_nth(codes_r, k), *_nth(codes_r, k))
+        raise LayoutError(
+            f"{sh.path.name}: column code {col_codes[k]!r} at {col_cell} differs from row "
+            f"code {codes[k]!r} at {row_cell}; "
+            "rows and columns must list the sectors in the same order"
+            + (" (is the block transposed or shifted?)" if set(col_codes) == set(codes) else "")
+        )
+    return codes
+
+
+def _raise_if_bad(cos: dict[str, Coercer], path: Path, main: str, where: str) -> None:
+    """Non-numeric cells of every sheet in one error, then formulas sheet by sheet."""
     bad = [b for co in cos.values() for b in co.bad]
     if bad:
         reasons = {k: v for co in cos.values() for k, v in co.reasons.items()}
         Coercer(main, bad=bad, reasons=reasons).raise_if_bad(path, f"the ranges of spec {where}")
     for co in cos.values():  # formulas without stored values, sheet by sheet
         co.raise_if_bad(path, f"the ranges of spec {where}")
-    if t.get("transposed", False):
-        Z = Z.T
-    year = t.get("year")
-    notes = (*(note for co in cos.values() for note in co.notes()), *structure_notes)
-    return assemble(
-        codes,
-        names,
-        Z,
-        x,
-        fd,
-        va,
-        imports,
-        TableMeta(
-            table_id=t.get("table_id") or slug(path.stem),
-            country=t.get("country"),
-            year=int(year) if year is not None else None,
-            units=str(t.get("units", "")),
-            layout=NAME,
-            sheet=z.sheet,
-            z_origin=None if t.get("transposed", False) else (z.r1, z.c1),
-            notes=(f"layout spec: {where}", *notes),
-            citation=t.get("citation"),
-            isic=isic,
-        ),
-    )
 
 
 def _nth(r: CellRange, k: int) -> tuple[int, int]:

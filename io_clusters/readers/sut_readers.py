@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from ._cells import (
     sniff,
 )
 from .interchange import _safe_text, _unescape
+from .spec import read_toml
 
 MAGIC = "# io_clusters supply-use"
 _KEYS = {
@@ -88,11 +89,56 @@ def read_sut(path: str | Path, layout: str | Path | None = None) -> SupplyUseTab
     )
 
 
-def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
-    try:
-        spec = tomllib.loads(spec_path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SpecError(f"{spec_path.name}: cannot read the spec ({exc})") from exc
+class _SutRanges:
+    """The ranges of a ``[sut]`` spec resolved against the workbook, sheets read once."""
+
+    def __init__(self, wb: Any, p: Path, spec_name: str, default: str):
+        self.wb, self.p, self.spec_name, self.default = wb, p, spec_name, default
+        self.rows: dict[str, list[Any]] = {}
+
+    def range(self, text: str) -> CellRange:
+        """Return the range ``text`` (on the supply block's sheet unless it names one)."""
+        r = parse_range(text)
+        sheet = r.sheet or self.default
+        get_sheet(self.wb, sheet, self.p)
+        if sheet not in self.rows:
+            self.rows[sheet] = sheet_values(self.wb[sheet])
+        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
+
+    def line(self, text: str, n: int, what: str) -> tuple[CellRange, list[Any]]:
+        """Return a one-row or one-column range of ``n`` cells and its raw values."""
+        r = self.range(text)
+        if 1 not in r.shape or r.size != n:
+            raise SpecError(
+                f"{self.spec_name}: {what} = {r} must be one row or column of {n} cells"
+            )
+        rows = self.rows[r.sheet]
+        vals = []
+        for rr in range(r.r1, r.r2 + 1):
+            row = rows[rr - 1] if rr - 1 < len(rows) else ()
+            for cc in range(r.c1, r.c2 + 1):
+                vals.append(row[cc - 1] if cc - 1 < len(row) else None)
+        return r, vals
+
+    def codes(self, text: str, n: int, what: str) -> list[str]:
+        """Return the codes of a range: none missing, none repeated."""
+        r, vals = self.line(text, n, what)
+        out = []
+        for k, v in enumerate(vals):
+            if v is None or str(v).strip() == "":
+                at = (r.r1 + k, r.c1) if r.shape[1] == 1 else (r.r1, r.c1 + k)
+                raise LayoutError(
+                    f"{self.p.name}: {what}: code missing at {CellRange(r.sheet, *at, *at)}"
+                )
+            out.append(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
+        if len(set(out)) != len(out):
+            dup = sorted(c for c, k in Counter(out).items() if k > 1)
+            raise LayoutError(f"{self.p.name}: {what}: duplicate code(s) {', '.join(dup)} in {r}")
+        return out
+
+
+def _sut_section(spec: dict[str, Any], spec_path: Path) -> dict[str, Any]:
+    """Return the checked ``[sut]`` section of a supply-use spec."""
     t = spec.get("sut")
     if not isinstance(t, dict):
         raise SpecError(f"{spec_path.name}: a supply-use spec needs a [sut] section")
@@ -102,19 +148,17 @@ def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
     for key in ("supply", "use", "products", "industries"):
         if key not in t:
             raise SpecError(f"{spec_path.name}: [sut] is missing {key!r}")
+    return t
+
+
+def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
+    spec, _ = read_toml(spec_path)
+    t = _sut_section(spec, spec_path)
     wb = open_workbook(p)
     first = parse_range(t["supply"])
-    default = first.sheet or wb.sheetnames[0]
-    rows_by: dict[str, list] = {}
-
-    def rng(text: str) -> CellRange:
-        r = parse_range(text)
-        sheet = r.sheet or default
-        get_sheet(wb, sheet, p)
-        if sheet not in rows_by:
-            rows_by[sheet] = sheet_values(wb[sheet])
-        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
-
+    sr = _SutRanges(wb, p, spec_path.name, first.sheet or wb.sheetnames[0])
+    rows_by = sr.rows
+    rng, line, codes = sr.range, sr.line, sr.codes
     S_r, U_r = rng(t["supply"]), rng(t["use"])
     if S_r.shape != U_r.shape:
         raise LayoutError(
@@ -122,37 +166,6 @@ def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
             f"{U_r.shape}; both must be products × industries of the same size"
         )
     n_p, n_k = S_r.shape
-
-    def line(text: str, n: int, what: str) -> tuple[CellRange, list[Any]]:
-        r = rng(text)
-        if 1 not in r.shape or r.size != n:
-            raise SpecError(
-                f"{spec_path.name}: {what} = {r} must be one row or column of {n} cells"
-            )
-        vals = []
-        for rr in range(r.r1, r.r2 + 1):
-            row = rows_by[r.sheet][rr - 1] if rr - 1 < len(rows_by[r.sheet]) else ()
-            for cc in range(r.c1, r.c2 + 1):
-                vals.append(row[cc - 1] if cc - 1 < len(row) else None)
-        return r, vals
-
-    def codes(text: str, n: int, what: str) -> list[str]:
-        r, vals = line(text, n, what)
-        out = []
-        for k, v in enumerate(vals):
-            if v is None or str(v).strip() == "":
-                cell = CellRange(
-                    r.sheet,
-                    *((r.r1 + k, r.c1) if r.shape[1] == 1 else (r.r1, r.c1 + k)),
-                    *((r.r1 + k, r.c1) if r.shape[1] == 1 else (r.r1, r.c1 + k)),
-                )
-                raise LayoutError(f"{p.name}: {what}: code missing at {cell}")
-            out.append(str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip())
-        if len(set(out)) != len(out):
-            dup = sorted({c for c in out if out.count(c) > 1})
-            raise LayoutError(f"{p.name}: {what}: duplicate code(s) {', '.join(dup)} in {r}")
-        return out
-
     prods = codes(t["products"], n_p, "products")
     inds = codes(t["industries"], n_k, "industries")
     for key, ref, n in (("use_products", prods, n_p), ("use_industries", inds, n_k)):
