@@ -33,7 +33,7 @@ import pandas as pd
 from ._version import __version__
 from .datasets import EXAMPLES, load_example
 from .errors import IoClustersError, OptionError, exit_code_for
-from .options import RunOptions
+from .options import DECIMALS, DELIMITERS, NEGATIVES, READER_KEYS, RunOptions
 from .readers import LAYOUTS, read_table
 from .table import IOTable
 from .validate import validate
@@ -62,7 +62,9 @@ def _load(args: argparse.Namespace) -> IOTable:
                 report,
             )
         return to_symmetric(sut, model)
-    return read_table(path, layout=args.layout, country=args.country)
+    reader = {k: getattr(args, k, None) for k in READER_KEYS}
+    reader = {k: v for k, v in reader.items() if v is not None}
+    return read_table(path, layout=args.layout, country=args.country, **reader)
 
 
 def _add_table_args(p: argparse.ArgumentParser) -> None:
@@ -72,6 +74,15 @@ def _add_table_args(p: argparse.ArgumentParser) -> None:
         help=f"layout name ({', '.join(LAYOUTS)}) or a spec .toml; detected when omitted",
     )
     p.add_argument("--country", help="ISO3 country code for multi-country files (e.g. PER)")
+    p.add_argument("--sheet", help="table sheet of a workbook holding several")
+    p.add_argument("--decimal", choices=DECIMALS, help="decimal separator of text numbers")
+    p.add_argument("--encoding", help="encoding of a text file (default UTF-8, else cp1252)")
+    p.add_argument("--delimiter", choices=DELIMITERS, help="field separator of a text file")
+    p.add_argument(
+        "--negatives",
+        choices=NEGATIVES,
+        help="negligible negative flows: keep (warning, default), zero, or error",
+    )
 
 
 def _add_parallel_args(p: argparse.ArgumentParser) -> None:
@@ -164,7 +175,7 @@ def _print_frame(df: pd.DataFrame, out: TextIO) -> None:
 def cmd_inspect(args: argparse.Namespace) -> int:
     """Print a summary and the validation report of one table."""
     table = _load(args)
-    report = validate(table)
+    report = validate(table, negatives=getattr(args, "negatives", None) or "keep")
     if args.json:
         print(json.dumps({"summary": table.summary(), "validation": report.to_dict()}, indent=2))
     else:
@@ -191,7 +202,7 @@ def cmd_linkages(args: argparse.Namespace) -> int:
     from .linkages import linkages
 
     table = _load(args)
-    report = validate(table)
+    report = validate(table, negatives=getattr(args, "negatives", None) or "keep")
     if not report.ok:
         print(report, file=sys.stderr)
         return 7
@@ -246,7 +257,18 @@ def cmd_examples(args: argparse.Namespace) -> int:
 
 
 #: Run options that the command line can set (flags win over ``--config run.toml``).
-RUN_FLAGS = ("layout", "country", "out", "lang", "store", "regions", "year", "prices", "labels")
+RUN_FLAGS = (
+    "layout",
+    "country",
+    "out",
+    "lang",
+    "store",
+    "regions",
+    "year",
+    "prices",
+    "labels",
+    *READER_KEYS,
+)
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
@@ -275,7 +297,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     opts = run_options(args)
-    args.layout, args.country = opts.layout, opts.country
+    for key in ("layout", "country", *READER_KEYS):
+        setattr(args, key, getattr(opts, key))
     table = _load(args)
     par = _parallel(args)
     client = par.pop("_client", None)

@@ -41,6 +41,13 @@ LANGS: tuple[str, ...] = ("es", "en")
 PRICES: tuple[str, ...] = ("constant", "current")
 #: Models turning a supply-use table into a symmetric one (Eurostat 2008 ch. 11).
 SUT_MODELS: tuple[str, ...] = ("A", "B", "C", "D")
+#: Treatment of negligible negative intermediate flows (:mod:`io_clusters.validate`).
+NEGATIVES: tuple[str, ...] = ("keep", "zero", "error")
+#: Decimal separators and field delimiters of text numbers and files.
+DECIMALS: tuple[str, ...] = (".", ",")
+DELIMITERS: tuple[str, ...] = (",", ";", "\t")
+#: RunOptions fields passed to :func:`io_clusters.read_table`.
+READER_KEYS: tuple[str, ...] = ("sheet", "decimal", "encoding", "delimiter", "negatives")
 
 DEFAULT_N_BOOT = 200
 DEFAULT_LANG = "es"
@@ -265,6 +272,12 @@ class RunOptions:
         Price basis of the regional data.
     labels : str, optional
         TOML file of user labels for candidates, keyed by candidate id or core codes.
+    sheet, decimal, encoding, delimiter : str, optional
+        How to read the table file (see :func:`io_clusters.read_table`).
+    negatives : {"keep", "zero", "error"}, default "keep"
+        Negligible negative intermediate flows (rounding in official tables): kept with
+        a warning naming the cells, set to zero (with the warning), or an error.
+        Material negatives are always an error.
     figures : bool, default True
         Draw the figures.
     cluster : ClusterOptions
@@ -281,6 +294,11 @@ class RunOptions:
     year: int | None = None
     prices: str = "constant"
     labels: str | None = None
+    sheet: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    negatives: str = "keep"
     figures: bool = True
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
 
@@ -290,7 +308,12 @@ class RunOptions:
         if self.model is not None:
             _check_choice("model", self.model, SUT_MODELS)
         _check_int("year", self.year, low=1900, none_ok=True)
-        for name in ("layout", "country", "out", "store", "regions", "labels"):
+        _check_choice("negatives", self.negatives, NEGATIVES)
+        if self.decimal is not None:
+            _check_choice("decimal", self.decimal, DECIMALS)
+        if self.delimiter is not None:
+            _check_choice("delimiter", self.delimiter, DELIMITERS)
+        for name in ("layout", "country", "out", "store", "regions", "labels", "sheet", "encoding"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str | Path):
                 raise OptionError(f"{name} must be a text (a path or name), got {value!r}")
@@ -300,6 +323,11 @@ class RunOptions:
             raise OptionError(f"figures must be true or false, got {self.figures!r}")
         if not isinstance(self.cluster, ClusterOptions):
             raise OptionError("cluster must be a ClusterOptions")
+
+    def reader_options(self) -> dict[str, Any]:
+        """Keyword options for :func:`io_clusters.read_table` (those that are set)."""
+        out = {k: getattr(self, k) for k in READER_KEYS if getattr(self, k) is not None}
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form, the cluster options nested under ``cluster``."""

@@ -38,7 +38,7 @@ from .linkages import drop_zero_output, linkages
 from .options import RunOptions
 from .readers import read_table, write_table
 from .table import IOTable, slug
-from .validate import ValidationReport, validate
+from .validate import ValidationReport, treat_negatives, validate
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +149,11 @@ def run(
         **cluster_options,
     )
     say("reading and validating the table")
-    table = source if isinstance(source, IOTable) else read_table(source, opts.layout, opts.country)
-    report = validate(table)
+    if isinstance(source, IOTable):
+        table = treat_negatives(source, opts.negatives)
+    else:
+        table = read_table(source, opts.layout, opts.country, **opts.reader_options())
+    report = validate(table, negatives=opts.negatives)
     if not report.ok:
         raise TableValidationError(
             f"{table.meta.table_id}: {len(report.errors)} validation error(s): "

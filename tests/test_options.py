@@ -91,3 +91,36 @@ def test_bad_run_toml_is_a_usage_error(tmp_path, capsys):
     assert main(["run", str(src), "--config", str(conf)]) == 2
     err = capsys.readouterr().err
     assert "n_boot" in err and "Traceback" not in err
+
+
+def test_negligible_negatives_run_end_to_end_with_a_warning(shared_io, tmp_path, capsys):
+    """A published table with a rounding negative (one cell of -0.01 in millions of USD)
+    runs with a warning naming the cell; ``--negatives error`` refuses it (exit 7)."""
+    from io_clusters import read_table, write_table
+
+    from .conftest import PERU
+
+    t = read_table(shared_io / PERU).without(["s31"])
+    Z = t.Z.to_numpy().copy()
+    x = t.x.to_numpy()
+    j = int(np.argmax(x))  # the largest buyer: -0.01 is far below 1e-4 of its output
+    i = int(np.argmin(np.where(Z[:, j] > 0, Z[:, j], np.inf)))  # its smallest purchase
+    assert Z[i, j] < 1  # millions of USD: replacing it moves no balance visibly
+    Z[i, j] = -0.01
+    bad = IOTable.from_arrays(
+        Z,
+        x,
+        codes=list(t.codes),
+        names=list(t.names),
+        final_demand=t.final_demand.to_numpy().sum(axis=1),
+    )
+    src = tmp_path / "peru_neg.csv"
+    write_table(bad, src)
+    out = tmp_path / "o"
+    assert main(["run", str(src), "--n-boot", "0", "--out", str(out)]) == 0
+    report = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    neg = [f for f in report["findings"] if "negative" in f["check"]]
+    assert neg and neg[0]["severity"] == "warning"
+    assert "-0.01" in json.dumps(neg)  # the cell and its value are named
+    capsys.readouterr()
+    assert main(["run", str(src), "--n-boot", "0", "--negatives", "error", "--out", str(out)]) == 7
