@@ -405,3 +405,27 @@ def test_tables_without_inter_industry_flows_give_no_candidates(Z):
     assert res.candidates == []
     assert res.diagnostics["cophenetic_correlation"] is None  # every distance equal
     json.dumps(res.to_dict(), allow_nan=False)  # valid JSON, no NaN
+
+
+def test_isic_table_in_a_layout_spec_decides_the_services(tmp_path):
+    """A spec's [isic] table gives the concordance of an unknown classification."""
+    import tomllib
+
+    from io_clusters.errors import SpecError
+
+    from .conftest import EXAMPLE_SPEC, SPEC_CODES, spec_workbook
+
+    spec = tomllib.loads(EXAMPLE_SPEC.read_text(encoding="utf-8"))
+    isic = dict(zip(SPEC_CODES, ["01", ["1020", "1030"], "49", "41"], strict=True))
+    spec["isic"] = isic
+    book = spec_workbook(tmp_path / "t.xlsx")
+    t = read_table(book, spec=spec)
+    assert t.meta.isic == (("01",), ("1020", "1030"), ("49",), ("41",))
+    svc = classify_services(t)
+    assert svc.rule == "isic" and set(svc.services) == {SPEC_CODES[2]}  # transport (H)
+    spec["isic"] = {SPEC_CODES[0]: "01"}
+    with pytest.raises(SpecError, match="no ISIC code for sector"):
+        read_table(book, spec=spec)
+    spec["isic"] = {**isic, SPEC_CODES[0]: "x1"}
+    with pytest.raises(SpecError, match="2 to 4 digits"):
+        read_table(book, spec=spec)

@@ -28,7 +28,10 @@ Keys of ``[table]``:
     ``true`` when the file's block has buyers in rows (it is transposed on reading).
 
 Tables ``[final_demand]`` and ``[value_added]`` map a category name to a range of
-n cells each.
+n cells each. A table ``[isic]`` maps every sector code to its ISIC Rev.4 code(s)
+(``s01 = "01"``, ``s08 = ["1020", "1030"]``; the first is the main activity) — the
+concordance that decides which sectors are services and pairs the evidence, for tables
+whose classification io_clusters does not know (an alternative to the ``isic`` range).
 """
 
 from __future__ import annotations
@@ -136,7 +139,22 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
             raise SpecError(f"{where}: [{section}] must map category names to ranges")
         for rng in sec.values():
             parse_range(rng)
-    unknown_sections = sorted(set(data) - {"table", "final_demand", "value_added"})
+    isic = data.get("isic")
+    if isic is not None:
+        if "isic" in table:
+            raise SpecError(
+                f"{where}: give ISIC codes either as the [table] isic range or "
+                "as an [isic] table, not both"
+            )
+        if not isinstance(isic, dict) or not all(
+            isinstance(v, str) or (isinstance(v, list) and all(isinstance(c, str) for c in v))
+            for v in isic.values()
+        ):
+            raise SpecError(
+                f'{where}: [isic] must map sector codes to ISIC code text, e.g. s01 = "01" or '
+                's08 = ["1020", "1030"]'
+            )
+    unknown_sections = sorted(set(data) - {"table", "final_demand", "value_added", "isic"})
     if unknown_sections:
         raise SpecError(f"{where}: unknown section(s) {', '.join(unknown_sections)}")
     return {"where": where, **data}
@@ -205,6 +223,8 @@ def read(
     isic = None
     if "isic" in t:
         isic = tuple(parse_isic(v) for v in sh.line(sh.vector("isic", t["isic"])))
+    elif "isic" in s:
+        isic = _isic_table(s["isic"], codes, s["where"])
     cos: dict[str, Coercer] = {}
 
     def co_for(r: CellRange) -> Coercer:
@@ -243,6 +263,28 @@ def read(
             issues=(*(i for co in cos.values() for i in co.issues()), *clean.issues()),
         ),
     )
+
+
+def _isic_table(table: dict[str, Any], codes: list[str], where: str) -> tuple[tuple[str, ...], ...]:
+    """ISIC codes of every sector from the spec's ``[isic]`` table, in the table's order."""
+    missing = [c for c in codes if c not in table]
+    unknown = sorted(set(table) - set(codes))
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"no ISIC code for sector(s) {', '.join(missing[:10])}")
+        if unknown:
+            parts.append(f"code(s) not in the table: {', '.join(unknown[:10])}")
+        raise SpecError(f"{where}: [isic]: " + "; ".join(parts))
+    out = []
+    for c in codes:
+        value = table[c]
+        found = parse_isic(value) if isinstance(value, str) else tuple(str(v) for v in value)
+        bad = [v for v in found if not (v.isdigit() and 2 <= len(v) <= 4)]
+        if not found or bad:
+            raise SpecError(f"{where}: [isic] {c} = {value!r}: ISIC Rev.4 codes have 2 to 4 digits")
+        out.append(found)
+    return tuple(out)
 
 
 class _Sheets:
