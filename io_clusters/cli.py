@@ -62,8 +62,9 @@ def _load(args: argparse.Namespace) -> IOTable:
                 report,
             )
         return to_symmetric(sut, model)
-    reader = {k: getattr(args, k, None) for k in READER_KEYS}
-    reader = {k: v for k, v in reader.items() if v is not None}
+    reader: dict[str, Any] = {
+        k: getattr(args, k) for k in READER_KEYS if getattr(args, k, None) is not None
+    }
     return read_table(path, layout=args.layout, country=args.country, **reader)
 
 
