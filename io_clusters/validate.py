@@ -426,6 +426,107 @@ def check_reader(a: _Arrays) -> list[Finding]:
 
 #: The checks, in order. After an error from a check in ``_BLOCKING`` the others are
 #: skipped (their figures would be meaningless or overflow); the reader's findings stay.
+# --- data anomalies a reader should see (issue 17): warnings, never errors -----------------
+#: Final-demand columns that are statistical adjustments rather than real demand.
+_ADJUSTMENT_WORDS = ("adjust", "ajuste", "discrep", "statistical", "estadistic", "estadístic")
+
+
+def check_exports_above_output(table: IOTable) -> list[Finding]:
+    """Sectors whose exports exceed their output (the table must offset them elsewhere)."""
+    exp = table.exports
+    if exp is None:
+        return []
+    e, x = exp.to_numpy(dtype=float), table.x.to_numpy(dtype=float)
+    over = np.flatnonzero((x > 0) & (e > x * (1 + BALANCE_OK)))
+    if not len(over):
+        return []
+    ratio = e[over] / x[over]
+    k = int(over[np.argmax(ratio)])
+    codes = table.codes
+    exp_cols = [
+        str(c)
+        for c in table.final_demand.columns
+        if str(c).upper().startswith("EXP") or "export" in str(c).lower()
+    ]
+    return [
+        Finding(
+            "exports_above_output",
+            "warning",
+            f"exports exceed output in {len(over)} sector(s), e.g. {codes[k]} "
+            f"({table.names[k]}): exports {e[k]:.6g} = {100 * e[k] / x[k]:.1f} % of output "
+            f"{x[k]:.6g}; the table offsets this elsewhere (e.g. a negative adjustment column)",
+            tuple(codes[i] for i in over),
+            tuple(f"final_demand[{codes[i]}, {'+'.join(exp_cols)}]" for i in over[:10]),
+            float(ratio.max()),
+        )
+    ]
+
+
+def check_negative_adjustment(table: IOTable) -> list[Finding]:
+    """Negative values in final-demand columns named as adjustments or discrepancies."""
+    out = []
+    fd = table.final_demand
+    for col in fd.columns:
+        low = str(col).lower()
+        if not any(w in low for w in _ADJUSTMENT_WORDS):
+            continue
+        v = fd[col].to_numpy(dtype=float)
+        neg = np.flatnonzero(v < 0)
+        if not len(neg):
+            continue
+        k = int(neg[np.argmin(v[neg])])
+        out.append(
+            Finding(
+                "negative_adjustment",
+                "warning",
+                f"negative final-demand column {col}: {len(neg)} negative value(s), e.g. "
+                f"{table.codes[k]} = {v[k]:.6g}",
+                tuple(table.codes[i] for i in neg),
+                tuple(f"final_demand[{table.codes[i]}, {col}]" for i in neg[:10]),
+                float(v[k]),
+            )
+        )
+    return out
+
+
+def check_missing_primary_inputs(table: IOTable) -> list[Finding]:
+    """Tables without value added or without imported intermediate inputs."""
+    out = []
+    if table.value_added.shape[0] == 0:
+        out.append(
+            Finding(
+                "missing_value_added",
+                "warning",
+                "the table has no value added: the column balance and value-added measures "
+                "cannot be checked",
+            )
+        )
+    if table.imports is None:
+        out.append(
+            Finding(
+                "missing_imports",
+                "warning",
+                "the table has no imports: domestic and imported inputs cannot be told apart "
+                "in the column balance",
+            )
+        )
+    return out
+
+
+def data_anomalies(table: IOTable) -> list[Finding]:
+    """Run the anomaly checks above (exports vs output, adjustments, missing parts)."""
+    return [
+        *check_exports_above_output(table),
+        *check_negative_adjustment(table),
+        *check_missing_primary_inputs(table),
+    ]
+
+
+def check_anomalies(a: _Arrays) -> list[Finding]:
+    """Report the data anomalies a reader should see (:func:`data_anomalies`)."""
+    return data_anomalies(a.table)
+
+
 CHECKS: tuple[tuple[str, Callable[[_Arrays], list[Finding]]], ...] = (
     ("finite", check_finite),
     ("magnitude", check_magnitude),
@@ -436,6 +537,7 @@ CHECKS: tuple[tuple[str, Callable[[_Arrays], list[Finding]]], ...] = (
     ("balances", check_balances),
     ("isolated", check_isolated),
     ("names", check_names),
+    ("anomalies", check_anomalies),
     ("reader", check_reader),
 )
 _BLOCKING = frozenset({"finite", "magnitude"})

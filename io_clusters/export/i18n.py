@@ -1,6 +1,21 @@
-"""Spanish (default) and English labels of the deliverables."""
+"""Spanish (default) and English labels, values and messages of the deliverables.
+
+One language per output: every header, enumeration value (roles, key-sector classes,
+stability readings, Rosenfeld statuses, severities), candidate warning and validation
+message of a workbook, report or figure goes through this catalogue. Machine values stay
+in the JSON and CSV. Spanish names of CEPAL's 40-sector classification ship as package
+data (``export/data/cepal_lac_40_sectors.csv``).
+"""
 
 from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from importlib import resources
+from typing import Any
 
 from ..errors import OptionError
 
@@ -113,6 +128,202 @@ _LABELS: dict[str, tuple[str, str]] = {
     "status_io_only": ("solo IO", "IO only"),
     "status_paired": ("emparejado", "paired"),
     "status_contradicted": ("contradicho", "contradicted"),
+    # executive summary (issue 17)
+    "sheet_exec": ("Resumen ejecutivo", "Executive summary"),
+    "sheet_run": ("Ficha técnica", "Run details"),
+    "sheet_chains": ("Cadenas más fuertes", "Strongest chains"),
+    "exec_title": (
+        "Resumen ejecutivo: candidatos a cluster según la tabla insumo-producto",
+        "Executive summary: candidate clusters from the input-output table",
+    ),
+    "exec_candidates": ("Candidatos propuestos por la tabla", "Candidates the table proposes"),
+    "chain": ("Cadena principal", "Main chain"),
+    "core_output_share": ("Producción del núcleo", "Core output share"),
+    "what_to_verify": ("Qué verificar", "What to verify"),
+    "where_to_verify": ("Dónde verificar", "Where to verify"),
+    "rank": ("N.º", "No."),
+    "confirmed_by": ("Confirmado por", "Confirmed by"),
+    "unclustered_title": ("Sectores sin cluster y por qué", "Sectors in no candidate, and why"),
+    "reason": ("Motivo", "Reason"),
+    "similar_groups_title": (
+        "Sectores de estructura parecida (sin flujos fuertes entre ellos)",
+        "Sectors with a similar structure (without strong flows between them)",
+    ),
+    "torres_title": (
+        "Comparación con los tres complejos de Torres Zorrilla (2003)",
+        "Comparison with Torres Zorrilla's (2003) three complexes",
+    ),
+    "torres_note": (
+        "Torres Zorrilla (2003, Documento de Trabajo 228, PUCP; Economía 26(51-52)) encontró "
+        "en la matriz insumo-producto del Perú de 1994 tres complejos exportadores como los más "
+        "desarrollados: minería–metalurgia, pesca y textiles. Solo se conoce el resumen de su "
+        "trabajo (ver METHOD.md §1.2–1.3): la comparación es cualitativa, no de miembros exactos.",
+        "Torres Zorrilla (2003, Working Paper 228, PUCP; Economía 26(51-52)) found three export "
+        "complexes to be the most developed in Peru's 1994 input-output matrix: mining–metals, "
+        "fishing and textiles. Only the abstract of his work is known (see METHOD.md §1.2–1.3): "
+        "the comparison is qualitative, not one of exact membership.",
+    ),
+    "complex": ("Complejo", "Complex"),
+    "expected_sectors": ("Sectores esperados", "Expected sectors"),
+    "found_in": ("Encontrado en", "Found in"),
+    "tz_mining": ("Minería–metalurgia", "Mining–metals"),
+    "tz_textiles": ("Textil–confecciones", "Textiles–apparel"),
+    "tz_fishing": ("Pesca–harina de pescado", "Fishing–fishmeal"),
+    "tz_together": ("juntos en {id}", "together in {id}"),
+    "tz_split": ("separados: {parts}", "split: {parts}"),
+    "tz_absent": ("ninguno en un candidato", "in no candidate"),
+    "anomalies_title": ("Anomalías de los datos", "Data anomalies"),
+    "no_anomalies": ("Ninguna anomalía detectada.", "No anomaly found."),
+    "source_citation": ("Fuente de la tabla", "Table source"),
+    "too_aggregated_title": ("Tabla demasiado agregada", "Table too aggregated"),
+    "none": ("—", "—"),
+    "machine_name": ("Nombre en JSON/CSV", "Name in JSON/CSV"),
+    "seller": ("Vendedor", "Seller"),
+    "buyer": ("Comprador", "Buyer"),
+    "strength": ("Intensidad", "Strength"),
+    "share_of_seller_sales": (
+        "Parte de las ventas intermedias del vendedor",
+        "Share of the seller's intermediate sales",
+    ),
+    "share_of_buyer_purchases": (
+        "Parte de las compras intermedias del comprador",
+        "Share of the buyer's intermediate purchases",
+    ),
+    "candidate_of_chain": ("Candidato", "Candidate"),
+    "legend_core": ("núcleo", "core"),
+    "legend_supporting": ("apoyo", "supporting"),
+    "legend_size": ("Área ∝ producción", "Area ∝ output"),
+    "legend_width": ("Grosor ∝ flujo", "Width ∝ flow"),
+    "legend_arrow": ("Flecha: del vendedor al comprador", "Arrow: from seller to buyer"),
+    "unclustered_leaf": ("sin candidato", "in no candidate"),
+    "similarity_word": ("similitud", "similarity"),
+    "run_date": ("Fecha de la corrida", "Run date"),
+    "n_candidates": ("Candidatos", "Candidates"),
+    "read_first": (
+        "Cada candidato es una hipótesis: la tabla muestra transacciones entre industrias, no "
+        "relaciones entre empresas. Verifique en campo lo indicado en «Qué verificar».",
+        "Every candidate is a hypothesis: the table shows transactions between industries, not "
+        "relations between firms. Verify in the field what «What to verify» lists.",
+    ),
+    "names_source": (
+        "Nombres de sectores en español: traducción del proyecto de la clasificación de 40 "
+        "sectores de la MIP de América Latina de CEPAL (io_clusters/export/data).",
+        "Sector names: CEPAL's 40-sector Latin America IO classification.",
+    ),
+    "figure_key_notable": ("Sectores destacados", "Notable sectors"),
+}
+
+#: Display values of the machine enumerations (JSON/CSV keep the machine value).
+_ENUMS: dict[str, dict[str, tuple[str, str]]] = {
+    "role": {"core": ("núcleo", "core"), "supporting": ("apoyo", "supporting")},
+    "key_sector_class": {
+        "key": ("clave", "key"),
+        "backward": ("impulsor (hacia atrás)", "backward"),
+        "forward": ("estratégico (hacia adelante)", "forward"),
+        "weak": ("independiente", "weak"),
+    },
+    "stability_reading": {
+        "stable": ("estable", "stable"),
+        "doubtful": ("dudoso", "doubtful"),
+        "not to be trusted": ("no confiable", "not to be trusted"),
+        "not computed": ("no calculada", "not computed"),
+    },
+    "status": {
+        "io_only": ("solo tabla IO", "IO table only"),
+        "paired": ("emparejado con casos", "paired with cases"),
+        "contradicted": ("contradicho por casos", "contradicted by cases"),
+    },
+    "flag": {
+        "local_relations_scarce": (
+            "relaciones locales escasas según los casos",
+            "local relations scarce in the cases",
+        ),
+        "weak_linkage": ("encadenamiento débil en la tabla", "weak linkage in the table"),
+        "unstable": ("agrupación inestable", "unstable grouping"),
+    },
+    "severity": {
+        "error": ("error", "error"),
+        "warning": ("advertencia", "warning"),
+        "info": ("información", "info"),
+    },
+    "unclustered_reason": {
+        "singleton": ("queda solo en el árbol", "alone in the tree"),
+        "no_flow_link": (
+            "sin flujos fuertes con otros sectores",
+            "no strong flows with other sectors",
+        ),
+        "too_small": ("grupo demasiado pequeño", "group too small"),
+        "service_not_attached": (
+            "servicio generalizado no asignado a ningún candidato",
+            "pervasive service attached to no candidate",
+        ),
+        "zero_output": ("producción nula (excluido del análisis)", "zero output (dropped)"),
+    },
+    "confirmed_by": {
+        "feser_bergman": ("perfiles (Feser y Bergman)", "profiles (Feser & Bergman)"),
+        "strongest_chains": ("cadenas más fuertes", "strongest chains"),
+    },
+    "check": {
+        "finite": ("valores finitos", "finite values"),
+        "negative_flows": ("flujos negativos", "negative flows"),
+        "output": ("producción", "output"),
+        "zero_output": ("producción nula", "zero output"),
+        "coefficients": ("coeficientes técnicos", "technical coefficients"),
+        "totals_row": ("filas de totales", "totals rows"),
+        "row_balance": ("balance por filas", "row balance"),
+        "column_balance": ("balance por columnas", "column balance"),
+        "scale": ("unidades", "units"),
+        "transposed": ("bloque traspuesto", "transposed block"),
+        "isolated": ("sectores aislados", "isolated sectors"),
+        "names": ("nombres", "names"),
+        "reader": ("lectura del archivo", "file reading"),
+        "exports_above_output": ("exportaciones > producción", "exports > output"),
+        "negative_adjustment": ("columna de ajuste negativa", "negative adjustment column"),
+        "missing_value_added": ("valor agregado ausente", "value added missing"),
+        "missing_imports": ("importaciones ausentes", "imports missing"),
+    },
+}
+
+#: Linkage-table columns: display header (machine name kept in a second header row).
+_LINKAGE_HEADERS: dict[str, tuple[str, str]] = {
+    "code": ("Código", "Code"),
+    "name": ("Nombre", "Name"),
+    "output": ("Producción", "Output"),
+    "bl_direct": ("Encad. directo hacia atrás", "Direct backward linkage"),
+    "fl_direct": ("Encad. directo hacia adelante", "Direct forward linkage"),
+    "bl_direct_norm": ("Encad. directo atrás (norm.)", "Direct backward (norm.)"),
+    "fl_direct_norm": ("Encad. directo adelante (norm.)", "Direct forward (norm.)"),
+    "bl_total": ("Encad. total hacia atrás (Leontief)", "Total backward linkage (Leontief)"),
+    "fl_total_ghosh": ("Encad. total hacia adelante (Ghosh)", "Total forward linkage (Ghosh)"),
+    "fl_total_leontief": (
+        "Encad. total adelante (Leontief, clásico)",
+        "Total forward (Leontief, classic)",
+    ),
+    "power_dispersion": ("Poder de dispersión", "Power of dispersion"),
+    "sensitivity_dispersion": ("Sensibilidad de dispersión (Ghosh)", "Sensitivity (Ghosh)"),
+    "sensitivity_dispersion_leontief": (
+        "Sensibilidad de dispersión (Leontief)",
+        "Sensitivity (Leontief)",
+    ),
+    "cv_backward": ("Coef. de variación atrás", "CV backward"),
+    "cv_forward": ("Coef. de variación adelante", "CV forward"),
+    "cv_forward_leontief": ("Coef. de variación adelante (Leontief)", "CV forward (Leontief)"),
+    "key_sector_class": ("Clase de sector clave", "Key-sector class"),
+    "bl_weighted_fd": ("Encad. atrás ponderado (demanda final)", "Backward, final-demand weighted"),
+    "bl_weighted_output": ("Encad. atrás ponderado (producción)", "Backward, output weighted"),
+    "fl_weighted_output": ("Encad. adelante ponderado (producción)", "Forward, output weighted"),
+    "hem_total": ("Extracción hipotética: total", "Hypothetical extraction: total"),
+    "hem_backward": ("Extracción hipotética: atrás", "Hypothetical extraction: backward"),
+    "hem_forward": ("Extracción hipotética: adelante", "Hypothetical extraction: forward"),
+    "hem_total_pct": ("Extracción hipotética: total (%)", "Hypothetical extraction: total (%)"),
+    "hem_backward_pct": (
+        "Extracción hipotética: atrás (%)",
+        "Hypothetical extraction: backward (%)",
+    ),
+    "hem_forward_pct": (
+        "Extracción hipotética: adelante (%)",
+        "Hypothetical extraction: forward (%)",
+    ),
 }
 
 
@@ -122,3 +333,250 @@ def label(key: str, lang: str) -> str:
         raise OptionError(f"language must be one of {LANGS}, got {lang!r}")
     es, en = _LABELS[key]
     return es if lang == "es" else en
+
+
+def enum(kind: str, value: Any, lang: str) -> str:
+    """Display form of a machine value (``enum("role", "core", "es") == "núcleo"``).
+
+    Unknown values are returned unchanged; ``None`` becomes "—".
+    """
+    if value is None:
+        return "—"
+    pair = _ENUMS.get(kind, {}).get(str(value))
+    if pair is None:
+        return str(value)
+    return pair[0] if lang == "es" else pair[1]
+
+
+def enum_values(kind: str) -> dict[str, tuple[str, str]]:
+    """Machine value → (Spanish, English) of one enumeration (for tests and legends)."""
+    return dict(_ENUMS[kind])
+
+
+def linkage_header(column: str, lang: str) -> str:
+    """Display header of a linkage-table column (the machine name when unknown)."""
+    pair = _LINKAGE_HEADERS.get(column)
+    if pair is None:
+        return column
+    return pair[0] if lang == "es" else pair[1]
+
+
+# --- free-text messages --------------------------------------------------------------
+# English messages of the analysis (candidate warnings, validation findings) are matched
+# by pattern and re-worded in Spanish with the same figures. An unknown message becomes a
+# short Spanish pointer to validation.json / candidates.json: never English in a Spanish
+# output.
+
+_WARNING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), es)
+    for p, es in (
+        (
+            r"^unstable: bootstrap Jaccard (\S+) < (\S+)$",
+            "inestable: Jaccard medio por remuestreo {0} < {1}",
+        ),
+        (
+            r"^doubtful membership: bootstrap Jaccard (\S+) < (\S+)$",
+            "pertenencia dudosa: Jaccard medio por remuestreo {0} < {1}",
+        ),
+        (
+            r"^contains pervasive service sector\(s\): (.+)$",
+            "incluye servicios generalizados: {0}",
+        ),
+        (
+            r"^members trade little with each other \(intra_flow_share (\S+)\)$",
+            "los miembros comercian poco entre sí (flujos internos {0})",
+        ),
+    )
+)
+
+_FINDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), es)
+    for p, es in (
+        (
+            r"^zero output for (.+); the analysis drops these sectors$",
+            "producción nula en {0}; el análisis excluye estos sectores",
+        ),
+        (r"^max column sum of A = (\S+) < 1$", "suma máxima de columna de A = {0} < 1"),
+        (
+            r"^column sums of A = Z/x are ≥ 1 for (.+) \(max (\S+)\):.*$",
+            "las sumas de columna de A = Z/x son ≥ 1 en {0} (máx. {1}): los insumos "
+            "intermedios superan la producción; revise las unidades, una fila de totales "
+            "dentro del bloque o un bloque traspuesto",
+        ),
+        (
+            r"^(.+) vs output x: worst sector (\S+) with relative error (\S+) "
+            r"\(difference (\S+)\) — balanced$",
+            "{0} frente a la producción x: peor sector {1}, error relativo {2} "
+            "(diferencia {3}); equilibrada",
+        ),
+        (
+            r"^(.+) vs output x: worst sector (\S+) with relative error (\S+) "
+            r"\(difference (\S+)\)$",
+            "{0} frente a la producción x: peor sector {1}, error relativo {2} (diferencia {3})",
+        ),
+        (
+            r"^not checked: the table has no final demand$",
+            "no verificado: la tabla no tiene demanda final",
+        ),
+        (
+            r"^not checked: the table has no primary inputs$",
+            "no verificado: la tabla no tiene insumos primarios",
+        ),
+        (
+            r"^no intermediate purchases from or sales to other sectors: (.+)$",
+            "sin compras ni ventas intermedias con otros sectores: {0}",
+        ),
+        (r"^duplicate sector names: (.+)$", "nombres de sector duplicados: {0}"),
+        (r"^negative output for (.+)$", "producción negativa en {0}"),
+        (
+            r"^domestic block (\S+) of (\d+) country file$",
+            "bloque doméstico {0} de un archivo de {1} país(es)",
+        ),
+        (r"^dropped zero-output sector\(s\): (.+)$", "sectores de producción nula excluidos: {0}"),
+        (
+            r"^(\d+) negative intermediate flow\(s\), e\.g\. (Z\[[^\]]*\]) = ([^\s;]+)\s*([;—]).*$",
+            "{0} flujo(s) intermedio(s) negativo(s), p. ej. {1} = {2}",
+        ),
+        (r"^(\d+) empty-string cell\(s\) read as 0$", "{0} celda(s) vacía(s) leída(s) como 0"),
+        (
+            r"^output row '(.+)' agrees with the output column to (\S+)$",
+            "la fila de producción «{0}» coincide con la columna de producción hasta {1}",
+        ),
+        (
+            r"^value-added components sum to the '(.+)' row to (\S+)$",
+            "los componentes del valor agregado suman la fila «{0}» con diferencia {1}",
+        ),
+        (
+            r"^exports exceed output in (\d+) sector\(s\), e\.g\. (\S+) \((.+)\): "
+            r"exports (\S+) = (\S+) % of output.*$",
+            "las exportaciones superan la producción en {0} sector(es), p. ej. {1} ({2}): "
+            "exportaciones = {4} % de la producción; la tabla compensa con una columna de "
+            "ajuste negativa — revise la fuente",
+        ),
+        (
+            r"^negative final-demand column (.+?): (\d+) negative value\(s\), e\.g\. (\S+) "
+            r"= (\S+)$",
+            "columna de demanda final negativa «{0}»: {1} valor(es) negativo(s), p. ej. {2} = {3}",
+        ),
+        (
+            r"^the table has no value added: .*$",
+            "la tabla no trae valor agregado: el balance por columnas y los indicadores de "
+            "valor agregado no pueden verificarse",
+        ),
+        (
+            r"^the table has no imports: .*$",
+            "la tabla no trae importaciones: no se distingue insumo doméstico de importado "
+            "en el balance por columnas",
+        ),
+    )
+)
+
+
+def _apply(patterns: tuple[tuple[re.Pattern[str], str], ...], text: str) -> str | None:
+    for pat, es in patterns:
+        m = pat.match(text)
+        if m:
+            groups = [g.replace("imports", "importaciones") for g in m.groups()]
+            return es.format(*groups)
+    return None
+
+
+def translate_finding(finding: Mapping[str, Any], lang: str) -> str:
+    """Return the message of a validation finding in ``lang`` (Spanish by pattern)."""
+    msg = str(finding.get("message", ""))
+    if lang != "es":
+        return msg
+    es = _apply(_FINDING_PATTERNS, msg)
+    if es is not None:
+        return es
+    sectors = ", ".join(finding.get("sectors") or ())
+    check = enum("check", finding.get("check"), "es")
+    return f"{check}: ver el detalle en validation.json" + (
+        f" (sectores {sectors})" if sectors else ""
+    )
+
+
+def translate_warning(text: str, lang: str) -> str:
+    """Return a candidate warning in ``lang`` (Spanish by pattern, else a pointer)."""
+    if lang != "es":
+        return text
+    es = _apply(_WARNING_PATTERNS, text)
+    if es is not None:
+        return es
+    if text.startswith("table imbalance: "):
+        inner = text[len("table imbalance: ") :]
+        return "desequilibrio de la tabla: " + translate_finding({"message": inner}, "es")
+    return "advertencia del análisis: ver el detalle en candidates.json"
+
+
+# --- sector names ----------------------------------------------------------------------
+_CONCORDANCE = "cepal_lac_40_sectors.csv"
+
+
+@lru_cache(maxsize=1)
+def cepal_sector_names() -> dict[str, dict[str, str]]:
+    """CEPAL LAC 40-sector classification: code → {name_en, name_es, short_en, short_es}.
+
+    The Spanish names are the project's translation (package data
+    ``io_clusters/export/data/cepal_lac_40_sectors.csv``).
+    """
+    text = (
+        resources.files("io_clusters.export")
+        .joinpath("data", _CONCORDANCE)
+        .read_text(encoding="utf-8")
+    )
+    return {row["code"]: dict(row) for row in csv.DictReader(io.StringIO(text))}
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"\W+", " ", s).strip().lower()
+
+
+def sector_names(names: Mapping[str, str], lang: str) -> dict[str, str]:
+    """Display names of sectors: CEPAL's classification in Spanish when recognised.
+
+    A sector is recognised when its code and English name are those of the CEPAL LAC
+    classification; any other name (e.g. a Chilean table's Spanish names) is kept.
+    """
+    if lang != "es":
+        return dict(names)
+    conc = cepal_sector_names()
+    out = {}
+    for code, name in names.items():
+        row = conc.get(code)
+        out[code] = row["name_es"] if row and _norm(row["name_en"]) == _norm(name) else name
+    return out
+
+
+_LEADING = re.compile(
+    r"^(fabricaci[oó]n|elaboraci[oó]n|producci[oó]n|manufacture|manufacturing) (de |of )"
+    r"(productos |products )?(de |of )?",
+    re.I,
+)
+
+
+def short_names(names: Mapping[str, str], lang: str, width: int = 22) -> dict[str, str]:
+    """Short display names (for crowded figures): CEPAL's short names, else the first words."""
+    conc = cepal_sector_names()
+    out = {}
+    for code, name in names.items():
+        row = conc.get(code)
+        if row and _norm(row["name_en"]) == _norm(name):
+            out[code] = row["short_es" if lang == "es" else "short_en"]
+            continue
+        short = _LEADING.sub("", name)
+        short = short[:1].upper() + short[1:]
+        if len(short) > width:
+            cut = short[:width].rsplit(" ", 1)[0].rstrip(",;:(")
+            short = (cut or short[:width]) + "…"
+        out[code] = short
+    return out
+
+
+def relabel(text: str, names_en: Mapping[str, str], names_display: Mapping[str, str]) -> str:
+    """Replace the source-language sector names inside ``text`` by their display names."""
+    for code in sorted(names_en, key=lambda c: -len(names_en[c])):
+        a, b = names_en[code], names_display.get(code, names_en[code])
+        if a and a != b and a in text:
+            text = text.replace(a, b)
+    return text
