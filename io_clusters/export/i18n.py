@@ -210,6 +210,7 @@ _LABELS: dict[str, tuple[str, str]] = {
         "sectores de la MIP de América Latina de CEPAL (io_clusters/export/data).",
         "Sector names: CEPAL's 40-sector Latin America IO classification.",
     ),
+    "sensitivity_short": ("Sensibilidad (Ghosh)", "Sensitivity (Ghosh)"),
     "figure_key_notable": ("Sectores destacados", "Notable sectors"),
 }
 

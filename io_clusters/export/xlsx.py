@@ -1,10 +1,20 @@
-"""The candidate workbook ``candidates.xlsx``, styled for people.
+"""The candidate workbook ``candidates.xlsx``, styled for people and for print.
 
-Sheets (Spanish by default, English with ``lang="en"``): summary, candidates, members,
-linkages (with a native key-sector scatter chart), evidence (matched cases × the seven
-dimensions), the phase framework, and method and validation. Frozen headers,
-autofilters, column widths, number formats, conditional formatting of the indices and
-of the Rosenfeld status, a bar chart of candidate sizes. Text from any input is escaped
+Sheets (Spanish by default, English with ``lang="en"``; one language per workbook):
+
+1. executive summary — one line per candidate (chain, core, core output share,
+   stability and Rosenfeld status in words, where and what to verify), the sectors in
+   no candidate with their reasons, similar-structure groups, documented cases the table
+   does not propose, the comparison with Torres Zorrilla (2003), the data anomalies;
+2. candidates, members, strongest chains, linkages (display headers with the machine
+   names in a second header row, a native key-sector scatter chart), regions (with
+   regional data), evidence, phases, method and validation, run details.
+
+Printing: landscape A4, narrow margins, header rows repeated on every page; a sheet
+whose columns fit a page at ≥ 80 % scale is fitted to one page wide, a wider one is
+printed in column groups with its first columns (code, name) repeated, so text prints
+at 8 pt or more. Column widths follow the displayed content (no "###"); numbers are
+rounded for display only (the cells keep full precision). Text from any input is escaped
 against formula injection; sheet names respect Excel's 31-character limit.
 """
 
@@ -12,27 +22,60 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.drawing.line import LineProperties
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 
-from ..evidence.catalogue import DIMENSIONS, Case, format_lines, load_framework
+from ..evidence.catalogue import DIMENSIONS, Case, load_framework
 from . import atomic_path, escape_formula
-from .i18n import label
+from .i18n import (
+    cepal_sector_names,
+    enum,
+    label,
+    linkage_header,
+    relabel,
+    sector_names,
+    translate_finding,
+    translate_warning,
+)
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
+MACHINE_FONT = Font(italic=True, color="595959", size=9)
+SECTION_FONT = Font(bold=True, size=12, color="1F4E78")
 STATUS_FILLS = {
     "io_only": PatternFill("solid", fgColor="FFE699"),
     "paired": PatternFill("solid", fgColor="C6EFCE"),
     "contradicted": PatternFill("solid", fgColor="FFC7CE"),
 }
+#: Printable width of a landscape A4 page at 100 % with 1 cm side margins, in column
+#: width units as LibreOffice prints them (≈ 0.094 in each, measured on its PDF output).
+PAGE_WIDTH_CHARS = 112.0
+#: Smallest print scale used: 11-pt text prints at ≥ 8.8 pt.
+MIN_SCALE = 80
+#: Height of one line of 11-pt text in a row, points.
+LINE_HEIGHT = 14.5
+#: Largest row height (points) for wrapped text.
+MAX_ROW_HEIGHT = 300.0
+
+#: Torres Zorrilla's (2003) three export complexes in CEPAL's 40-sector codes
+#: (METHOD.md §1.2 and §4: mining–metals, fishing, textiles).
+TORRES_ZORRILLA = (
+    ("tz_mining", ("s04", "s23")),
+    ("tz_fishing", ("s02", "s08")),
+    ("tz_textiles", ("s11", "s12")),
+)
 
 
 def _cell(v: Any) -> Any:
@@ -43,61 +86,194 @@ def _cell(v: Any) -> Any:
     return v
 
 
+def _display(v: Any, fmt: str | None) -> str:
+    """How a cell value reads once formatted (for widths)."""
+    if isinstance(v, bool) or v is None:
+        return str(v or "")
+    if isinstance(v, int | float):
+        if isinstance(v, float) and not math.isfinite(v):
+            return "#NUM!"
+        if fmt and fmt.endswith("%"):
+            decimals = len(fmt.split(".")[1]) - 1 if "." in fmt else 0
+            return f"{v * 100:.{decimals}f}%"
+        if fmt and fmt.startswith("#,##0"):
+            decimals = len(fmt.split(".")[1]) if "." in fmt else 0
+            return f"{v:,.{decimals}f}"
+        if fmt and fmt.startswith("0"):
+            decimals = len(fmt.split(".")[1]) if "." in fmt else 0
+            return f"{v:.{decimals}f}"
+        return f"{v:.10g}"
+    return str(v)
+
+
+@dataclass
+class _View:
+    """Display context of one workbook: language and sector names."""
+
+    lang: str
+    names_en: dict[str, str]
+    names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.names = sector_names(self.names_en, self.lang)
+
+    def L(self, key: str) -> str:
+        return label(key, self.lang)
+
+    def text(self, s: Any) -> str:
+        """Source-language sector names inside ``s`` replaced by display names."""
+        return relabel(str(s), self.names_en, self.names) if s is not None else "—"
+
+    def name(self, code: str) -> str:
+        return self.names.get(code, code)
+
+    def warning(self, w: str) -> str:
+        return self.text(translate_warning(w, self.lang))
+
+    def finding(self, f: Mapping[str, Any]) -> str:
+        return self.text(translate_finding(f, self.lang))
+
+
+def _style_header(ws: Any, row: int, ncols: int, col0: int = 1) -> None:
+    for j in range(col0, col0 + ncols):
+        c = ws.cell(row, j)
+        c.fill, c.font = HEADER_FILL, HEADER_FONT
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+def _header_height(headers: Sequence[str], widths: Sequence[float]) -> float:
+    lines = 1
+    for h, w in zip(headers, widths, strict=False):
+        lines = max(lines, _lines(str(h), w))
+    return LINE_HEIGHT * lines
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column ``width`` characters wide (word wrap)."""
+    usable = max(width * 1.1 - 1.0, 1.0)
+    n = 0
+    for para in str(text).split("\n"):
+        line, count = 0.0, 1
+        for word in para.split(" "):
+            wl = float(len(word))
+            if line and line + 1 + wl > usable:
+                count += 1 + int(wl // usable)
+                line = wl % usable
+            else:
+                line = line + (1 if line else 0) + wl
+        n += count
+    return n
+
+
+def _fit_widths(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    formats: Mapping[int, str],
+    caps: Mapping[int, float] | None = None,
+) -> list[float]:
+    """Column widths from the displayed content: headers wrap at word boundaries."""
+    widths = []
+    for j, h in enumerate(headers, start=1):
+        longest_word = max((len(w) for w in str(h).split()), default=4)
+        w = max(8.0, longest_word + 2.0, min(len(str(h)) + 2.0, 14.0))
+        cap = (caps or {}).get(j, 45.0)
+        for r in rows:
+            v = r[j - 1] if j - 1 < len(r) else None
+            shown = _display(_cell(v), formats.get(j))
+            need = len(shown) + 2.0
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                w = max(w, need)  # numbers never wrap: always wide enough
+            else:
+                w = max(w, min(need, cap))
+        widths.append(w)
+    return widths
+
+
+def _page_setup(
+    ws: Any, widths: Sequence[float], title_rows: str | None, title_cols: str | None
+) -> None:
+    """Landscape A4; one page wide when that keeps ≥ 80 % scale, else column groups."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    total = sum(widths)
+    if total <= PAGE_WIDTH_CHARS:
+        ws.page_setup.scale = 100
+    elif total <= PAGE_WIDTH_CHARS * 100 / MIN_SCALE:
+        ws.page_setup.scale = max(MIN_SCALE, int(100 * PAGE_WIDTH_CHARS / total))
+    else:  # printed in column groups; the first columns repeat on every page
+        ws.page_setup.scale = MIN_SCALE + 5
+        if title_cols:
+            ws.print_title_cols = title_cols
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.print_options.gridLines = False
+
+
 def _table_sheet(
     wb: Workbook,
     title: str,
     headers: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    widths: Sequence[int] | None = None,
+    *,
     formats: Mapping[int, str] | None = None,
+    caps: Mapping[int, float] | None = None,
+    widths: Sequence[float] | None = None,
+    machine: Sequence[str] | None = None,
+    title_cols: str | None = "A:B",
 ) -> Any:
+    """Write a styled table: header row(s), wrapped text, fitting widths, print setup."""
+    formats = dict(formats or {})
     ws = wb.create_sheet(title[:31])
     ws.append([escape_formula(h) for h in headers])
-    for c in ws[1]:
-        c.fill, c.font = HEADER_FILL, HEADER_FONT
-        c.alignment = Alignment(wrap_text=True, vertical="center")
+    _style_header(ws, 1, len(headers))
+    first = 2
+    if machine:
+        ws.append([escape_formula(m) for m in machine])
+        for c in ws[2]:
+            c.font = MACHINE_FONT
+        first = 3
     for row in rows:
         ws.append([_cell(v) for v in row])
-    ws.freeze_panes = "B2"
+    last = first + len(rows) - 1
+    ws.freeze_panes = f"C{first}" if title_cols == "A:B" else f"B{first}"
     if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows) + 1}"
-    for j, h in enumerate(headers, start=1):
-        width = widths[j - 1] if widths else max(10, min(60, len(str(h)) + 4))
+        ws.auto_filter.ref = f"A{first - 1}:{get_column_letter(len(headers))}{last}"
+    w = list(widths) if widths else _fit_widths(headers, rows, formats, caps)
+    for j, width in enumerate(w, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
-    for j, fmt in (formats or {}).items():
-        for r in range(2, len(rows) + 2):
-            ws.cell(r, j).number_format = fmt
-    col_w = [
-        ws.column_dimensions[get_column_letter(j)].width or 10 for j in range(1, len(headers) + 1)
-    ]
-    ws.row_dimensions[1].height = 15 * max(
-        math.ceil(len(str(h)) / max(w - 1, 1)) for h, w in zip(headers, col_w, strict=True)
-    )
-    for r in range(2, len(rows) + 2):
+    ws.row_dimensions[1].height = _header_height(headers, w)
+    for r in range(first, last + 1):
         lines = 1
         for j in range(1, len(headers) + 1):
             cell = ws.cell(r, j)
+            if j in formats:
+                cell.number_format = formats[j]
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if isinstance(cell.value, str):
-                lines = max(lines, math.ceil(len(cell.value) / max(col_w[j - 1] - 1, 1)))
-        ws.row_dimensions[r].height = min(15 * lines, 150)  # wrapped text stays readable
+                lines = max(lines, _lines(cell.value, w[j - 1]))
+        ws.row_dimensions[r].height = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
+    _page_setup(ws, w, f"1:{first - 1}", title_cols)
     return ws
 
 
-def _status_rules(ws: Any, col: int, n: int, lang: str) -> None:
-    if n == 0:  # no rows (e.g. no candidates): nothing to colour
+def _status_rules(ws: Any, col: int, first: int, last: int, lang: str) -> None:
+    """Fill the Rosenfeld status cells by status (rules on the displayed words)."""
+    if last < first:  # no rows: no rule on an empty range
         return
-    rng = f"{get_column_letter(col)}2:{get_column_letter(col)}{n + 1}"
+    rng = f"{get_column_letter(col)}{first}:{get_column_letter(col)}{last}"
     for status, fill in STATUS_FILLS.items():
+        word = enum("status", status, lang).replace('"', '""')
         ws.conditional_formatting.add(
-            rng, CellIsRule(operator="equal", formula=[f'"{status}"'], fill=fill)
+            rng, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill)
         )
 
 
-def _scale(ws: Any, col: int, n: int) -> None:
-    if n == 0:
+def _scale(ws: Any, col: int, first: int, last: int) -> None:
+    if last < first:
         return
-    rng = f"{get_column_letter(col)}2:{get_column_letter(col)}{n + 1}"
+    rng = f"{get_column_letter(col)}{first}:{get_column_letter(col)}{last}"
     ws.conditional_formatting.add(
         rng,
         ColorScaleRule(
@@ -112,265 +288,679 @@ def _scale(ws: Any, col: int, n: int) -> None:
     )
 
 
-#: Evidence-sheet columns with what the study says of a case beyond its dimensions.
-_CASE_TEXT_HEADS = {
-    "actors": ("Actores", "Actors"),
-    "problems": ("Problemas", "Problems"),
-    "recommendations": ("Recomendaciones", "Recommendations"),
-    "notes": ("Notas", "Notes"),
-    "line_refs": ("Líneas del estudio", "Lines of the study"),
-}
+# ------------------------------------------------------------------ executive summary
+def _core_share(c: Mapping[str, Any]) -> float:
+    if c.get("core_output_share") is not None:
+        return float(c["core_output_share"])
+    return float(sum(m["output_share"] for m in c["members"] if m["role"] == "core"))
 
 
-def _case_texts(case: Case | None) -> list[str]:
-    """Actors, problems, recommendations, notes and line references of a case."""
-    if case is None:
-        return [""] * len(_CASE_TEXT_HEADS)
-    notes = " | ".join(
-        n.text + (f" ({format_lines(n.lines)})" if n.lines else "") for n in case.notes
-    )
-    refs = "; ".join(f"{k}: {format_lines(v)}" for k, v in case.line_refs.items() if v)
-    return [
-        escape_formula(case.actors),
-        escape_formula(case.problems),
-        escape_formula(case.recommendations),
-        escape_formula(notes),
-        refs,
-    ]
+def _where_to_verify(c: Mapping[str, Any]) -> str:
+    r = c.get("rosenfeld", {})
+    places = list(r.get("verify_in") or r.get("regions") or [])
+    conc = [g["region"] for g in c.get("regions", []) if g.get("concentrated")]
+    places += [p for p in conc[:5] if p not in places]
+    return "; ".join(places) or "—"
 
 
-def write_workbook(
+def _status_words(c: Mapping[str, Any], lang: str) -> str:
+    r = c.get("rosenfeld", {})
+    words = enum("status", r.get("status", "io_only"), lang)
+    flags = [enum("flag", f, lang) for f in r.get("flags", []) or []]
+    return words + (f" ({'; '.join(flags)})" if flags else "")
+
+
+def _stability_words(c: Mapping[str, Any], lang: str) -> str:
+    words = enum("stability_reading", c.get("stability_reading"), lang)
+    st = c.get("stability")
+    return words if st is None else f"{words} ({st:.2f})"
+
+
+def unclustered_rows(
+    doc: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], view: _View
+) -> list[list[str]]:
+    """Code, name and reason of every sector in no candidate (zero-output ones included)."""
+    reasons = doc.get("unclustered_reasons") or {}
+    services = doc.get("services") or {}
+    supporting = set(doc.get("options", {}).get("supporting", []))
+    rows = []
+    for code in doc.get("unclustered", []):
+        key = reasons.get(code) or (
+            "service_not_attached" if code in supporting or code in services else "singleton"
+        )
+        rows.append([code, view.name(code), enum("unclustered_reason", key, view.lang)])
+    listed = {r[0] for r in rows}
+    conc = cepal_sector_names()
+    for f in findings:
+        if f.get("check") != "zero_output":
+            continue
+        for code in f.get("sectors", []):
+            if code in listed:
+                continue
+            name = view.names.get(code)
+            if name is None and code in conc:
+                name = conc[code]["name_es" if view.lang == "es" else "name_en"]
+            rows.append([code, name or code, enum("unclustered_reason", "zero_output", view.lang)])
+            listed.add(code)
+    return rows
+
+
+def torres_zorrilla_rows(doc: Mapping[str, Any], view: _View) -> list[list[str]] | None:
+    """Where Torres Zorrilla's three complexes fall, for Peruvian CEPAL 40-sector tables."""
+    table = doc.get("table", {})
+    conc = cepal_sector_names()
+    codes = [c for _, pair in TORRES_ZORRILLA for c in pair]
+    if table.get("country") not in ("PER", "Peru", "Perú") or not all(
+        c in view.names_en and view.names_en[c] == conc[c]["name_en"] for c in codes
+    ):
+        return None
+    where: dict[str, str] = {}
+    for c in doc.get("candidates", []):
+        for m in c["members"]:
+            where.setdefault(m["code"], c["id"])
+    rows = []
+    for key, pair in TORRES_ZORRILLA:
+        ids = [where.get(code) for code in pair]
+        if ids[0] and ids[0] == ids[1]:
+            found = view.L("tz_together").format(id=ids[0])
+        elif any(ids):
+            parts = ", ".join(f"{code} → {i or '—'}" for code, i in zip(pair, ids, strict=True))
+            found = view.L("tz_split").format(parts=parts)
+        else:
+            found = view.L("tz_absent")
+        rows.append([view.L(key), "; ".join(f"{c} {view.name(c)}" for c in pair), found])
+    return rows
+
+
+def _section(ws: Any, row: int, title: str) -> int:
+    ws.cell(row, 1, escape_formula(title)).font = SECTION_FONT
+    ws.row_dimensions[row].height = 20
+    return row + 1
+
+
+def _grid(
+    ws: Any,
+    row: int,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[float],
+    formats: Mapping[int, str] | None = None,
+    spans: Sequence[int] | None = None,
+) -> int:
+    """Write a small table at ``row``; logical column i covers ``spans[i]`` sheet columns.
+
+    Returns the next free row (one blank row left below the table).
+    """
+    spans = list(spans or [1] * len(headers))
+    starts = [1 + sum(spans[:i]) for i in range(len(spans))]
+    span_w = [sum(widths[a - 1 : a - 1 + k]) for a, k in zip(starts, spans, strict=True)]
+
+    def put(r: int, values: Sequence[Any], header: bool) -> None:
+        lines = 1
+        for i, v in enumerate(values):
+            a, k = starts[i], spans[i]
+            cell = ws.cell(r, a, escape_formula(v) if header else _cell(v))
+            if k > 1:
+                ws.merge_cells(start_row=r, start_column=a, end_row=r, end_column=a + k - 1)
+            if header:
+                continue
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if formats and i + 1 in formats:
+                cell.number_format = formats[i + 1]
+            if isinstance(cell.value, str):
+                lines = max(lines, _lines(cell.value, span_w[i]))
+        if header:
+            _style_header(ws, r, sum(spans))
+            ws.row_dimensions[r].height = _header_height(values, span_w)
+        else:
+            ws.row_dimensions[r].height = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
+
+    put(row, headers, True)
+    for r in rows:
+        row += 1
+        put(row, r, False)
+    return row + 2
+
+
+def _note(ws: Any, row: int, text: str, ncols: int, widths: Sequence[float]) -> int:
+    ws.cell(row, 1, escape_formula(text)).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+    ws.row_dimensions[row].height = 15.0 * _lines(text, sum(widths[:ncols]))
+    return row + 1
+
+
+def _executive_summary(
+    wb: Workbook,
     doc: Mapping[str, Any],
-    linkages: pd.DataFrame,
     findings: Sequence[Mapping[str, Any]],
     cases: Mapping[str, Case],
-    path: str | Path,
-    *,
-    lang: str = "es",
-    maps: Mapping[str, Sequence[Path]] | None = None,
-) -> Path:
-    """Write ``candidates.xlsx``.
+    view: _View,
+) -> Any:
+    L, lang = view.L, view.lang
+    ws = wb.create_sheet(L("sheet_exec"))
+    widths = [7.0, 22.0, 30.0, 12.0, 13.0, 14.0, 17.0, 23.0]
+    for j, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = w
+    ncols = len(widths)
+    t = doc.get("table", {})
+    ws["A1"] = L("exec_title")
+    ws["A1"].font = Font(bold=True, size=14, color="1F4E78")
+    ws.row_dimensions[1].height = 22
+    source = t.get("citation") or Path(str(t.get("source") or t.get("table_id"))).name
+    meta = (
+        f"{L('source_citation')}: {source} · {L('year')}: {t.get('year') or '—'} · "
+        f"{L('units')}: {t.get('units') or '—'} · {L('run_date')}: "
+        f"{str(doc.get('generated') or '—')[:10]}"
+    )
+    row = _note(ws, 2, meta, ncols, widths)
+    cell = ws.cell(row, 1)
+    row = _note(ws, row, L("read_first"), ncols, widths)
+    cell.font = Font(italic=True)
+    row += 1
+    cands = doc.get("candidates", [])
+    row = _section(ws, row, L("exec_candidates"))
+    if doc.get("too_aggregated"):
+        msg = (doc.get("message") or {}).get(lang) or L("too_aggregated_title")
+        ws.cell(row, 1).font = Font(bold=True, color="C00000")
+        row = _note(ws, row, f"{L('too_aggregated_title')}: {msg}", ncols, widths) + 1
+    if not cands:
+        row = _note(ws, row, L("no_candidates"), ncols, widths) + 1
+    else:
+        dim_name = _dimension_names(lang)
+        rows = []
+        for c in cands:
+            r = c.get("rosenfeld", {})
+            core = [m["code"] for m in c["members"] if m["role"] == "core"]
+            rows.append(
+                [
+                    c["id"],
+                    view.text(c["label"]),
+                    "; ".join(f"{k} {view.name(k)}" for k in core),
+                    _core_share(c),
+                    _stability_words(c, lang),
+                    _status_words(c, lang),
+                    _where_to_verify(c),
+                    ", ".join(dim_name.get(d, d) for d in r.get("dimensions_unverified", []))
+                    or "—",
+                ]
+            )
+        heads = [
+            L("id"),
+            L("chain"),
+            L("core"),
+            L("core_output_share"),
+            L("stability_reading"),
+            L("rosenfeld_status"),
+            L("where_to_verify"),
+            L("what_to_verify"),
+        ]
+        first = row + 1
+        row = _grid(ws, row, heads, rows, widths, {4: "0.0%"})
+        _status_rules(ws, 6, first, first + len(rows) - 1, lang)
+    # sectors in no candidate
+    row = _section(ws, row, L("unclustered_title"))
+    un = unclustered_rows(doc, findings, view)
+    if un:
+        row = _grid(ws, row, [L("code"), L("name"), L("reason")], un, widths, spans=[1, 2, 3])
+    else:
+        row = _note(ws, row, "—", ncols, widths) + 1
+    # similar-structure groups
+    groups = doc.get("similar_structure_groups") or []
+    if groups:
+        row = _section(ws, row, L("similar_groups_title"))
+        rows = [
+            [
+                ", ".join(g["codes"]),
+                "; ".join(view.name(k) for k in g["codes"]),
+                g.get("within_mean_similarity"),
+            ]
+            for g in groups
+        ]
+        row = _grid(
+            ws,
+            row,
+            [L("code"), L("name"), L("mean_similarity")],
+            rows,
+            widths,
+            {3: "0.00"},
+            spans=[2, 4, 1],
+        )
+    # documented cases the table does not propose
+    unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
+    row = _section(ws, row, L("unproposed"))
+    if unproposed:
+        rows = []
+        for k in unproposed:
+            case = cases.get(k)
+            rows.append(
+                [
+                    case.phase if case else "—",
+                    case.name if case else k,
+                    case.region if case else "—",
+                ]
+            )
+        row = _grid(ws, row, [L("phase"), L("case"), L("region")], rows, widths, spans=[1, 3, 3])
+    else:
+        row = _note(ws, row, "—", ncols, widths) + 1
+    # Torres Zorrilla's three complexes
+    tz = torres_zorrilla_rows(doc, view)
+    if tz is not None:
+        row = _section(ws, row, L("torres_title"))
+        row = _note(ws, row, L("torres_note"), ncols, widths)
+        row = _grid(
+            ws,
+            row,
+            [L("complex"), L("expected_sectors"), L("found_in")],
+            tz,
+            widths,
+            spans=[2, 2, 3],
+        )
+    # data anomalies
+    row = _section(ws, row, L("anomalies_title"))
+    notable = [f for f in findings if f.get("severity") != "info"]
+    if notable:
+        rows = [
+            [
+                f"{enum('severity', f['severity'], lang)}: {enum('check', f['check'], lang)}",
+                view.finding(f),
+                ", ".join(f.get("sectors", [])[:12]) or "—",
+            ]
+            for f in notable
+        ]
+        row = _grid(ws, row, [L("check"), L("message"), L("cells")], rows, widths, spans=[2, 4, 2])
+    else:
+        row = _note(ws, row, L("no_anomalies"), ncols, widths) + 1
+    if lang == "es" and view.names != view.names_en:
+        ws.cell(row, 1, L("names_source")).font = Font(italic=True, size=9, color="595959")
+    ws.freeze_panes = None
+    _page_setup(ws, widths, None, None)
+    return ws
 
-    Parameters
-    ----------
-    doc : mapping
-        The ``candidates.json`` document (candidates with ``rosenfeld`` and
-        ``matched_cases``, ``options``, ``diagnostics``, ``table``, ``evidence``).
-    linkages : DataFrame
-        The linkage table (index = code).
-    findings : sequence of mapping
-        Validation findings (``ValidationReport.to_dict()["findings"]``).
-    cases : mapping
-        Case id → :class:`~io_clusters.evidence.catalogue.Case` for the evidence sheet.
-    path : path
-    lang : {"es", "en"}
-    maps : mapping, optional
-        ``map_<id>`` → [png, svg] (:mod:`.maps`), placed in the regions sheet.
-    """
-    L = lambda k: label(k, lang)  # noqa: E731
-    wb = Workbook()
-    wb.remove(wb.active)
+
+def _dimension_names(lang: str) -> dict[str, str]:
+    fw = load_framework()
+    return {d["id"]: d["name_es" if lang == "es" else "name_en"] for d in fw["dimensions"]}
+
+
+# ------------------------------------------------------------------ other sheets
+def _run_details(
+    wb: Workbook, doc: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], view: _View
+) -> None:
+    L = view.L
     table = doc["table"]
-    cands = doc["candidates"]
-    sentence_key = "sentence_es" if lang == "es" else "sentence_en"
-
-    # summary
-    ws = wb.create_sheet(L("sheet_summary"))
-    ws["A1"] = L("title")
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = L("caveat")
-    ws["A2"].alignment = Alignment(wrap_text=True)
-    ws.merge_cells("A2:B2")
-    ws.row_dimensions[2].height = 48
     opts = doc["options"]
     method = (
         f"{opts['similarity']} / {opts['method']} / k = {doc['diagnostics']['k']} / "
         f"seed {opts['seed']} / bootstrap {opts['n_boot']}"
     )
-    warn = [f["message"] for f in findings if f["severity"] != "info"]
     items = [
         (L("table"), table["table_id"]),
-        (L("source"), table.get("source")),
+        (L("source_citation"), table.get("citation") or "—"),
+        (L("source"), Path(str(table.get("source"))).name if table.get("source") else "—"),
         (L("sha256"), table.get("sha256")),
         (L("layout"), table.get("layout")),
         (L("country"), table.get("country")),
         (L("year"), table.get("year")),
         (L("units"), table.get("units")),
         (L("n_sectors"), doc["diagnostics"]["n_sectors"]),
+        (L("n_candidates"), len(doc.get("candidates", []))),
         (L("method"), method),
         (L("generated"), doc.get("generated")),
         (L("version"), doc.get("versions", {}).get("io_clusters")),
-        (L("warnings"), "; ".join(warn) or "—"),
-    ]
-    ws.append([])
-    ws.append([L("item"), L("value")])
-    for c in ws[4]:
-        c.fill, c.font = HEADER_FILL, HEADER_FONT
-    for k, v in items:
-        ws.append([escape_formula(k), _cell(v)])
-    ws.column_dimensions["A"].width = 34
-    ws.column_dimensions["B"].width = 100
-    for r in range(5, ws.max_row + 1):
-        ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
-    ws.freeze_panes = "A5"
-
-    # candidates
-    rows = []
-    for c in cands:
-        r = c.get("rosenfeld", {})
-        rows.append(
-            [
-                c["id"],
-                c["label"],
-                [m["name"] for m in c["members"]],
-                [m["code"] for m in c["members"] if m["role"] == "core"],
-                len(c["members"]),
-                c["score"],
-                c["stability"],
-                c["stability_reading"],
-                c["intra_flow_share"],
-                c["output_share"],
-                c["export_share"],
-                [m["name"] for m in c.get("matched_cases", []) if m["same_country"]]
-                or [m["name"] + f" ({m['country']})" for m in c.get("matched_cases", [])][:3],
-                r.get("phase"),
-                r.get("status"),
-                r.get(sentence_key),
-                r.get("regions", []),
-                c["warnings"],
-            ]
-        )
-    heads = [
-        L(k)
-        for k in (
-            "id",
-            "label",
-            "members",
-            "core",
-            "n_members",
-            "score",
-            "stability",
-            "stability_reading",
-            "intra_flow_share",
-            "output_share",
-            "export_share",
-            "matched_cases",
-            "phase",
-            "rosenfeld_status",
-            "rosenfeld_sentence",
-            "regions",
-            "warnings",
-        )
     ]
     ws = _table_sheet(
         wb,
-        L("sheet_candidates"),
-        heads,
-        rows,
-        widths=[7, 30, 50, 18, 10, 9, 11, 14, 11, 12, 12, 40, 7, 14, 70, 30, 40, 30],
-        formats={6: "0.000", 7: "0.00", 9: "0.00", 10: "0.0%", 11: "0.0%"},
+        L("sheet_run"),
+        [L("item"), L("value")],
+        [[k, "—" if v is None else v] for k, v in items],
+        widths=[34, 100],
+        title_cols=None,
     )
-    _status_rules(ws, 14, len(rows), lang)
-    if rows:
-        ws.conditional_formatting.add(
-            f"F2:F{len(rows) + 1}",
-            ColorScaleRule(
-                start_type="min", start_color="FFFFFF", end_type="max", end_color="63BE7B"
-            ),
+    ws.cell(len(items) + 3, 1, L("caveat")).alignment = Alignment(wrap_text=True)
+    ws.merge_cells(start_row=len(items) + 3, start_column=1, end_row=len(items) + 3, end_column=2)
+    ws.row_dimensions[len(items) + 3].height = 15.0 * _lines(L("caveat"), 134)
+
+
+def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View) -> None:
+    L, lang = view.L, view.lang
+    sentence_key = "sentence_es" if lang == "es" else "sentence_en"
+    rows = []
+    for c in cands:
+        r = c.get("rosenfeld", {})
+        matched = c.get("matched_cases", [])
+        rows.append(
+            [
+                c["id"],
+                view.text(c["label"]),
+                "; ".join(view.name(m["code"]) for m in c["members"]),
+                ", ".join(m["code"] for m in c["members"] if m["role"] == "core"),
+                len(c["members"]),
+                c["score"],
+                c["stability"],
+                enum("stability_reading", c["stability_reading"], lang),
+                c["intra_flow_share"],
+                c["output_share"],
+                c["export_share"],
+                "; ".join(
+                    [m["name"] for m in matched if m["same_country"]]
+                    or [m["name"] + f" ({m['country']})" for m in matched][:3]
+                )
+                or "—",
+                r.get("phase") or "—",
+                _status_words(c, lang),
+                view.text(r.get(sentence_key)),
+                "; ".join(r.get("regions", [])) or "—",
+                "; ".join(view.warning(w) for w in c["warnings"]) or "—",
+            ]
         )
+    keys = (
+        "id",
+        "label",
+        "members",
+        "core",
+        "n_members",
+        "score",
+        "stability",
+        "stability_reading",
+        "intra_flow_share",
+        "output_share",
+        "export_share",
+        "matched_cases",
+        "phase",
+        "rosenfeld_status",
+        "rosenfeld_sentence",
+        "regions",
+        "warnings",
+    )
+    ws = _table_sheet(
+        wb,
+        L("sheet_candidates"),
+        [L(k) for k in keys],
+        rows,
+        formats={6: "0.00", 7: "0.00", 9: "0.0%", 10: "0.0%", 11: "0.0%"},
+        caps={2: 30, 3: 45, 12: 35, 15: 60, 16: 30, 17: 45},
+    )
+    _status_rules(ws, 14, 2, len(rows) + 1, lang)
+    if rows:
         chart = BarChart()
         chart.type = "bar"
         chart.title = L("chart_sizes")
         chart.y_axis.title = L("n_members")
-        data = Reference(ws, min_col=5, min_row=1, max_row=len(rows) + 1)
-        cats = Reference(ws, min_col=1, min_row=2, max_row=len(rows) + 1)
-        chart.add_data(data, titles_from_data=True)
-        chart.set_categories(cats)
-        chart.height, chart.width = 9, 16
+        chart.add_data(
+            Reference(ws, min_col=5, min_row=1, max_row=len(rows) + 1), titles_from_data=True
+        )
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(rows) + 1))
+        chart.x_axis.tickLblSkip = 1
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.legend = None
+        chart.height, chart.width = max(6.0, 0.6 * len(rows) + 3), 14
         ws.add_chart(chart, f"B{len(rows) + 4}")
 
-    # members
+
+def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View) -> None:
+    L, lang = view.L, view.lang
     rows = [
         [
             c["id"],
-            c["label"],
+            view.text(c["label"]),
             m["code"],
-            m["name"],
-            m["role"],
+            view.name(m["code"]),
+            enum("role", m["role"], lang),
             m["mean_similarity"],
             m["output_share"],
             m["export_share"],
             m["power_dispersion"],
             m["sensitivity_dispersion"],
-            m["key_sector_class"],
+            enum("key_sector_class", m["key_sector_class"], lang),
         ]
         for c in cands
         for m in c["members"]
     ]
-    heads = [
-        L(k)
-        for k in (
-            "id",
-            "label",
-            "code",
-            "name",
-            "role",
-            "mean_similarity",
-            "output_share",
-            "export_share",
-            "power",
-            "sensitivity",
-            "key_sector_class",
-        )
-    ]
+    keys = (
+        "id",
+        "label",
+        "code",
+        "name",
+        "role",
+        "mean_similarity",
+        "output_share",
+        "export_share",
+        "power",
+        "sensitivity",
+        "key_sector_class",
+    )
     ws = _table_sheet(
         wb,
         L("sheet_members"),
-        heads,
+        [L(k) for k in keys],
         rows,
-        widths=[7, 30, 9, 45, 12, 11, 12, 12, 12, 14, 14],
-        formats={6: "0.000", 7: "0.0%", 8: "0.0%", 9: "0.000", 10: "0.000"},
+        formats={6: "0.00", 7: "0.0%", 8: "0.0%", 9: "0.00", 10: "0.00"},
+        caps={2: 28, 4: 36},
     )
-    _scale(ws, 9, len(rows))
-    _scale(ws, 10, len(rows))
+    _scale(ws, 9, 2, len(rows) + 1)
+    _scale(ws, 10, 2, len(rows) + 1)
 
-    # linkages, with the quadrant chart
+
+def _chains_sheet(wb: Workbook, doc: Mapping[str, Any], view: _View) -> None:
+    L = view.L
+    where: dict[str, set[str]] = {}
+    for c in doc.get("candidates", []):
+        where[c["id"]] = {m["code"] for m in c["members"]}
+    rows = []
+    for ch in doc.get("strongest_chains") or []:
+        s, b = ch["seller"], ch["buyer"]
+        ids = [cid for cid, codes in where.items() if s in codes and b in codes]
+        rows.append(
+            [
+                s,
+                view.name(s) if s in view.names else view.text(ch.get("seller_name", s)),
+                b,
+                view.name(b) if b in view.names else view.text(ch.get("buyer_name", b)),
+                ch.get("strength"),
+                ch.get("share_of_seller_sales"),
+                ch.get("share_of_buyer_purchases"),
+                ", ".join(ids) or "—",
+            ]
+        )
+    keys = (
+        "seller",
+        "name",
+        "buyer",
+        "name",
+        "strength",
+        "share_of_seller_sales",
+        "share_of_buyer_purchases",
+        "candidate_of_chain",
+    )
+    machine = [
+        "seller",
+        "seller_name",
+        "buyer",
+        "buyer_name",
+        "strength",
+        "share_of_seller_sales",
+        "share_of_buyer_purchases",
+        "candidate",
+    ]
+    ws = _table_sheet(
+        wb,
+        L("sheet_chains"),
+        [L(k) for k in keys],
+        rows,
+        formats={5: "0.00", 6: "0.0%", 7: "0.0%"},
+        caps={2: 34, 4: 34},
+        machine=machine,
+        title_cols=None,
+    )
+    if not rows:
+        ws.cell(4, 1, "—")
+
+
+def _linkages_sheet(wb: Workbook, linkages: pd.DataFrame, view: _View) -> None:
+    L, lang = view.L, view.lang
     lk = linkages.reset_index()
-    heads = [str(h) for h in lk.columns]
-    rows = lk.to_numpy().tolist()
-    fmt = {j + 1: "0.0000" for j, h in enumerate(heads) if lk[h].dtype.kind == "f"}
-    ws = _table_sheet(wb, L("sheet_linkages"), heads, rows, formats=fmt)
-    ws.column_dimensions["B"].width = 45
+    cols = [str(h) for h in lk.columns]
+    rows = []
+    for rec in lk.to_dict("records"):
+        row = []
+        for h in cols:
+            v = rec[h]
+            if h == "name":
+                v = view.name(str(rec[cols[0]]))
+            elif h == "key_sector_class":
+                v = enum("key_sector_class", v, lang)
+            row.append(v)
+        rows.append(row)
+    fmt = {}
+    for j, h in enumerate(cols, start=1):
+        if lk[h].dtype.kind not in "fi":
+            continue
+        if h == "output" or (h.startswith("hem_") and not h.endswith("_pct")):
+            fmt[j] = "#,##0.0"
+        elif h.endswith("_pct"):
+            fmt[j] = "0.00"
+        else:
+            fmt[j] = "0.000"
+    ws = _table_sheet(
+        wb,
+        L("sheet_linkages"),
+        [linkage_header(h, lang) for h in cols],
+        rows,
+        formats=fmt,
+        caps={2: 34},
+        machine=cols,
+    )
+    first, last = 3, len(rows) + 2
     for col_name in ("power_dispersion", "sensitivity_dispersion"):
-        _scale(ws, heads.index(col_name) + 1, len(rows))
-    if rows:
-        xcol = heads.index("power_dispersion") + 1
-        ycol = heads.index("sensitivity_dispersion") + 1
-        sc = ScatterChart()
-        sc.title = L("chart_quadrant")
-        sc.style = 13
-        sc.x_axis.title = L("power")
-        sc.y_axis.title = L("sensitivity")
-        xs = Reference(ws, min_col=xcol, min_row=2, max_row=len(rows) + 1)
-        ys = Reference(ws, min_col=ycol, min_row=2, max_row=len(rows) + 1)
-        s = Series(ys, xs, title=L("n_sectors"))
-        s.marker.symbol = "circle"
-        s.graphicalProperties.line.noFill = True
-        sc.series.append(s)
-        sc.x_axis.crossesAt = 1
-        sc.y_axis.crossesAt = 1
-        sc.x_axis.delete = False
-        sc.y_axis.delete = False
-        sc.legend = None
-        sc.height, sc.width = 12, 18
-        ws.add_chart(sc, f"{get_column_letter(len(heads) + 2)}2")
+        if col_name in cols:
+            _scale(ws, cols.index(col_name) + 1, first, last)
+    if rows and "power_dispersion" in cols and "sensitivity_dispersion" in cols:
+        _key_sector_chart(ws, cols, rows, first, last, view)
 
-    # regions: where each candidate is concentrated, and where to verify it
-    _regions_sheet(wb, doc, maps or {}, lang)
 
-    # evidence: matched cases × seven dimensions
-    fw = load_framework()
-    dim_name = {d["id"]: d["name_es" if lang == "es" else "name_en"] for d in fw["dimensions"]}
+def _key_sector_chart(
+    ws: Any, cols: Sequence[str], rows: Sequence[Sequence[Any]], first: int, last: int, view: _View
+) -> None:
+    """Native scatter: filled markers, axes at the bottom/left, the lines at 1 as series."""
+    L = view.L
+    xcol = cols.index("power_dispersion") + 1
+    ycol = cols.index("sensitivity_dispersion") + 1
+    xs_v = [float(r[xcol - 1]) for r in rows]
+    ys_v = [float(r[ycol - 1]) for r in rows]
+    lo_x, hi_x = math.floor(min(*xs_v, 1.0) * 10) / 10, math.ceil(max(*xs_v, 1.0) * 10) / 10
+    lo_y, hi_y = math.floor(min(*ys_v, 1.0) * 10) / 10, math.ceil(max(*ys_v, 1.0) * 10) / 10
+    # the two reference lines, in cells beyond the printed table
+    hc = len(cols) + 3
+    for i, (x, y) in enumerate(((1.0, lo_y), (1.0, hi_y), (lo_x, 1.0), (hi_x, 1.0))):
+        ws.cell(first + i, hc, x)
+        ws.cell(first + i, hc + 1, y)
+    sc = ScatterChart(scatterStyle="lineMarker")
+    sc.title = L("chart_quadrant")
+    sc.x_axis.title = L("power")
+    sc.y_axis.title = L("sensitivity_short")
+    s = Series(
+        Reference(ws, min_col=ycol, min_row=first, max_row=last),
+        Reference(ws, min_col=xcol, min_row=first, max_row=last),
+        title=L("n_sectors"),
+    )
+    s.marker.symbol = "circle"
+    s.marker.size = 7
+    s.marker.graphicalProperties = GraphicalProperties(solidFill="2F75B5")
+    s.marker.graphicalProperties.line.solidFill = "1F4E78"
+    s.graphicalProperties.line.noFill = True
+    sc.series.append(s)
+    for k in (0, 2):
+        ref = Series(
+            Reference(ws, min_col=hc + 1, min_row=first + k, max_row=first + k + 1),
+            Reference(ws, min_col=hc, min_row=first + k, max_row=first + k + 1),
+            title="1",
+        )
+        ref.marker.symbol = "none"
+        ref.smooth = False
+        ref.graphicalProperties = GraphicalProperties(
+            ln=LineProperties(solidFill="7F7F7F", w=15875, prstDash="dash")
+        )
+        sc.series.append(ref)
+    sc.x_axis.scaling.min, sc.x_axis.scaling.max = lo_x, hi_x
+    sc.y_axis.scaling.min, sc.y_axis.scaling.max = lo_y, hi_y
+    sc.x_axis.majorGridlines = None  # the reference lines at 1 stand out
+    sc.y_axis.majorGridlines = None
+    sc.x_axis.crosses = "min"
+    sc.y_axis.crosses = "min"
+    sc.x_axis.delete = False
+    sc.y_axis.delete = False
+    sc.x_axis.tickLblPos = "low"
+    sc.y_axis.tickLblPos = "low"
+    sc.x_axis.number_format = "0.0"
+    sc.y_axis.number_format = "0.0"
+    sc.legend = None
+    sc.height, sc.width = 14, 22
+    anchor_row = last + 3
+    ws.row_breaks.append(Break(id=last + 1))  # the chart prints whole, on its own page
+    ws.add_chart(sc, f"B{anchor_row}")
+    ws.print_area = f"A1:{get_column_letter(len(cols))}{anchor_row + 26}"
+
+
+def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View) -> None:
+    """Where each candidate's activities are concentrated (regional data given)."""
+    L = view.L
+    ws = wb.create_sheet(L("sheet_regions"))
+    heads = [L(k) for k in ("id", "label", "region", "lq", "share_national", "concentrated")]
+    ws.append(heads)
+    for c_ in ws[1]:
+        c_.fill, c_.font = HEADER_FILL, HEADER_FONT
+    row0 = 2
+    conc_fill = PatternFill("solid", fgColor="F8CBAD")
+    for c in cands:
+        rows_c = c.get("regions", [])
+        first = row0
+        for r in rows_c:
+            ws.append(
+                [
+                    c["id"],
+                    _cell(view.text(c["label"])),
+                    _cell(r["region"]),
+                    r["lq"],
+                    r["share"],
+                    "✔" if r["concentrated"] else "",
+                ]
+            )
+            ws.cell(row0, 4).number_format = "0.00"
+            ws.cell(row0, 5).number_format = "0.0%"
+            if r["concentrated"]:
+                for j in range(3, 7):
+                    ws.cell(row0, j).fill = conc_fill
+            row0 += 1
+        if rows_c:
+            chart = BarChart()
+            chart.type = "bar"
+            chart.title = f"{c['id']} {view.text(c['label'])[:40]}"
+            chart.y_axis.title = L("lq")
+            chart.add_data(
+                Reference(ws, min_col=4, min_row=first, max_row=row0 - 1),
+                titles_from_data=False,
+            )
+            chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=row0 - 1))
+            chart.x_axis.tickLblSkip = 1
+            chart.x_axis.delete = False
+            chart.y_axis.delete = False
+            chart.legend = None
+            chart.height, chart.width = max(10.0, 0.45 * len(rows_c) + 2), 14
+            ws.add_chart(chart, f"H{first}")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:F{row0 - 1}"
+    widths = (7, 30, 22, 12, 14, 12)
+    for col, w in zip("ABCDEF", widths, strict=True):
+        ws.column_dimensions[col].width = w
+    _page_setup(ws, [*widths, 60], "1:1", None)
+
+
+def _evidence_sheet(
+    wb: Workbook, cands: Sequence[Mapping[str, Any]], cases: Mapping[str, Case], view: _View
+) -> None:
+    L, lang = view.L, view.lang
+    dim_name = _dimension_names(lang)
     rows = []
     for c in cands:
         for m in c.get("matched_cases", []):
@@ -382,12 +972,11 @@ def write_workbook(
                     dims.append("")
                 else:
                     text = ev.es if lang == "es" else ev.en
-                    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
                     dims.append(f"[{ev.phase}] {text}" if ev.phase else text)
             rows.append(
                 [
                     c["id"],
-                    c["label"],
+                    view.text(c["label"]),
                     m["name"],
                     m["country"],
                     m["region"],
@@ -395,24 +984,25 @@ def write_workbook(
                     m["citation"],
                     m["coverage"],
                     *dims,
-                    *_case_texts(case),
                 ]
             )
     heads = [
         L(k) for k in ("id", "label", "case", "country", "region", "phase", "citation", "coverage")
     ]
     heads += [dim_name[d] for d in DIMENSIONS]
-    heads += [_CASE_TEXT_HEADS[k][lang == "en"] for k in _CASE_TEXT_HEADS]
     _table_sheet(
         wb,
         L("sheet_evidence"),
         heads,
         rows,
-        widths=[7, 28, 40, 8, 28, 7, 26, 10, *([40] * len(DIMENSIONS)), *([50] * 5)],
         formats={8: "0%"},
+        caps={2: 24, 3: 34, 5: 24, 7: 26, **{9 + i: 40 for i in range(len(DIMENSIONS))}},
     )
 
-    # phase framework
+
+def _phases_sheet(wb: Workbook, lang: str) -> None:
+    L = lambda k: label(k, lang)  # noqa: E731
+    fw = load_framework()
     rows = []
     for d in fw["dimensions"]:
         rows.append(
@@ -425,163 +1015,120 @@ def write_workbook(
         f"{p} {fw['phases'][p]['name_es' if lang == 'es' else 'name_en']}"
         for p in ("I", "II", "III", "IV")
     ]
-    ws = _table_sheet(wb, L("sheet_phases"), heads, rows, widths=[30, 34, 34, 34, 40])
+    ws = _table_sheet(
+        wb, L("sheet_phases"), heads, rows, widths=[22, 29, 29, 29, 31], title_cols=None
+    )
     r0 = len(rows) + 3
     ws.cell(r0, 1, L("requirements")).font = Font(bold=True)
     for i, req in enumerate(fw["requirements"], start=1):
         ws.cell(r0 + i, 1, f"{i}.")
         ws.cell(r0 + i, 2, req[lang])
+        ws.merge_cells(start_row=r0 + i, start_column=2, end_row=r0 + i, end_column=5)
+        ws.cell(r0 + i, 2).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r0 + i].height = 15.0 * _lines(req[lang], 118)
     ws.cell(r0 + 7, 1, fw["source"]).font = Font(italic=True)
 
-    # method and validation
-    rows = [[f["severity"], f["check"], f["message"], f["cells"]] for f in findings]
+
+def _method_sheet(
+    wb: Workbook,
+    doc: Mapping[str, Any],
+    findings: Sequence[Mapping[str, Any]],
+    cases: Mapping[str, Case],
+    view: _View,
+) -> None:
+    L, lang = view.L, view.lang
+    rows = [
+        [
+            enum("severity", f["severity"], lang),
+            enum("check", f["check"], lang),
+            view.finding(f),
+            ", ".join(f.get("cells") or f.get("sectors") or []) or "—",
+        ]
+        for f in findings
+    ]
+    widths = [14.0, 24.0, 70.0, 30.0]
     ws = _table_sheet(
         wb,
         L("sheet_method"),
         [L(k) for k in ("severity", "check", "message", "cells")],
         rows,
-        widths=[10, 18, 100, 30],
+        widths=widths,
+        title_cols=None,
     )
-    for status, color in (("error", "FFC7CE"), ("warning", "FFE699")) if rows else ():
-        ws.conditional_formatting.add(
-            f"A2:A{len(rows) + 1}",
-            CellIsRule(
-                operator="equal", formula=[f'"{status}"'], fill=PatternFill("solid", fgColor=color)
-            ),
-        )
+    if rows:
+        for status, color in (("error", "FFC7CE"), ("warning", "FFE699")):
+            word = enum("severity", status, lang)
+            ws.conditional_formatting.add(
+                f"A2:A{len(rows) + 1}",
+                CellIsRule(
+                    operator="equal",
+                    formula=[f'"{word}"'],
+                    fill=PatternFill("solid", fgColor=color),
+                ),
+            )
     r0 = len(rows) + 3
     ws.cell(r0, 1, L("method")).font = Font(bold=True)
-    ws.cell(r0, 3, L("method_text")).alignment = Alignment(wrap_text=True)
-    ws.row_dimensions[r0].height = 60
+    ws.cell(r0, 2, L("method_text")).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=r0, start_column=2, end_row=r0, end_column=4)
+    ws.row_dimensions[r0].height = 15.0 * _lines(L("method_text"), sum(widths[1:]))
     unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
     if unproposed:
+        text = "; ".join(cases[k].name if k in cases else k for k in unproposed)
         ws.cell(r0 + 1, 1, L("unproposed")).font = Font(bold=True)
-        ws.cell(r0 + 1, 3, "; ".join(cases[k].name if k in cases else k for k in unproposed))
-    for sheet in wb.worksheets:  # printable: landscape, one page wide
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.print_title_rows = "1:1" if sheet.title != wb.worksheets[0].title else None
+        ws.cell(r0 + 1, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=r0 + 1, start_column=2, end_row=r0 + 1, end_column=4)
+        ws.row_dimensions[r0 + 1].height = 15.0 * _lines(text, sum(widths[1:]))
+
+
+def write_workbook(
+    doc: Mapping[str, Any],
+    linkages: pd.DataFrame,
+    findings: Sequence[Mapping[str, Any]],
+    cases: Mapping[str, Case],
+    path: str | Path,
+    *,
+    lang: str = "es",
+) -> Path:
+    """Write ``candidates.xlsx``.
+
+    Parameters
+    ----------
+    doc : mapping
+        The ``candidates.json`` document (candidates with ``rosenfeld`` and
+        ``matched_cases``, ``options``, ``diagnostics``, ``table``, ``evidence``; the
+        optional ``unclustered_reasons``, ``similar_structure_groups``,
+        ``strongest_chains``, ``too_aggregated`` and ``message`` when present).
+    linkages : DataFrame
+        The linkage table (index = code, with a ``name`` column).
+    findings : sequence of mapping
+        Validation findings (``ValidationReport.to_dict()["findings"]``).
+    cases : mapping
+        Case id → :class:`~io_clusters.evidence.catalogue.Case` for the evidence sheet.
+    path : path
+    lang : {"es", "en"}
+    """
+    label("title", lang)  # validates lang
+    names_en: dict[str, str] = {}
+    if "name" in linkages.columns:
+        names_en.update({str(k): str(v) for k, v in linkages["name"].items()})
+    for c in doc.get("candidates", []):
+        for m in c["members"]:
+            names_en.setdefault(m["code"], m["name"])
+    view = _View(lang, names_en)
+    cands = doc.get("candidates", [])
+    wb = Workbook()
+    wb.remove(wb.active)
+    _executive_summary(wb, doc, findings, cases, view)
+    _candidates_sheet(wb, cands, view)
+    _members_sheet(wb, cands, view)
+    _chains_sheet(wb, doc, view)
+    _linkages_sheet(wb, linkages, view)
+    if any(c.get("regions") for c in cands):
+        _regions_sheet(wb, cands, view)
+    _evidence_sheet(wb, cands, cases, view)
+    _phases_sheet(wb, lang)
+    _method_sheet(wb, doc, findings, cases, view)
+    _run_details(wb, doc, findings, view)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return Path(path)
-
-
-_REGION_TEXT = {
-    "data": ("Datos regionales", "Regional data"),
-    "source": ("Fuente", "Source"),
-    "year": ("Año", "Year"),
-    "prices": ("Precios", "Price basis"),
-    "measure": ("Medida", "Measure"),
-    "units": ("Unidades", "Units"),
-    "classification": ("Clasificación", "Classification"),
-    "located": ("Ubicado", "Located"),
-    "note": ("Nota de ubicación", "Location note"),
-    "activity": ("Actividad regional", "Regional activity"),
-    "verify_in": ("Verificar en", "Verify in"),
-    "why": ("Por qué", "Why"),
-    "cases": ("Casos de evidencia", "Evidence cases"),
-    "conc": (
-        "concentrado: LQ {lq:.2f}, {share:.1%} de la actividad nacional",
-        "concentrated: LQ {lq:.2f}, {share:.1%} of the national activity",
-    ),
-    "ev": ("evidencia", "evidence"),
-    "conc_head": ("Concentrado (LQ > 1 y ≥ {s})", "Concentrated (LQ > 1 and ≥ {s})"),
-    "yes": ("sí", "yes"),
-    "no": ("no", "no"),
-}
-
-
-def _regions_sheet(
-    wb: Workbook, doc: Mapping[str, Any], maps: Mapping[str, Sequence[Path]], lang: str
-) -> None:
-    """Write the regions sheet: what the LQs measure, then each candidate's location.
-
-    Per candidate: located or not (with the note), where to verify it (concentration ∪
-    evidence departments, each with why), its LQ rows with a bar chart, and its map.
-    """
-    cands = doc["candidates"]
-    rd = doc.get("regional_data")
-    if not rd:  # without regional data, verify_in (evidence only) is in the JSON and report
-        return
-    from openpyxl.drawing.image import Image
-
-    def T(k: str) -> str:
-        return _REGION_TEXT[k][0 if lang == "es" else 1]
-
-    L = lambda k: label(k, lang)  # noqa: E731
-    ws = wb.create_sheet(label("sheet_regions", lang))
-    bold = Font(bold=True)
-    row = 0
-
-    def put(values: Sequence[Any], font: Any = None, fill: Any = None) -> int:
-        nonlocal row
-        row += 1
-        for j, v in enumerate(values, start=1):
-            cell = ws.cell(row, j, v)
-            if font is not None and (j == 1 or fill is not None):
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-        return row
-
-    put([T("data")], Font(bold=True, size=12))
-    for k in ("source", "year", "prices", "measure", "units", "classification"):
-        put([T(k), _cell(rd.get(k)) if rd.get(k) not in (None, "") else "—"], bold)
-    conc_fill = PatternFill("solid", fgColor="F8CBAD")
-    for c in cands:
-        row += 1
-        top = put([c["id"], _cell(c["label"])], Font(bold=True, size=12))
-        ws.cell(top, 2).font = Font(bold=True, size=12)
-        if "located" in c:
-            put([T("located"), T("yes") if c["located"] else T("no")], bold)
-            r_ = put([T("note"), _cell((c.get("location_note") or {}).get(lang, ""))], bold)
-            ws.cell(r_, 2).alignment = Alignment(wrap_text=True, vertical="top")
-            acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
-            put([T("activity"), _cell(acts)], bold)
-        put([T("verify_in"), _cell(", ".join(c.get("verify_in", [])) or "—")], bold)
-        put([T("verify_in"), T("why"), T("cases")], HEADER_FONT, HEADER_FILL)
-        for d in c.get("verify_in_detail", []):
-            why = []
-            if d.get("concentrated"):
-                why.append(T("conc").format(lq=d["lq"], share=d["share"]))
-            if d.get("cases"):
-                why.append(T("ev"))
-            put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
-        rows_c = c.get("regions", [])
-        if rows_c:
-            share = f"{(rd or {}).get('min_share', 0.05):.0%}"
-            put(
-                [L("region"), L("lq"), L("share_national"), T("conc_head").format(s=share)],
-                HEADER_FONT,
-                HEADER_FILL,
-            )
-            first = row + 1
-            for r in rows_c:
-                i = put(
-                    [_cell(r["region"]), r["lq"], r["share"], "✔" if r["concentrated"] else ""],
-                    None,
-                    conc_fill if r["concentrated"] else None,
-                )
-                ws.cell(i, 2).number_format = "0.00"
-                ws.cell(i, 3).number_format = "0.0%"
-            chart = BarChart()
-            chart.type = "bar"
-            chart.title = f"{c['id']} {c['label'][:40]} — LQ"
-            chart.add_data(
-                Reference(ws, min_col=2, min_row=first, max_row=row), titles_from_data=False
-            )
-            chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=row))
-            chart.legend = None
-            chart.height, chart.width = 10, 12
-            ws.add_chart(chart, f"F{first}")
-        png = maps.get(f"map_{c['id']}")
-        if png:
-            img = Image(str(png[0]))
-            img.width, img.height = int(img.width * 0.55), int(img.height * 0.55)
-            ws.add_image(img, f"{'M' if rows_c else 'F'}{top}")
-            row = max(row, top + 30)  # room for the picture before the next candidate
-    for col, w in zip("ABCD", (22, 70, 40, 12), strict=True):
-        ws.column_dimensions[col].width = w
