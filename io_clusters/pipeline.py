@@ -277,7 +277,9 @@ def _write_outputs(
         written["figures"] = "figures"
     from .export.report import write_report
 
-    written["report"] = write_report(doc, findings, figs, work / "report.html", lang=lang).name
+    written["report"] = write_report(
+        doc, findings, figs, work / "report.html", lang=lang, cases=cases, names=table.name_of
+    ).name
     return df, result, evidence, written
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +38,17 @@ from openpyxl.worksheet.pagebreak import Break
 
 from ..evidence.catalogue import DIMENSIONS, Case, load_framework
 from . import atomic_path, escape_formula
-from .i18n import (
-    cepal_sector_names,
-    enum,
-    label,
-    linkage_header,
-    relabel,
-    sector_names,
-    translate_finding,
-    translate_warning,
+from .i18n import enum, label, linkage_header
+from .summary import (
+    View,
+    anomaly_rows,
+    candidate_headers,
+    candidate_rows,
+    dimension_names,
+    source_line,
+    status_words,
+    torres_zorrilla_rows,
+    unclustered_rows,
 )
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -68,14 +69,6 @@ MIN_SCALE = 80
 LINE_HEIGHT = 14.5
 #: Largest row height (points) for wrapped text.
 MAX_ROW_HEIGHT = 300.0
-
-#: Torres Zorrilla's (2003) three export complexes in CEPAL's 40-sector codes
-#: (METHOD.md §1.2 and §4: mining–metals, fishing, textiles).
-TORRES_ZORRILLA = (
-    ("tz_mining", ("s04", "s23")),
-    ("tz_fishing", ("s02", "s08")),
-    ("tz_textiles", ("s11", "s12")),
-)
 
 
 def _cell(v: Any) -> Any:
@@ -104,34 +97,6 @@ def _display(v: Any, fmt: str | None) -> str:
             return f"{v:.{decimals}f}"
         return f"{v:.10g}"
     return str(v)
-
-
-@dataclass
-class _View:
-    """Display context of one workbook: language and sector names."""
-
-    lang: str
-    names_en: dict[str, str]
-    names: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.names = sector_names(self.names_en, self.lang)
-
-    def L(self, key: str) -> str:
-        return label(key, self.lang)
-
-    def text(self, s: Any) -> str:
-        """Source-language sector names inside ``s`` replaced by display names."""
-        return relabel(str(s), self.names_en, self.names) if s is not None else "—"
-
-    def name(self, code: str) -> str:
-        return self.names.get(code, code)
-
-    def warning(self, w: str) -> str:
-        return self.text(translate_warning(w, self.lang))
-
-    def finding(self, f: Mapping[str, Any]) -> str:
-        return self.text(translate_finding(f, self.lang))
 
 
 def _style_header(ws: Any, row: int, ncols: int, col0: int = 1) -> None:
@@ -289,89 +254,6 @@ def _scale(ws: Any, col: int, first: int, last: int) -> None:
 
 
 # ------------------------------------------------------------------ executive summary
-def _core_share(c: Mapping[str, Any]) -> float:
-    if c.get("core_output_share") is not None:
-        return float(c["core_output_share"])
-    return float(sum(m["output_share"] for m in c["members"] if m["role"] == "core"))
-
-
-def _where_to_verify(c: Mapping[str, Any]) -> str:
-    r = c.get("rosenfeld", {})
-    places = list(r.get("verify_in") or r.get("regions") or [])
-    conc = [g["region"] for g in c.get("regions", []) if g.get("concentrated")]
-    places += [p for p in conc[:5] if p not in places]
-    return "; ".join(places) or "—"
-
-
-def _status_words(c: Mapping[str, Any], lang: str) -> str:
-    r = c.get("rosenfeld", {})
-    words = enum("status", r.get("status", "io_only"), lang)
-    flags = [enum("flag", f, lang) for f in r.get("flags", []) or []]
-    return words + (f" ({'; '.join(flags)})" if flags else "")
-
-
-def _stability_words(c: Mapping[str, Any], lang: str) -> str:
-    words = enum("stability_reading", c.get("stability_reading"), lang)
-    st = c.get("stability")
-    return words if st is None else f"{words} ({st:.2f})"
-
-
-def unclustered_rows(
-    doc: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], view: _View
-) -> list[list[str]]:
-    """Code, name and reason of every sector in no candidate (zero-output ones included)."""
-    reasons = doc.get("unclustered_reasons") or {}
-    services = doc.get("services") or {}
-    supporting = set(doc.get("options", {}).get("supporting", []))
-    rows = []
-    for code in doc.get("unclustered", []):
-        key = reasons.get(code) or (
-            "service_not_attached" if code in supporting or code in services else "singleton"
-        )
-        rows.append([code, view.name(code), enum("unclustered_reason", key, view.lang)])
-    listed = {r[0] for r in rows}
-    conc = cepal_sector_names()
-    for f in findings:
-        if f.get("check") != "zero_output":
-            continue
-        for code in f.get("sectors", []):
-            if code in listed:
-                continue
-            name = view.names.get(code)
-            if name is None and code in conc:
-                name = conc[code]["name_es" if view.lang == "es" else "name_en"]
-            rows.append([code, name or code, enum("unclustered_reason", "zero_output", view.lang)])
-            listed.add(code)
-    return rows
-
-
-def torres_zorrilla_rows(doc: Mapping[str, Any], view: _View) -> list[list[str]] | None:
-    """Where Torres Zorrilla's three complexes fall, for Peruvian CEPAL 40-sector tables."""
-    table = doc.get("table", {})
-    conc = cepal_sector_names()
-    codes = [c for _, pair in TORRES_ZORRILLA for c in pair]
-    if table.get("country") not in ("PER", "Peru", "Perú") or not all(
-        c in view.names_en and view.names_en[c] == conc[c]["name_en"] for c in codes
-    ):
-        return None
-    where: dict[str, str] = {}
-    for c in doc.get("candidates", []):
-        for m in c["members"]:
-            where.setdefault(m["code"], c["id"])
-    rows = []
-    for key, pair in TORRES_ZORRILLA:
-        ids = [where.get(code) for code in pair]
-        if ids[0] and ids[0] == ids[1]:
-            found = view.L("tz_together").format(id=ids[0])
-        elif any(ids):
-            parts = ", ".join(f"{code} → {i or '—'}" for code, i in zip(pair, ids, strict=True))
-            found = view.L("tz_split").format(parts=parts)
-        else:
-            found = view.L("tz_absent")
-        rows.append([view.L(key), "; ".join(f"{c} {view.name(c)}" for c in pair), found])
-    return rows
-
-
 def _section(ws: Any, row: int, title: str) -> int:
     ws.cell(row, 1, escape_formula(title)).font = SECTION_FONT
     ws.row_dimensions[row].height = 20
@@ -434,7 +316,7 @@ def _executive_summary(
     doc: Mapping[str, Any],
     findings: Sequence[Mapping[str, Any]],
     cases: Mapping[str, Case],
-    view: _View,
+    view: View,
 ) -> Any:
     L, lang = view.L, view.lang
     ws = wb.create_sheet(L("sheet_exec"))
@@ -442,16 +324,10 @@ def _executive_summary(
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
     ncols = len(widths)
-    t = doc.get("table", {})
     ws["A1"] = L("exec_title")
     ws["A1"].font = Font(bold=True, size=14, color="1F4E78")
     ws.row_dimensions[1].height = 22
-    source = t.get("citation") or Path(str(t.get("source") or t.get("table_id"))).name
-    meta = (
-        f"{L('source_citation')}: {source} · {L('year')}: {t.get('year') or '—'} · "
-        f"{L('units')}: {t.get('units') or '—'} · {L('run_date')}: "
-        f"{str(doc.get('generated') or '—')[:10]}"
-    )
+    meta = source_line(doc, view)
     row = _note(ws, 2, meta, ncols, widths)
     cell = ws.cell(row, 1)
     row = _note(ws, row, L("read_first"), ncols, widths)
@@ -466,34 +342,8 @@ def _executive_summary(
     if not cands:
         row = _note(ws, row, L("no_candidates"), ncols, widths) + 1
     else:
-        dim_name = _dimension_names(lang)
-        rows = []
-        for c in cands:
-            r = c.get("rosenfeld", {})
-            core = [m["code"] for m in c["members"] if m["role"] == "core"]
-            rows.append(
-                [
-                    c["id"],
-                    view.text(c["label"]),
-                    "; ".join(f"{k} {view.name(k)}" for k in core),
-                    _core_share(c),
-                    _stability_words(c, lang),
-                    _status_words(c, lang),
-                    _where_to_verify(c),
-                    ", ".join(dim_name.get(d, d) for d in r.get("dimensions_unverified", []))
-                    or "—",
-                ]
-            )
-        heads = [
-            L("id"),
-            L("chain"),
-            L("core"),
-            L("core_output_share"),
-            L("stability_reading"),
-            L("rosenfeld_status"),
-            L("where_to_verify"),
-            L("what_to_verify"),
-        ]
+        rows = candidate_rows(doc, view)
+        heads = candidate_headers(view)
         first = row + 1
         row = _grid(ws, row, heads, rows, widths, {4: "0.0%"})
         _status_rules(ws, 6, first, first + len(rows) - 1, lang)
@@ -557,16 +407,8 @@ def _executive_summary(
         )
     # data anomalies
     row = _section(ws, row, L("anomalies_title"))
-    notable = [f for f in findings if f.get("severity") != "info"]
-    if notable:
-        rows = [
-            [
-                f"{enum('severity', f['severity'], lang)}: {enum('check', f['check'], lang)}",
-                view.finding(f),
-                ", ".join(f.get("sectors", [])[:12]) or "—",
-            ]
-            for f in notable
-        ]
+    if any(f.get("severity") != "info" for f in findings):
+        rows = anomaly_rows(findings, view)
         row = _grid(ws, row, [L("check"), L("message"), L("cells")], rows, widths, spans=[2, 4, 2])
     else:
         row = _note(ws, row, L("no_anomalies"), ncols, widths) + 1
@@ -577,14 +419,9 @@ def _executive_summary(
     return ws
 
 
-def _dimension_names(lang: str) -> dict[str, str]:
-    fw = load_framework()
-    return {d["id"]: d["name_es" if lang == "es" else "name_en"] for d in fw["dimensions"]}
-
-
 # ------------------------------------------------------------------ other sheets
 def _run_details(
-    wb: Workbook, doc: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], view: _View
+    wb: Workbook, doc: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], view: View
 ) -> None:
     L = view.L
     table = doc["table"]
@@ -621,7 +458,7 @@ def _run_details(
     ws.row_dimensions[len(items) + 3].height = 15.0 * _lines(L("caveat"), 134)
 
 
-def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View) -> None:
+def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
     L, lang = view.L, view.lang
     sentence_key = "sentence_es" if lang == "es" else "sentence_en"
     rows = []
@@ -647,7 +484,7 @@ def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _V
                 )
                 or "—",
                 r.get("phase") or "—",
-                _status_words(c, lang),
+                status_words(c, lang),
                 view.text(r.get(sentence_key)),
                 "; ".join(r.get("regions", [])) or "—",
                 "; ".join(view.warning(w) for w in c["warnings"]) or "—",
@@ -698,7 +535,7 @@ def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _V
         ws.add_chart(chart, f"B{len(rows) + 4}")
 
 
-def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View) -> None:
+def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
     L, lang = view.L, view.lang
     rows = [
         [
@@ -742,7 +579,7 @@ def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View
     _scale(ws, 10, 2, len(rows) + 1)
 
 
-def _chains_sheet(wb: Workbook, doc: Mapping[str, Any], view: _View) -> None:
+def _chains_sheet(wb: Workbook, doc: Mapping[str, Any], view: View) -> None:
     L = view.L
     where: dict[str, set[str]] = {}
     for c in doc.get("candidates", []):
@@ -797,7 +634,7 @@ def _chains_sheet(wb: Workbook, doc: Mapping[str, Any], view: _View) -> None:
         ws.cell(4, 1, "—")
 
 
-def _linkages_sheet(wb: Workbook, linkages: pd.DataFrame, view: _View) -> None:
+def _linkages_sheet(wb: Workbook, linkages: pd.DataFrame, view: View) -> None:
     L, lang = view.L, view.lang
     lk = linkages.reset_index()
     cols = [str(h) for h in lk.columns]
@@ -840,7 +677,7 @@ def _linkages_sheet(wb: Workbook, linkages: pd.DataFrame, view: _View) -> None:
 
 
 def _key_sector_chart(
-    ws: Any, cols: Sequence[str], rows: Sequence[Sequence[Any]], first: int, last: int, view: _View
+    ws: Any, cols: Sequence[str], rows: Sequence[Sequence[Any]], first: int, last: int, view: View
 ) -> None:
     """Native scatter: filled markers, axes at the bottom/left, the lines at 1 as series."""
     L = view.L
@@ -902,7 +739,7 @@ def _key_sector_chart(
     ws.print_area = f"A1:{get_column_letter(len(cols))}{anchor_row + 26}"
 
 
-def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View) -> None:
+def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
     """Where each candidate's activities are concentrated (regional data given)."""
     L = view.L
     ws = wb.create_sheet(L("sheet_regions"))
@@ -957,10 +794,10 @@ def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: _View
 
 
 def _evidence_sheet(
-    wb: Workbook, cands: Sequence[Mapping[str, Any]], cases: Mapping[str, Case], view: _View
+    wb: Workbook, cands: Sequence[Mapping[str, Any]], cases: Mapping[str, Case], view: View
 ) -> None:
     L, lang = view.L, view.lang
-    dim_name = _dimension_names(lang)
+    dim_name = dimension_names(lang)
     rows = []
     for c in cands:
         for m in c.get("matched_cases", []):
@@ -1034,7 +871,7 @@ def _method_sheet(
     doc: Mapping[str, Any],
     findings: Sequence[Mapping[str, Any]],
     cases: Mapping[str, Case],
-    view: _View,
+    view: View,
 ) -> None:
     L, lang = view.L, view.lang
     rows = [
@@ -1114,7 +951,7 @@ def write_workbook(
     for c in doc.get("candidates", []):
         for m in c["members"]:
             names_en.setdefault(m["code"], m["name"])
-    view = _View(lang, names_en)
+    view = View(lang, names_en)
     cands = doc.get("candidates", [])
     wb = Workbook()
     wb.remove(wb.active)

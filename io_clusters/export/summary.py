@@ -1,0 +1,219 @@
+"""The executive summary's content, shared by the workbook and ``report.html``.
+
+Everything here returns display values in the output's language; the writers only lay
+them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..evidence.catalogue import load_framework
+from .i18n import (
+    cepal_sector_names,
+    enum,
+    label,
+    relabel,
+    sector_names,
+    translate_finding,
+    translate_warning,
+)
+
+#: Torres Zorrilla's (2003) three export complexes in CEPAL's 40-sector codes
+#: (METHOD.md §1.2 and §4: mining–metals, fishing, textiles).
+TORRES_ZORRILLA = (
+    ("tz_mining", ("s04", "s23")),
+    ("tz_fishing", ("s02", "s08")),
+    ("tz_textiles", ("s11", "s12")),
+)
+
+
+@dataclass
+class View:
+    """Display context of one output: language and sector names."""
+
+    lang: str
+    names_en: dict[str, str]
+    names: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.names = sector_names(self.names_en, self.lang)
+
+    def L(self, key: str) -> str:
+        """Return the label ``key`` in this output's language."""
+        return label(key, self.lang)
+
+    def text(self, s: Any) -> str:
+        """Source-language sector names inside ``s`` replaced by display names."""
+        return relabel(str(s), self.names_en, self.names) if s is not None else "—"
+
+    def name(self, code: str) -> str:
+        """Return the display name of a sector."""
+        return self.names.get(code, code)
+
+    def warning(self, w: str) -> str:
+        """Return a candidate warning in this output's language."""
+        return self.text(translate_warning(w, self.lang))
+
+    def finding(self, f: Mapping[str, Any]) -> str:
+        """Return a validation finding's message in this output's language."""
+        return self.text(translate_finding(f, self.lang))
+
+
+def core_share(c: Mapping[str, Any]) -> float:
+    """Share of the core members in total output (``core_output_share`` when given)."""
+    if c.get("core_output_share") is not None:
+        return float(c["core_output_share"])
+    return float(sum(m["output_share"] for m in c["members"] if m["role"] == "core"))
+
+
+def where_to_verify(c: Mapping[str, Any]) -> str:
+    """Places to verify a candidate: the evidence's, then regions where it concentrates."""
+    r = c.get("rosenfeld", {})
+    places = list(r.get("verify_in") or r.get("regions") or [])
+    conc = [g["region"] for g in c.get("regions", []) if g.get("concentrated")]
+    places += [p for p in conc[:5] if p not in places]
+    return "; ".join(places) or "—"
+
+
+def status_words(c: Mapping[str, Any], lang: str) -> str:
+    """Rosenfeld status and flags in words."""
+    r = c.get("rosenfeld", {})
+    words = enum("status", r.get("status", "io_only"), lang)
+    flags = [enum("flag", f, lang) for f in r.get("flags", []) or []]
+    return words + (f" ({'; '.join(flags)})" if flags else "")
+
+
+def stability_words(c: Mapping[str, Any], lang: str) -> str:
+    """Stability reading in words, with the mean Jaccard."""
+    words = enum("stability_reading", c.get("stability_reading"), lang)
+    st = c.get("stability")
+    return words if st is None else f"{words} ({st:.2f})"
+
+
+def unclustered_rows(
+    doc: Mapping[str, Any], findings: Sequence[Mapping[str, Any]], view: View
+) -> list[list[str]]:
+    """Code, name and reason of every sector in no candidate (zero-output ones included)."""
+    reasons = doc.get("unclustered_reasons") or {}
+    services = doc.get("services") or {}
+    supporting = set(doc.get("options", {}).get("supporting", []))
+    rows = []
+    for code in doc.get("unclustered", []):
+        key = reasons.get(code) or (
+            "service_not_attached" if code in supporting or code in services else "singleton"
+        )
+        rows.append([code, view.name(code), enum("unclustered_reason", key, view.lang)])
+    listed = {r[0] for r in rows}
+    conc = cepal_sector_names()
+    for f in findings:
+        if f.get("check") != "zero_output":
+            continue
+        for code in f.get("sectors", []):
+            if code in listed:
+                continue
+            name = view.names.get(code)
+            if name is None and code in conc:
+                name = conc[code]["name_es" if view.lang == "es" else "name_en"]
+            rows.append([code, name or code, enum("unclustered_reason", "zero_output", view.lang)])
+            listed.add(code)
+    return rows
+
+
+def torres_zorrilla_rows(doc: Mapping[str, Any], view: View) -> list[list[str]] | None:
+    """Where Torres Zorrilla's three complexes fall, for Peruvian CEPAL 40-sector tables."""
+    table = doc.get("table", {})
+    conc = cepal_sector_names()
+    codes = [c for _, pair in TORRES_ZORRILLA for c in pair]
+    if table.get("country") not in ("PER", "Peru", "Perú") or not all(
+        c in view.names_en and view.names_en[c] == conc[c]["name_en"] for c in codes
+    ):
+        return None
+    where: dict[str, str] = {}
+    for c in doc.get("candidates", []):
+        for m in c["members"]:
+            where.setdefault(m["code"], c["id"])
+    rows = []
+    for key, pair in TORRES_ZORRILLA:
+        ids = [where.get(code) for code in pair]
+        if ids[0] and ids[0] == ids[1]:
+            found = view.L("tz_together").format(id=ids[0])
+        elif any(ids):
+            parts = ", ".join(f"{code} → {i or '—'}" for code, i in zip(pair, ids, strict=True))
+            found = view.L("tz_split").format(parts=parts)
+        else:
+            found = view.L("tz_absent")
+        rows.append([view.L(key), "; ".join(f"{c} {view.name(c)}" for c in pair), found])
+    return rows
+
+
+def dimension_names(lang: str) -> dict[str, str]:
+    """Dimension id → name of the study's framework."""
+    fw = load_framework()
+    return {d["id"]: d["name_es" if lang == "es" else "name_en"] for d in fw["dimensions"]}
+
+
+def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
+    """One executive-summary line per candidate (see :func:`candidate_headers`)."""
+    dim_name = dimension_names(view.lang)
+    rows = []
+    for c in doc.get("candidates", []):
+        r = c.get("rosenfeld", {})
+        core = [m["code"] for m in c["members"] if m["role"] == "core"]
+        rows.append(
+            [
+                c["id"],
+                view.text(c["label"]),
+                "; ".join(f"{k} {view.name(k)}" for k in core),
+                core_share(c),
+                stability_words(c, view.lang),
+                status_words(c, view.lang),
+                where_to_verify(c),
+                ", ".join(dim_name.get(d, d) for d in r.get("dimensions_unverified", [])) or "—",
+            ]
+        )
+    return rows
+
+
+def candidate_headers(view: View) -> list[str]:
+    """Headers of :func:`candidate_rows`."""
+    keys = (
+        "id",
+        "chain",
+        "core",
+        "core_output_share",
+        "stability_reading",
+        "rosenfeld_status",
+        "where_to_verify",
+        "what_to_verify",
+    )
+    return [view.L(k) for k in keys]
+
+
+def anomaly_rows(findings: Sequence[Mapping[str, Any]], view: View) -> list[list[str]]:
+    """Warnings and errors of the validation: what, message, sectors."""
+    return [
+        [
+            f"{enum('severity', f['severity'], view.lang)}: {enum('check', f['check'], view.lang)}",
+            view.finding(f),
+            ", ".join(f.get("sectors", [])[:12]) or "—",
+        ]
+        for f in findings
+        if f.get("severity") != "info"
+    ]
+
+
+def source_line(doc: Mapping[str, Any], view: View) -> str:
+    """Citation, year, units and run date of the table, in one line."""
+    from pathlib import Path
+
+    t = doc.get("table", {})
+    source = t.get("citation") or Path(str(t.get("source") or t.get("table_id"))).name
+    L = view.L
+    return (
+        f"{L('source_citation')}: {source} · {L('year')}: {t.get('year') or '—'} · "
+        f"{L('units')}: {t.get('units') or '—'} · {L('run_date')}: "
+        f"{str(doc.get('generated') or '—')[:10]}"
+    )
