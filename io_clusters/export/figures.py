@@ -225,7 +225,7 @@ def key_sector_figure(table: IOTable, lk: pd.DataFrame, out: Path, lang: str) ->
     ax.set_xlim(min(x.min(), 1) - pad_x, max(x.max(), 1) + 4 * pad_x)
     ax.set_ylim(min(y.min(), 1) - pad_y, max(y.max(), 1) + 2 * pad_y)
     names = {str(c): str(n) for c, n in lk["name"].items()} if "name" in lk else {}
-    short = short_names(names, lang) if names else {}
+    short = short_names(names, lang, width=30) if names else {}
     texts = [f"{c} {short.get(str(c), '')}".strip() for c in lk.index]
     extremity = np.hypot(x - 1, y - 1)
     is_key = (lk["key_sector_class"].to_numpy() == "key").astype(float)

@@ -531,7 +531,8 @@ def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: Vi
         chart.x_axis.delete = False
         chart.y_axis.delete = False
         chart.legend = None
-        chart.height, chart.width = max(6.0, 0.6 * len(rows) + 3), 14
+        chart.height, chart.width = min(17.0, max(6.0, 0.6 * len(rows) + 3)), 14
+        ws.row_breaks.append(Break(id=len(rows) + 1))  # the chart prints whole
         ws.add_chart(chart, f"B{len(rows) + 4}")
 
 
