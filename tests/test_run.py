@@ -22,22 +22,26 @@ from .conftest import CHL111, PERU, ROOT
 
 SCHEMA = json.loads((ROOT / "schemas" / "candidates.schema.json").read_text(encoding="utf-8"))
 SHEETS_ES = [
-    "Resumen",
+    "Resumen ejecutivo",
     "Candidatos",
     "Miembros",
+    "Cadenas más fuertes",
     "Encadenamientos",
     "Evidencia",
     "Fases",
     "Método y validación",
+    "Ficha técnica",
 ]
 SHEETS_EN = [
-    "Summary",
+    "Executive summary",
     "Candidates",
     "Members",
+    "Strongest chains",
     "Linkages",
     "Evidence",
     "Phases",
     "Method and validation",
+    "Run details",
 ]
 
 
@@ -88,16 +92,19 @@ def test_workbook_sheets_rows_and_charts(run_dir):
     assert [cands.cell(r, 1).value for r in range(2, cands.max_row + 1)] == [
         c["id"] for c in doc["candidates"]
     ]
-    assert cands.freeze_panes == "B2" and cands.auto_filter.ref
+    assert cands.freeze_panes == "C2" and cands.auto_filter.ref  # id and label stay in view
     assert len(cands._charts) == 1
     assert len(wb["Encadenamientos"]._charts) == 1
     n_members = sum(len(c["members"]) for c in doc["candidates"])
     assert wb["Miembros"].max_row == n_members + 1
     lk_rows = sum(1 for _ in open(run_dir / "linkages.csv", encoding="utf-8")) - 1
-    assert wb["Encadenamientos"].max_row == lk_rows + 1
-    assert cands.conditional_formatting  # status and score formats
+    lk = wb["Encadenamientos"]
+    assert lk.max_row == lk_rows + 2  # display header, machine-name header, one row a sector
+    header = next(open(run_dir / "linkages.csv", encoding="utf-8")).strip().split(",")
+    assert [c.value for c in lk[2]][: len(header)] == header  # machine names kept
+    assert cands.conditional_formatting  # status colours
     statuses = {cands.cell(r, 14).value for r in range(2, cands.max_row + 1)}
-    assert statuses <= {"io_only", "paired", "contradicted"}
+    assert statuses <= {"solo tabla IO", "emparejado con casos", "contradicho por casos"}
 
 
 def test_figures_png_and_svg(run_dir):
@@ -113,7 +120,7 @@ def test_figures_png_and_svg(run_dir):
     assert png_size(figs / "key_sectors.png") == (960, 840)  # 8 x 7 in at 120 dpi
     assert png_size(figs / f"network_{doc['candidates'][0]['id']}.png") == (840, 840)
     w, h = png_size(figs / "dendrogram.png")
-    assert w == 1200 and h >= 480
+    assert w == 1320 and h >= 480  # 11 in wide at 120 dpi
 
 
 def test_report_is_self_contained(run_dir):
@@ -207,4 +214,4 @@ def test_libreoffice_opens_the_workbook(tmp_path, shared_io):
         ).stdout
         assert int(re.search(r"Pages:\s+(\d+)", info).group(1)) >= 7  # every sheet printed
     first_sheet = (out / "candidates.csv").read_text(encoding="utf-8", errors="replace")
-    assert "per-2011-cepal-lac" in first_sheet  # the summary sheet as LibreOffice reads it
+    assert "CEPAL" in first_sheet and "2011" in first_sheet  # the executive summary's source
