@@ -22,6 +22,7 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	-@bash scripts/ensure_office.sh
+	-@bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest
 
 test-slow: $(VENV)/.installed
