@@ -103,7 +103,8 @@ def test_workbook_sheets_rows_and_charts(run_dir):
     header = next(open(run_dir / "linkages.csv", encoding="utf-8")).strip().split(",")
     assert [c.value for c in lk[2]][: len(header)] == header  # machine names kept
     assert cands.conditional_formatting  # status colours
-    statuses = {cands.cell(r, 14).value for r in range(2, cands.max_row + 1)}
+    col = 1 + [c.value for c in cands[1]].index("Estado Rosenfeld")
+    statuses = {cands.cell(r, col).value for r in range(2, cands.max_row + 1)}
     assert statuses <= {"solo tabla IO", "emparejado con casos", "contradicho por casos"}
 
 

@@ -39,6 +39,8 @@ _LABELS: dict[str, tuple[str, str]] = {
     "score": ("Puntaje", "Score"),
     "stability": ("Estabilidad (Jaccard)", "Stability (Jaccard)"),
     "stability_reading": ("Lectura de estabilidad", "Stability reading"),
+    "stability_rule": ("Estabilidad de la regla de corte", "Cut-rule stability"),
+    "flags": ("Señales", "Flags"),
     "intra_flow_share": ("Flujos internos", "Intra-flow share"),
     "output_share": ("Participación en la producción", "Output share"),
     "export_share": ("Participación exportadora", "Export share"),
@@ -260,6 +262,15 @@ _ENUMS: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "zero_output": ("producción nula (excluido del análisis)", "zero output (dropped)"),
     },
+    "candidate_flag": {
+        "unstable": ("inestable", "unstable"),
+        "doubtful": ("pertenencia dudosa", "doubtful membership"),
+        "rule_unstable": ("regla de corte inestable", "cut rule unstable"),
+        "weak_linkage": ("núcleo poco encadenado", "weak core linkage"),
+        "services_attached": ("con servicios de apoyo", "services attached"),
+        "small_member": ("miembro muy pequeño", "very small member"),
+        "table_imbalance": ("tabla desequilibrada", "table imbalance"),
+    },
     "confirmed_by": {
         "feser_bergman": ("perfiles (Feser y Bergman)", "profiles (Feser & Bergman)"),
         "strongest_chains": ("cadenas más fuertes", "strongest chains"),
@@ -378,6 +389,30 @@ _WARNING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"^doubtful membership: bootstrap Jaccard (\S+) < (\S+)$",
             "pertenencia dudosa: Jaccard medio por remuestreo {0} < {1}",
+        ),
+        (
+            r"^unstable: bootstrap Jaccard \(tree\) (\S+) < (\S+)$",
+            "inestable: Jaccard medio por remuestreo (árbol) {0} < {1}",
+        ),
+        (
+            r"^doubtful membership: bootstrap Jaccard \(tree\) (\S+) < (\S+)$",
+            "pertenencia dudosa: Jaccard medio por remuestreo (árbol) {0} < {1}",
+        ),
+        (
+            r"^the cut rule regroups it in many replicates \(rule stability (\S+)\)$",
+            "la regla de corte lo reagrupa en muchas réplicas (estabilidad de la regla {0})",
+        ),
+        (
+            r"^core members trade little with each other \(core intra-flow (\S+)\)$",
+            "los miembros del núcleo comercian poco entre sí (flujos internos del núcleo {0})",
+        ),
+        (
+            r"^supporting service sector\(s\) attached by their sales to the core: (.+)$",
+            "servicios de apoyo asociados por sus ventas al núcleo: {0}",
+        ),
+        (
+            r"^member\(s\) below (\S+) of total output: (.+)$",
+            "miembro(s) con menos de {0} de la producción total: {1}",
         ),
         (
             r"^contains pervasive service sector\(s\): (.+)$",

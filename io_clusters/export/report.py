@@ -122,7 +122,7 @@ def _executive(
         for c, r in zip(cands, candidate_rows(doc, view), strict=True):
             st = c.get("rosenfeld", {}).get("status", "io_only")
             r = list(r)
-            r[0] = f"<a href='#{_e(c['id'])}'>{_e(c['id'])}</a>"
+            r[0] = f"<a href='#{_e(c['id'])}'>{_e(r[0])}</a>"
             r[3] = _pct(r[3])
             r[5] = f"<span class='status {_e(st)}'>{_e(r[5])}</span>"
             rows.append(r)
@@ -212,7 +212,7 @@ def _candidate_cards(
         r = c.get("rosenfeld", {})
         st = r.get("status", "io_only")
         parts.append(
-            f"<div class='cand' id='{_e(c['id'])}'><h3>{_e(c['id'])} {_e(view.text(c['label']))} "
+            f"<div class='cand' id='{_e(c['id'])}'><h3>{_e(c['id'])} {_e(view.cand_label(c))} "
             f"<span class='status {_e(st)}'>{_e(status_words(c, lang))}</span></h3>"
         )
         parts.append(f"<p>{_e(view.text(r.get(sentence)))}</p>")

@@ -6,6 +6,7 @@ them out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,16 @@ class View:
         """Source-language sector names inside ``s`` replaced by display names."""
         return relabel(str(s), self.names_en, self.names) if s is not None else "—"
 
+    def cand_label(self, c: Mapping[str, Any]) -> str:
+        """Display label of a candidate: its chain "seller → buyer (+n)" in display names."""
+        chain = c.get("chain")
+        label_ = str(c.get("label", ""))
+        if chain and len(chain) == 2 and all(k in self.names for k in chain):
+            more = re.search(r"\(\+\d+\)\s*$", label_)
+            text = f"{self.name(chain[0])} → {self.name(chain[1])}"
+            return text + (f" {more.group(0).strip()}" if more else "")
+        return self.text(label_)
+
     def name(self, code: str) -> str:
         """Return the display name of a sector."""
         return self.names.get(code, code)
@@ -87,9 +98,10 @@ def status_words(c: Mapping[str, Any], lang: str) -> str:
 
 
 def stability_words(c: Mapping[str, Any], lang: str) -> str:
-    """Stability reading in words, with the mean Jaccard."""
+    """Stability reading in words, with the mean Jaccard it is read from (tree, else rule)."""
     words = enum("stability_reading", c.get("stability_reading"), lang)
-    st = c.get("stability")
+    st = c.get("stability_tree")
+    st = c.get("stability") if st is None else st
     return words if st is None else f"{words} ({st:.2f})"
 
 
@@ -99,7 +111,7 @@ def unclustered_rows(
     """Code, name and reason of every sector in no candidate (zero-output ones included)."""
     reasons = doc.get("unclustered_reasons") or {}
     services = doc.get("services") or {}
-    supporting = set(doc.get("options", {}).get("supporting", []))
+    supporting = set(doc.get("options", {}).get("supporting") or [])
     rows = []
     for code in doc.get("unclustered", []):
         key = reasons.get(code) or (
@@ -164,8 +176,8 @@ def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
         core = [m["code"] for m in c["members"] if m["role"] == "core"]
         rows.append(
             [
-                c["id"],
-                view.text(c["label"]),
+                c.get("rank", len(rows) + 1),
+                f"{view.cand_label(c)}\n({c['id']})",
                 "; ".join(f"{k} {view.name(k)}" for k in core),
                 core_share(c),
                 stability_words(c, view.lang),
@@ -180,7 +192,7 @@ def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
 def candidate_headers(view: View) -> list[str]:
     """Headers of :func:`candidate_rows`."""
     keys = (
-        "id",
+        "rank",
         "chain",
         "core",
         "core_output_share",

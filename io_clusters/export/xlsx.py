@@ -44,6 +44,7 @@ from .summary import (
     anomaly_rows,
     candidate_headers,
     candidate_rows,
+    core_share,
     dimension_names,
     source_line,
     status_words,
@@ -351,7 +352,7 @@ def _executive_summary(
     row = _section(ws, row, L("unclustered_title"))
     un = unclustered_rows(doc, findings, view)
     if un:
-        row = _grid(ws, row, [L("code"), L("name"), L("reason")], un, widths, spans=[1, 2, 3])
+        row = _grid(ws, row, [L("code"), L("name"), L("reason")], un, widths, spans=[1, 2, 4])
     else:
         row = _note(ws, row, "—", ncols, widths) + 1
     # similar-structure groups
@@ -461,63 +462,74 @@ def _run_details(
 def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
     L, lang = view.L, view.lang
     sentence_key = "sentence_es" if lang == "es" else "sentence_en"
-    rows = []
-    for c in cands:
-        r = c.get("rosenfeld", {})
-        matched = c.get("matched_cases", [])
-        rows.append(
-            [
-                c["id"],
-                view.text(c["label"]),
-                "; ".join(view.name(m["code"]) for m in c["members"]),
-                ", ".join(m["code"] for m in c["members"] if m["role"] == "core"),
-                len(c["members"]),
-                c["score"],
-                c["stability"],
-                enum("stability_reading", c["stability_reading"], lang),
-                c["intra_flow_share"],
-                c["output_share"],
-                c["export_share"],
-                "; ".join(
-                    [m["name"] for m in matched if m["same_country"]]
-                    or [m["name"] + f" ({m['country']})" for m in matched][:3]
-                )
-                or "—",
-                r.get("phase") or "—",
-                status_words(c, lang),
-                view.text(r.get(sentence_key)),
-                "; ".join(r.get("regions", [])) or "—",
-                "; ".join(view.warning(w) for w in c["warnings"]) or "—",
-            ]
-        )
-    keys = (
-        "id",
-        "label",
-        "members",
-        "core",
-        "n_members",
-        "score",
-        "stability",
-        "stability_reading",
-        "intra_flow_share",
-        "output_share",
-        "export_share",
-        "matched_cases",
-        "phase",
-        "rosenfeld_status",
-        "rosenfeld_sentence",
-        "regions",
-        "warnings",
-    )
+
+    def matched(c: Mapping[str, Any]) -> str:
+        ms = c.get("matched_cases", [])
+        names = [m["name"] for m in ms if m["same_country"]] or [
+            m["name"] + f" ({m['country']})" for m in ms
+        ][:3]
+        return "; ".join(names) or "—"
+
+    def flags(c: Mapping[str, Any]) -> str:
+        return "; ".join(enum("candidate_flag", f, lang) for f in c.get("flags") or []) or "—"
+
+    # (header key, value, number format, width cap)
+    columns: list[tuple[str, Any, str | None, float | None]] = [
+        ("id", lambda c: c["id"], None, None),
+        ("label", view.cand_label, None, 30),
+        ("members", lambda c: "; ".join(view.name(m["code"]) for m in c["members"]), None, 45),
+        ("core", lambda c: ", ".join(k for k in _core(c)), None, 24),
+        ("n_members", lambda c: len(c["members"]), None, None),
+        ("score", lambda c: c["score"], "0.00", None),
+        ("stability", lambda c: c.get("stability_tree", c.get("stability")), "0.00", None),
+        ("stability_rule", lambda c: c.get("stability"), "0.00", None),
+        (
+            "stability_reading",
+            lambda c: enum("stability_reading", c["stability_reading"], lang),
+            None,
+            None,
+        ),
+        (
+            "confirmed_by",
+            lambda c: (
+                ", ".join(enum("confirmed_by", k, lang) for k in c.get("confirmed_by") or []) or "—"
+            ),
+            None,
+            26,
+        ),
+        ("intra_flow_share", lambda c: c["intra_flow_share"], "0.0%", None),
+        ("output_share", lambda c: c["output_share"], "0.0%", None),
+        ("core_output_share", core_share, "0.0%", None),
+        ("export_share", lambda c: c["export_share"], "0.0%", None),
+        ("matched_cases", matched, None, 35),
+        ("phase", lambda c: c.get("rosenfeld", {}).get("phase") or "—", None, None),
+        ("rosenfeld_status", lambda c: status_words(c, lang), None, 22),
+        (
+            "rosenfeld_sentence",
+            lambda c: view.text(c.get("rosenfeld", {}).get(sentence_key)),
+            None,
+            60,
+        ),
+        (
+            "regions",
+            lambda c: "; ".join(c.get("rosenfeld", {}).get("regions", [])) or "—",
+            None,
+            30,
+        ),
+        ("flags", flags, None, 30),
+        ("warnings", lambda c: "; ".join(view.warning(w) for w in c["warnings"]) or "—", None, 45),
+    ]
+    rows = [[fn(c) for _, fn, _, _ in columns] for c in cands]
     ws = _table_sheet(
         wb,
         L("sheet_candidates"),
-        [L(k) for k in keys],
+        [L(k) for k, _, _, _ in columns],
         rows,
-        formats={6: "0.00", 7: "0.00", 9: "0.0%", 10: "0.0%", 11: "0.0%"},
-        caps={2: 30, 3: 45, 12: 35, 15: 60, 16: 30, 17: 45},
+        formats={j: f for j, (_, _, f, _) in enumerate(columns, start=1) if f},
+        caps={j: cap for j, (_, _, _, cap) in enumerate(columns, start=1) if cap},
     )
-    _status_rules(ws, 14, 2, len(rows) + 1, lang)
+    status_col = 1 + [k for k, _, _, _ in columns].index("rosenfeld_status")
+    _status_rules(ws, status_col, 2, len(rows) + 1, lang)
     if rows:
         chart = BarChart()
         chart.type = "bar"
@@ -536,12 +548,16 @@ def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: Vi
         ws.add_chart(chart, f"B{len(rows) + 4}")
 
 
+def _core(c: Mapping[str, Any]) -> list[str]:
+    return [m["code"] for m in c["members"] if m["role"] == "core"]
+
+
 def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
     L, lang = view.L, view.lang
     rows = [
         [
             c["id"],
-            view.text(c["label"]),
+            view.cand_label(c),
             m["code"],
             view.name(m["code"]),
             enum("role", m["role"], lang),
@@ -757,7 +773,7 @@ def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View)
             ws.append(
                 [
                     c["id"],
-                    _cell(view.text(c["label"])),
+                    _cell(view.cand_label(c)),
                     _cell(r["region"]),
                     r["lq"],
                     r["share"],
@@ -773,7 +789,7 @@ def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View)
         if rows_c:
             chart = BarChart()
             chart.type = "bar"
-            chart.title = f"{c['id']} {view.text(c['label'])[:40]}"
+            chart.title = f"{c['id']} {view.cand_label(c)[:40]}"
             chart.y_axis.title = L("lq")
             chart.add_data(
                 Reference(ws, min_col=4, min_row=first, max_row=row0 - 1),
@@ -814,7 +830,7 @@ def _evidence_sheet(
             rows.append(
                 [
                     c["id"],
-                    view.text(c["label"]),
+                    view.cand_label(c),
                     m["name"],
                     m["country"],
                     m["region"],
