@@ -34,7 +34,7 @@ from io_clusters.export.i18n import (
 )
 from io_clusters.export.xlsx import _display, _lines
 
-from .conftest import CHL111, PERU, SHARED_IO
+from .conftest import CHL111, PERU, SHARED_IO, planted_blocks
 
 #: English display values that must never appear in a Spanish workbook.
 ENGLISH_VALUES = {
@@ -170,28 +170,51 @@ def test_negative_adjustment_and_missing_parts_are_findings():
     assert report.by_check("missing_value_added") and report.by_check("missing_imports")
 
 
-# ------------------------------------------------------------------ edge runs
-def test_zero_candidates_and_dollar_names_write_every_output(tmp_path, monkeypatch):
-    """Issue 18 items 7 and 11: no crash on an empty candidate list; no mathtext."""
+@pytest.fixture
+def no_mathtext(monkeypatch):
+    """Fail if any text reaches matplotlib's mathtext parser (issue 18 item 11)."""
     import matplotlib.mathtext
 
     def refuse(*_a, **_k):
         raise AssertionError("a label reached matplotlib's mathtext")
 
     monkeypatch.setattr(matplotlib.mathtext.MathTextParser, "parse", refuse)
-    rng = np.random.default_rng(3)
-    Z = rng.uniform(1, 10, (6, 6))
-    names = ["Uno $x$ y $y$", "Dos $", "Tres", "Cuatro", "Cinco", "Seis"]
-    t = IOTable.from_arrays(Z, Z.sum(1) + 50, codes=list("abcdef"), names=names, table_id="z")
+
+
+def test_zero_candidates_and_dollar_names_write_every_output(tmp_path, no_mathtext):
+    """Issue 18 item 7: no crash on an empty candidate list; every sector still listed."""
+    t = planted_blocks(24)
+    names = [f"Sector ${i}$ uno" if i % 3 == 0 else f"Sector {i}" for i in range(24)]
+    t = IOTable.from_arrays(
+        t.Z.to_numpy(), t.x.to_numpy(), codes=list(t.codes), names=names, table_id="z"
+    )
     res = run(t, out=tmp_path / "o", n_boot=0, threshold=1e-9)  # every sector alone
     assert res.clusters.candidates == []
     wb = openpyxl.load_workbook(res.outputs["workbook"])
     assert wb.sheetnames[0] == "Resumen ejecutivo"
     text = [c.value for row in wb["Resumen ejecutivo"].iter_rows() for c in row if c.value]
     assert "La tabla no propone candidatos." in text
-    for code in "abcdef":  # every sector, alone, listed with its reason
+    for code in res.clusters.unclustered:  # every sector, alone, listed with its reason
         assert code in text
+    assert len(res.clusters.unclustered) >= 20
     assert (res.out_dir / "figures" / "dendrogram.png").stat().st_size > 5000
+
+
+def test_too_aggregated_table_writes_the_message(tmp_path, no_mathtext):
+    rng = np.random.default_rng(3)
+    Z = rng.uniform(1, 10, (6, 6))
+    names = ["Uno $x$ y $y$", "Dos $", "Tres", "Cuatro", "Cinco", "Seis"]
+    t = IOTable.from_arrays(Z, Z.sum(1) + 50, codes=list("abcdef"), names=names, table_id="a")
+    res = run(t, out=tmp_path / "o", n_boot=0)
+    assert res.clusters.too_aggregated and not res.clusters.candidates
+    wb = openpyxl.load_workbook(res.outputs["workbook"])
+    text = " ".join(
+        str(c.value) for row in wb["Resumen ejecutivo"].iter_rows() for c in row if c.value
+    )
+    assert "Tabla demasiado agregada" in text and res.clusters.message["es"] in text
+    html = res.outputs["report"].read_text(encoding="utf-8")
+    assert "Tabla demasiado agregada" in html
+    assert (res.out_dir / "figures" / "key_sectors.png").stat().st_size > 5000
 
 
 def test_scatter_markers_are_filled_and_axes_sit_at_the_edges(tmp_path):
