@@ -53,9 +53,10 @@ img{max-width:100%;height:auto;border:1px solid #eee;display:block;margin:.5rem 
 @media (max-width:700px){
  body{margin:1rem auto;padding:0 .6rem}h1{font-size:1.3rem}
  table{font-size:.8rem}th,td{padding:.25rem}nav a{display:inline-block;margin:.1rem .6rem .1rem 0}
+ .scroll table{min-width:40rem}
 }
 @media print{
- @page{size:A4;margin:1.5cm}
+ @page{size:A4 landscape;margin:1.2cm}
  body{max-width:none;margin:0;padding:0;font-size:10pt}
  nav{display:none}a{color:inherit;text-decoration:none}
  .scroll{overflow:visible}table{font-size:9pt}

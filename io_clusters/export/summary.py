@@ -226,6 +226,16 @@ def source_line(doc: Mapping[str, Any], view: View) -> str:
     L = view.L
     return (
         f"{L('source_citation')}: {source} · {L('year')}: {t.get('year') or '—'} · "
-        f"{L('units')}: {t.get('units') or '—'} · {L('run_date')}: "
+        f"{L('units')}: {units_text(t.get('units'), view.lang)} · {L('run_date')}: "
         f"{str(doc.get('generated') or '—')[:10]}"
     )
+
+
+def units_text(units: str | None, lang: str) -> str:
+    """Units in one language: "millones de … (millions of …)" gives one side of it."""
+    if not units:
+        return "—"
+    m = re.match(r"^(.+?) \((.+)\)$", units.strip())
+    if m and re.search(r"\b(million|thousand|billion|current|constant)s?\b", m.group(2)):
+        return m.group(1) if lang == "es" else m.group(2)
+    return units

@@ -50,6 +50,7 @@ from .summary import (
     status_words,
     torres_zorrilla_rows,
     unclustered_rows,
+    units_text,
 )
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -439,7 +440,7 @@ def _run_details(
         (L("layout"), table.get("layout")),
         (L("country"), table.get("country")),
         (L("year"), table.get("year")),
-        (L("units"), table.get("units")),
+        (L("units"), units_text(table.get("units"), view.lang)),
         (L("n_sectors"), doc["diagnostics"]["n_sectors"]),
         (L("n_candidates"), len(doc.get("candidates", []))),
         (L("method"), method),
