@@ -568,6 +568,11 @@ def _norm(s: str) -> str:
     return re.sub(r"\W+", " ", s).strip().lower()
 
 
+def _is_cepal(row: Mapping[str, str], name: str) -> bool:
+    """Tell whether ``name`` is the CEPAL sector's English or Spanish name."""
+    return _norm(name) in (_norm(row["name_en"]), _norm(row["name_es"]))
+
+
 def sector_names(names: Mapping[str, str], lang: str) -> dict[str, str]:
     """Display names of sectors: CEPAL's classification in Spanish when recognised.
 
@@ -579,8 +584,7 @@ def sector_names(names: Mapping[str, str], lang: str) -> dict[str, str]:
     conc = cepal_sector_names()
     out = {}
     for code, name in names.items():
-        row = conc.get(code)
-        out[code] = row["name_es"] if row and _norm(row["name_en"]) == _norm(name) else name
+        out[code] = row["name_es"] if (row := conc.get(code)) and _is_cepal(row, name) else name
     return out
 
 
@@ -597,7 +601,7 @@ def short_names(names: Mapping[str, str], lang: str, width: int = 22) -> dict[st
     out = {}
     for code, name in names.items():
         row = conc.get(code)
-        if row and _norm(row["name_en"]) == _norm(name):
+        if row and _is_cepal(row, name):
             out[code] = row["short_es" if lang == "es" else "short_en"]
             continue
         short = _LEADING.sub("", name)

@@ -140,7 +140,8 @@ def torres_zorrilla_rows(doc: Mapping[str, Any], view: View) -> list[list[str]] 
     conc = cepal_sector_names()
     codes = [c for _, pair in TORRES_ZORRILLA for c in pair]
     if table.get("country") not in ("PER", "Peru", "Perú") or not all(
-        c in view.names_en and view.names_en[c] == conc[c]["name_en"] for c in codes
+        c in view.names_en and view.names_en[c] in (conc[c]["name_en"], conc[c]["name_es"])
+        for c in codes
     ):
         return None
     where: dict[str, str] = {}

@@ -801,7 +801,7 @@ def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View)
             chart.x_axis.delete = False
             chart.y_axis.delete = False
             chart.legend = None
-            chart.height, chart.width = max(10.0, 0.45 * len(rows_c) + 2), 14
+            chart.height, chart.width = max(10.0, 0.6 * len(rows_c) + 2), 14
             ws.add_chart(chart, f"H{first}")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:F{row0 - 1}"
