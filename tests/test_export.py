@@ -81,6 +81,18 @@ def test_every_enumeration_has_a_spanish_value_unlike_its_english_one():
                 assert es.lower() != machine.lower(), (kind, machine)
 
 
+def test_catalogue_and_schema_know_every_unclustered_reason():
+    from io_clusters.clustering import UNCLUSTERED_REASONS
+
+    from .conftest import ROOT
+
+    for key in UNCLUSTERED_REASONS:
+        assert enum("unclustered_reason", key, "es") != key, key
+    schema = json.loads((ROOT / "schemas" / "candidates.schema.json").read_text("utf-8"))
+    allowed = schema["properties"]["unclustered_reasons"]["additionalProperties"]["enum"]
+    assert set(allowed) == set(UNCLUSTERED_REASONS)
+
+
 @pytest.mark.parametrize(
     ("english", "spanish"),
     [
@@ -93,6 +105,14 @@ def test_every_enumeration_has_a_spanish_value_unlike_its_english_one():
             "(difference 3.5)",
             "desequilibrio de la tabla: Z·1 + f frente a la producción x: peor sector s17",
         ),
+        ("unstable: the chain holds in 40% of replicates", "se mantiene en el 40 % de"),
+        ("its boundary moves between replicates (tree Jaccard 0.59)", "Jaccard del árbol 0.59"),
+        ("the cut rule regroups it in many replicates (rule Jaccard 0.45)", "de la regla 0.45"),
+        (
+            "core member(s) whose strongest link inside the core is below 0.15: s19",
+            "menor que 0.15: s19",
+        ),
+        ("supporting service sector(s) attached by their sales to the core: s34", ": s34"),
         ("some future warning", "ver el detalle en candidates.json"),
     ],
 )

@@ -40,6 +40,10 @@ _LABELS: dict[str, tuple[str, str]] = {
     "stability": ("Estabilidad (Jaccard)", "Stability (Jaccard)"),
     "stability_reading": ("Lectura de estabilidad", "Stability reading"),
     "stability_rule": ("Estabilidad de la regla de corte", "Cut-rule stability"),
+    "cohesion": ("Cohesión de la cadena", "Chain cohesion"),
+    "cohesion_word": ("cohesión", "cohesion"),
+    "link_partner": ("Socio más fuerte", "Strongest partner"),
+    "link_strength": ("Intensidad del vínculo", "Link strength"),
     "flags": ("Señales", "Flags"),
     "intra_flow_share": ("Flujos internos", "Intra-flow share"),
     "output_share": ("Participación en la producción", "Output share"),
@@ -250,17 +254,28 @@ _ENUMS: dict[str, dict[str, tuple[str, str]]] = {
         "info": ("información", "info"),
     },
     "unclustered_reason": {
-        "singleton": ("queda solo en el árbol", "alone in the tree"),
+        "singleton": ("ningún sector parecido al nivel de corte", "no similar sector at the cut"),
         "no_flow_link": (
-            "sin flujos fuertes con otros sectores",
-            "no strong flows with other sectors",
+            "sin vínculo directo de flujos con su grupo",
+            "no direct flow link to its group",
         ),
-        "too_small": ("grupo demasiado pequeño", "group too small"),
+        "too_small": (
+            "por debajo del tamaño mínimo para formar candidatos",
+            "below the size threshold for seeding candidates",
+        ),
         "service_not_attached": (
-            "servicio generalizado no asignado a ningún candidato",
-            "pervasive service attached to no candidate",
+            "servicio no asociado a ningún candidato por sus ventas",
+            "service not attached to any candidate by its sales",
         ),
         "zero_output": ("producción nula (excluido del análisis)", "zero output (dropped)"),
+        "split_off": (
+            "separado de un núcleo demasiado grande (su vínculo más débil)",
+            "split off a core above the size limit (its weakest link)",
+        ),
+        "too_aggregated": (
+            "tabla demasiado agregada para proponer candidatos",
+            "table too aggregated for candidate clusters",
+        ),
     },
     "candidate_flag": {
         "unstable": ("inestable", "unstable"),
@@ -269,6 +284,8 @@ _ENUMS: dict[str, dict[str, tuple[str, str]]] = {
         "weak_linkage": ("núcleo poco encadenado", "weak core linkage"),
         "services_attached": ("con servicios de apoyo", "services attached"),
         "small_member": ("miembro muy pequeño", "very small member"),
+        "boundary_unstable": ("frontera inestable", "boundary unstable"),
+        "weak_member": ("miembro débilmente vinculado", "weakly linked member"),
         "table_imbalance": ("tabla desequilibrada", "table imbalance"),
     },
     "confirmed_by": {
@@ -397,6 +414,26 @@ _WARNING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"^doubtful membership: bootstrap Jaccard \(tree\) (\S+) < (\S+)$",
             "pertenencia dudosa: Jaccard medio por remuestreo (árbol) {0} < {1}",
+        ),
+        (
+            r"^unstable: the chain holds in (\S+)% of replicates$",
+            "inestable: la cadena se mantiene en el {0} % de las réplicas",
+        ),
+        (
+            r"^doubtful: the chain holds in (\S+)% of replicates$",
+            "dudoso: la cadena se mantiene en el {0} % de las réplicas",
+        ),
+        (
+            r"^its boundary moves between replicates \(tree Jaccard (\S+)\)$",
+            "su frontera cambia entre réplicas (Jaccard del árbol {0})",
+        ),
+        (
+            r"^the cut rule regroups it in many replicates \(rule Jaccard (\S+)\)$",
+            "la regla de corte lo reagrupa en muchas réplicas (Jaccard de la regla {0})",
+        ),
+        (
+            r"^core member\(s\) whose strongest link inside the core is below (\S+): (.+)$",
+            "miembro(s) del núcleo cuyo vínculo más fuerte dentro del núcleo es menor que {0}: {1}",
         ),
         (
             r"^the cut rule regroups it in many replicates \(rule stability (\S+)\)$",

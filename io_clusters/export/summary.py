@@ -98,8 +98,10 @@ def status_words(c: Mapping[str, Any], lang: str) -> str:
 
 
 def stability_words(c: Mapping[str, Any], lang: str) -> str:
-    """Stability reading in words, with the mean Jaccard it is read from (tree, else rule)."""
+    """Stability reading in words, with the figure it is read from (cohesion, else Jaccard)."""
     words = enum("stability_reading", c.get("stability_reading"), lang)
+    if c.get("cohesion") is not None:
+        return f"{words} ({label('cohesion_word', lang)} {c['cohesion']:.2f})"
     st = c.get("stability_tree")
     st = c.get("stability") if st is None else st
     return words if st is None else f"{words} ({st:.2f})"

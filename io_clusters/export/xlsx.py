@@ -482,6 +482,7 @@ def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: Vi
         ("core", lambda c: ", ".join(k for k in _core(c)), None, 24),
         ("n_members", lambda c: len(c["members"]), None, None),
         ("score", lambda c: c["score"], "0.00", None),
+        ("cohesion", lambda c: c.get("cohesion"), "0.00", None),
         ("stability", lambda c: c.get("stability_tree", c.get("stability")), "0.00", None),
         ("stability_rule", lambda c: c.get("stability"), "0.00", None),
         (
@@ -568,6 +569,8 @@ def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View)
             m["power_dispersion"],
             m["sensitivity_dispersion"],
             enum("key_sector_class", m["key_sector_class"], lang),
+            view.name(m["link_partner"]) if m.get("link_partner") else "—",
+            m.get("link_strength"),
         ]
         for c in cands
         for m in c["members"]
@@ -584,14 +587,16 @@ def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View)
         "power",
         "sensitivity",
         "key_sector_class",
+        "link_partner",
+        "link_strength",
     )
     ws = _table_sheet(
         wb,
         L("sheet_members"),
         [L(k) for k in keys],
         rows,
-        formats={6: "0.00", 7: "0.0%", 8: "0.0%", 9: "0.00", 10: "0.00"},
-        caps={2: 28, 4: 36},
+        formats={6: "0.00", 7: "0.0%", 8: "0.0%", 9: "0.00", 10: "0.00", 13: "0.00"},
+        caps={2: 28, 4: 36, 12: 30},
     )
     _scale(ws, 9, 2, len(rows) + 1)
     _scale(ws, 10, 2, len(rows) + 1)
