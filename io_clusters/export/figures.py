@@ -275,7 +275,8 @@ def network_figure(table: IOTable, cand: Any, out: Path, lang: str) -> list[Path
     k = len(codes)
     theta = np.linspace(0, 2 * np.pi, k, endpoint=False) + np.pi / 2
     pos = np.c_[np.cos(theta), np.sin(theta)]
-    fig, ax = plt.subplots(figsize=(7, 7))
+    side = 7.0 if k <= 8 else 9.0  # room for the labels of large candidates
+    fig, ax = plt.subplots(figsize=(side, side))
     off = Z.copy()
     np.fill_diagonal(off, 0)
     top = off.max() if off.max() > 0 else 1.0
@@ -303,18 +304,20 @@ def network_figure(table: IOTable, cand: Any, out: Path, lang: str) -> list[Path
     colours = [ROLE_COLOURS.get(roles[c], GREY) for c in codes]
     ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colours, zorder=3, edgecolors="white")
     names = sector_names(table.name_of, lang)
-    for (px, py), c in zip(pos, codes, strict=True):
-        ha = "center" if abs(px) < 0.3 else ("left" if px > 0 else "right")
-        va = "center" if abs(py) >= 0.3 else ("bottom" if py > 0 else "top")
-        if abs(px) < 0.3:
-            va = "bottom" if py > 0 else "top"
-        ax.text(
-            px * 1.22,
-            py * (1.3 if abs(px) < 0.3 else 1.2),
-            safe(f"{c}\n{_wrap(names[c], 22)}"),
+    for i, ((px, py), c) in enumerate(zip(pos, codes, strict=True)):
+        # labels point away from the centre, just outside the node (its radius in
+        # points): left/right by the side of the circle, above/below at top and bottom
+        ha = "center" if abs(px) < 0.05 else ("left" if px > 0 else "right")
+        va = "center" if abs(py) < 0.85 else ("bottom" if py > 0 else "top")
+        gap = radius_pt[i] + 4.0
+        ax.annotate(
+            safe(f"{c}\n{_wrap(names[c], 20 if k > 8 else 24)}"),
+            xy=(px, py),
+            xytext=(px * gap, py * gap),
+            textcoords="offset points",
             ha=ha,
             va=va,
-            fontsize=8,
+            fontsize=8 if k <= 8 else 7,
         )
     handles = [
         Line2D(
