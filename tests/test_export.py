@@ -289,6 +289,16 @@ def test_spanish_workbook_has_no_english_value_or_warning(real_run):
         assert "Agricultura y silvicultura" in values
 
 
+def test_spanish_report_has_no_english_message(real_run):
+    _, res = real_run
+    html = res.outputs["report"].read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"data:image/png;base64,[^\"']+", "", html))
+    for frag in ENGLISH_FRAGMENTS:
+        assert frag not in text, frag
+    cells = set(re.findall(r"<td[^>]*>([^<]*)</td>", html))
+    assert not cells & ENGLISH_VALUES
+
+
 def test_summary_lists_every_unclustered_sector_with_its_name(real_run):
     name, res = real_run
     doc = json.loads(res.outputs["candidates"].read_text(encoding="utf-8"))

@@ -132,11 +132,19 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
         if code in cand_of:
             ys.setdefault(cand_of[code], []).append(5.0 + 10.0 * pos)
     span = float(ax.get_xlim()[0])  # orientation "left": the root is on the left
-    height_of = {c.id: float(c.merge_height) for c in res.candidates}
+    # the highest branch drawn in a candidate's colour carries its id; a candidate whose
+    # members the tree keeps apart (cores joined by flows) gets it at its first leaf
+    top: dict[str, tuple[float, float]] = {}
+    colour_cand = {v: k for k, v in cand_colour.items()}
+    for ys_, xs_, col in zip(dn["icoord"], dn["dcoord"], dn["color_list"], strict=True):
+        cid = colour_cand.get(col)
+        if cid is not None and (cid not in top or xs_[1] > top[cid][0]):
+            top[cid] = (float(xs_[1]), float(np.mean(ys_[1:3])))
     for cid, yy in ys.items():
+        x_at, y_at = top.get(cid, (0.0, min(yy)))
         ax.text(
-            height_of.get(cid, 0.0) + 0.01 * span,
-            float(np.mean(yy)) + 1.5,
+            x_at + 0.01 * span,
+            y_at + 1.5,
             cid,
             color=cand_colour[cid],
             fontsize=8,
