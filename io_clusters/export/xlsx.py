@@ -67,6 +67,11 @@ STATUS_FILLS = {
 PAGE_WIDTH_CHARS = 112.0
 #: Smallest print scale used: 11-pt text prints at ≥ 8.8 pt.
 MIN_SCALE = 80
+#: Height of rows available on a landscape A4 page at 100 % (points): 8.27 in
+#: minus 1 in of margins, less a little for LibreOffice's header and footer.
+PAGE_HEIGHT_PT = 500.0
+#: Height of a section-title row of the executive summary (points).
+SECTION_HEIGHT = 20.5
 #: Height of one line of 11-pt text in a row, points.
 LINE_HEIGHT = 14.5
 #: Largest row height (points) for wrapped text.
@@ -258,8 +263,26 @@ def _scale(ws: Any, col: int, first: int, last: int) -> None:
 # ------------------------------------------------------------------ executive summary
 def _section(ws: Any, row: int, title: str) -> int:
     ws.cell(row, 1, escape_formula(title)).font = SECTION_FONT
-    ws.row_dimensions[row].height = 20
+    ws.row_dimensions[row].height = SECTION_HEIGHT
     return row + 1
+
+
+def _keep_sections_whole(ws: Any, scale: int) -> None:
+    """Break the page before a section title that would be left at the bottom of a page.
+
+    Row heights are known (set when written); a page holds ``PAGE_HEIGHT_PT`` points of
+    rows at 100 % (landscape A4 minus margins), ``PAGE_HEIGHT_PT * 100 / scale`` at
+    ``scale``. A section title needs room for itself, its header row and two rows.
+    """
+    capacity = PAGE_HEIGHT_PT * 100.0 / scale
+    used = 0.0
+    for r in range(1, ws.max_row + 1):
+        h = ws.row_dimensions[r].height or 15.0
+        is_title = ws.row_dimensions[r].height == SECTION_HEIGHT and ws.cell(r, 1).font.bold
+        if used and (used + h > capacity or (is_title and used + 100.0 > capacity)):
+            ws.row_breaks.append(Break(id=r - 1))
+            used = 0.0
+        used += h
 
 
 def _grid(
@@ -418,6 +441,7 @@ def _executive_summary(
         ws.cell(row, 1, L("names_source")).font = Font(italic=True, size=9, color="595959")
     ws.freeze_panes = None
     _page_setup(ws, widths, None, None)
+    _keep_sections_whole(ws, ws.page_setup.scale or 100)
     return ws
 
 
