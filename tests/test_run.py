@@ -105,7 +105,8 @@ def test_workbook_sheets_rows_and_charts(run_dir):
     assert cands.conditional_formatting  # status colours
     col = 1 + [c.value for c in cands[1]].index("Estado Rosenfeld")
     statuses = {cands.cell(r, col).value for r in range(2, cands.max_row + 1)}
-    assert statuses <= {"solo tabla IO", "emparejado con casos", "contradicho por casos"}
+    words = ("solo tabla IO", "emparejado con casos", "contradicho por casos")
+    assert all(str(v).startswith(words) for v in statuses), statuses  # flags may follow
 
 
 def test_figures_png_and_svg(run_dir):

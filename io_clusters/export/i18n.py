@@ -510,6 +510,28 @@ _FINDING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^(\d+) negative intermediate flow\(s\), e\.g\. (Z\[[^\]]*\]) = ([^\s;]+)\s*([;—]).*$",
             "{0} flujo(s) intermedio(s) negativo(s), p. ej. {1} = {2}",
         ),
+        (
+            r"^(\d+) negative intermediate flow\(s\): (.+?) — negligible \(at most (\S+) of "
+            r"the buying sector's output.*$",
+            "{0} flujo(s) intermedio(s) negativo(s): {1} — despreciable(s) (a lo sumo {2} de la "
+            "producción del sector comprador: redondeo)",
+        ),
+        (
+            r"^(\d+) negative intermediate flow\(s\): (.+?); larger than (\S+) of the buyer's "
+            r"output, so not rounding: fix them$",
+            "{0} flujo(s) intermedio(s) negativo(s): {1}; mayores que {2} de la producción del "
+            "comprador, no son redondeo: corríjalos",
+        ),
+        (
+            r"^(\d+) negligible negative intermediate flow\(s\) \(at most (\S+) of the buying "
+            r"sector's output\) set to 0 \(negatives='zero'\): (.+)$",
+            "{0} flujo(s) intermedio(s) negativo(s) despreciable(s) (a lo sumo {1} de la "
+            "producción del comprador) puestos a 0 (negatives='zero'): {2}",
+        ),
+        (
+            r"^sector '(.+)' \((.+)\) is labelled as a total; check it is a real sector$",
+            "el sector «{0}» ({1}) se llama como un total; compruebe que es un sector real",
+        ),
         (r"^(\d+) empty-string cell\(s\) read as 0$", "{0} celda(s) vacía(s) leída(s) como 0"),
         (
             r"^output row '(.+)' agrees with the output column to (\S+)$",

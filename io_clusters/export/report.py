@@ -254,11 +254,7 @@ def _candidate_cards(
         net = figures.get(f"network_{c['id']}")
         if net:
             parts.append(_img(net[0], f"{c['id']} {L('network')}"))
-        geo = figures.get(f"regions_{c['id']}")
-        if geo:
-            conc = [g["region"] for g in c.get("regions", []) if g["concentrated"]]
-            parts.append(f"<p><b>{_e(L('concentrated'))}</b>: {_e(', '.join(conc) or '—')}</p>")
-            parts.append(_img(geo[0], f"{c['id']} {L('regions')}"))
+        parts.extend(_where(c, doc.get("regional_data"), figures, lang))
         parts.append("</div>")
     return parts
 
@@ -347,3 +343,47 @@ def write_report(
     with atomic_path(path) as tmp:
         tmp.write_text("\n".join(parts), encoding="utf-8")
     return Path(path)
+
+
+def _where(
+    c: Mapping[str, Any],
+    rd: Mapping[str, Any] | None,
+    figures: Mapping[str, Sequence[Path]],
+    lang: str,
+) -> list[str]:
+    """Where a candidate is and where to verify it: data, note, verify_in, map, LQ bars."""
+    es = lang == "es"
+    out = []
+    if rd and "located" in c:
+        acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
+        bits = [rd.get("measure"), rd.get("year"), rd.get("prices"), rd.get("units")]
+        what = ", ".join(str(b) for b in bits if b)
+        out.append(
+            f"<p class='meta'>{'Datos regionales' if es else 'Regional data'}: {_e(what)} — "
+            f"{_e(rd.get('source'))}; {'actividad' if es else 'activity'}: {_e(acts or '—')}</p>"
+        )
+        state = (
+            ("ubicado" if es else "located")
+            if c["located"]
+            else ("sin ubicar" if es else "not located")
+        )
+        note = (c.get("location_note") or {}).get(lang, "")
+        out.append(f"<p><b>{_e(state)}</b>: {_e(note)}</p>")
+    detail = c.get("verify_in_detail", [])
+    if detail:
+        items = []
+        for d in detail:
+            why = []
+            if d.get("concentrated"):
+                why.append(f"LQ {d['lq']:.2f}, {d['share']:.1%}")
+            if d.get("cases"):
+                why.append(", ".join(d["cases"]))
+            items.append(f"{_e(d['department'])} ({_e('; '.join(why))})")
+        out.append(f"<p><b>{'Verificar en' if es else 'Verify in'}</b>: {'; '.join(items)}</p>")
+    m = figures.get(f"map_{c['id']}")
+    if m:
+        out.append(_img(m[0], f"{c['id']} {'mapa' if es else 'map'}"))
+    bars = figures.get(f"regions_{c['id']}")
+    if bars:
+        out.append(_img(bars[0], f"{c['id']} {label('regions', lang)}"))
+    return out

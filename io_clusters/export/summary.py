@@ -83,7 +83,7 @@ def core_share(c: Mapping[str, Any]) -> float:
 def where_to_verify(c: Mapping[str, Any]) -> str:
     """Places to verify a candidate: the evidence's, then regions where it concentrates."""
     r = c.get("rosenfeld", {})
-    places = list(r.get("verify_in") or r.get("regions") or [])
+    places = list(c.get("verify_in") or r.get("verify_in") or r.get("regions") or [])
     conc = [g["region"] for g in c.get("regions", []) if g.get("concentrated")]
     places += [p for p in conc[:5] if p not in places]
     return "; ".join(places) or "—"

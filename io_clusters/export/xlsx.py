@@ -30,13 +30,13 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
-from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
-from ..evidence.catalogue import DIMENSIONS, Case, load_framework
+from ..evidence.catalogue import DIMENSIONS, Case, format_lines, load_framework
 from . import atomic_path, escape_formula
 from .i18n import enum, label, linkage_header
 from .summary import (
@@ -234,11 +234,12 @@ def _status_rules(ws: Any, col: int, first: int, last: int, lang: str) -> None:
     """Fill the Rosenfeld status cells by status (rules on the displayed words)."""
     if last < first:  # no rows: no rule on an empty range
         return
-    rng = f"{get_column_letter(col)}{first}:{get_column_letter(col)}{last}"
-    for status, fill in STATUS_FILLS.items():
+    letter = get_column_letter(col)
+    rng = f"{letter}{first}:{letter}{last}"
+    for status, fill in STATUS_FILLS.items():  # the words may be followed by the flags
         word = enum("status", status, lang).replace('"', '""')
         ws.conditional_formatting.add(
-            rng, CellIsRule(operator="equal", formula=[f'"{word}"'], fill=fill)
+            rng, FormulaRule(formula=[f'LEFT({letter}{first},{len(word)})="{word}"'], fill=fill)
         )
 
 
@@ -786,58 +787,149 @@ def _key_sector_chart(
     ws.print_area = f"A1:{get_column_letter(len(cols))}{anchor_row + 26}"
 
 
-def _regions_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
-    """Where each candidate's activities are concentrated (regional data given)."""
-    L = view.L
-    ws = wb.create_sheet(L("sheet_regions"))
-    heads = [L(k) for k in ("id", "label", "region", "lq", "share_national", "concentrated")]
-    ws.append(heads)
-    for c_ in ws[1]:
-        c_.fill, c_.font = HEADER_FILL, HEADER_FONT
-    row0 = 2
+_REGION_TEXT = {
+    "data": ("Datos regionales", "Regional data"),
+    "source": ("Fuente", "Source"),
+    "year": ("Año", "Year"),
+    "prices": ("Precios", "Price basis"),
+    "measure": ("Medida", "Measure"),
+    "units": ("Unidades", "Units"),
+    "classification": ("Clasificación", "Classification"),
+    "located": ("Ubicado", "Located"),
+    "note": ("Nota de ubicación", "Location note"),
+    "activity": ("Actividad regional", "Regional activity"),
+    "verify_in": ("Verificar en", "Verify in"),
+    "why": ("Por qué", "Why"),
+    "cases": ("Casos de evidencia", "Evidence cases"),
+    "conc": (
+        "concentrado: LQ {lq:.2f}, {share:.1%} de la actividad nacional",
+        "concentrated: LQ {lq:.2f}, {share:.1%} of the national activity",
+    ),
+    "ev": ("evidencia", "evidence"),
+    "conc_head": ("Concentrado (LQ > 1 y ≥ {s})", "Concentrated (LQ > 1 and ≥ {s})"),
+    "yes": ("sí", "yes"),
+    "no": ("no", "no"),
+}
+
+
+def _regions_sheet(
+    wb: Workbook, doc: Mapping[str, Any], maps: Mapping[str, Sequence[Path]], lang: str
+) -> None:
+    """Write the regions sheet: what the LQs measure, then each candidate's location.
+
+    Per candidate: located or not (with the note), where to verify it (concentration ∪
+    evidence departments, each with why), its LQ rows with a bar chart, and its map.
+    """
+    cands = doc["candidates"]
+    rd = doc.get("regional_data")
+    if not rd:  # without regional data, verify_in (evidence only) is in the JSON and report
+        return
+    from openpyxl.drawing.image import Image
+
+    def T(k: str) -> str:
+        return _REGION_TEXT[k][0 if lang == "es" else 1]
+
+    L = lambda k: label(k, lang)  # noqa: E731
+    ws = wb.create_sheet(label("sheet_regions", lang))
+    bold = Font(bold=True)
+    row = 0
+
+    def put(values: Sequence[Any], font: Any = None, fill: Any = None) -> int:
+        nonlocal row
+        row += 1
+        for j, v in enumerate(values, start=1):
+            cell = ws.cell(row, j, v)
+            if font is not None and (j == 1 or fill is not None):
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+        return row
+
+    put([T("data")], Font(bold=True, size=12))
+    for k in ("source", "year", "prices", "measure", "units", "classification"):
+        put([T(k), _cell(rd.get(k)) if rd.get(k) not in (None, "") else "—"], bold)
     conc_fill = PatternFill("solid", fgColor="F8CBAD")
     for c in cands:
+        row += 1
+        top = put([c["id"], _cell(c["label"])], Font(bold=True, size=12))
+        ws.cell(top, 2).font = Font(bold=True, size=12)
+        if "located" in c:
+            put([T("located"), T("yes") if c["located"] else T("no")], bold)
+            r_ = put([T("note"), _cell((c.get("location_note") or {}).get(lang, ""))], bold)
+            ws.cell(r_, 2).alignment = Alignment(wrap_text=True, vertical="top")
+            acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
+            put([T("activity"), _cell(acts)], bold)
+        put([T("verify_in"), _cell(", ".join(c.get("verify_in", [])) or "—")], bold)
+        put([T("verify_in"), T("why"), T("cases")], HEADER_FONT, HEADER_FILL)
+        for d in c.get("verify_in_detail", []):
+            why = []
+            if d.get("concentrated"):
+                why.append(T("conc").format(lq=d["lq"], share=d["share"]))
+            if d.get("cases"):
+                why.append(T("ev"))
+            put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
         rows_c = c.get("regions", [])
-        first = row0
-        for r in rows_c:
-            ws.append(
-                [
-                    c["id"],
-                    _cell(view.cand_label(c)),
-                    _cell(r["region"]),
-                    r["lq"],
-                    r["share"],
-                    "✔" if r["concentrated"] else "",
-                ]
-            )
-            ws.cell(row0, 4).number_format = "0.00"
-            ws.cell(row0, 5).number_format = "0.0%"
-            if r["concentrated"]:
-                for j in range(3, 7):
-                    ws.cell(row0, j).fill = conc_fill
-            row0 += 1
         if rows_c:
+            share = f"{(rd or {}).get('min_share', 0.05):.0%}"
+            put(
+                [L("region"), L("lq"), L("share_national"), T("conc_head").format(s=share)],
+                HEADER_FONT,
+                HEADER_FILL,
+            )
+            first = row + 1
+            for r in rows_c:
+                i = put(
+                    [_cell(r["region"]), r["lq"], r["share"], "✔" if r["concentrated"] else ""],
+                    None,
+                    conc_fill if r["concentrated"] else None,
+                )
+                ws.cell(i, 2).number_format = "0.00"
+                ws.cell(i, 3).number_format = "0.0%"
             chart = BarChart()
             chart.type = "bar"
-            chart.title = f"{c['id']} {view.cand_label(c)[:40]}"
-            chart.y_axis.title = L("lq")
+            chart.title = f"{c['id']} {c['label'][:40]} — LQ"
             chart.add_data(
-                Reference(ws, min_col=4, min_row=first, max_row=row0 - 1),
-                titles_from_data=False,
+                Reference(ws, min_col=2, min_row=first, max_row=row), titles_from_data=False
             )
-            chart.set_categories(Reference(ws, min_col=3, min_row=first, max_row=row0 - 1))
-            chart.x_axis.tickLblSkip = 1
-            chart.x_axis.delete = False
-            chart.y_axis.delete = False
+            chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=row))
             chart.legend = None
-            chart.height, chart.width = max(10.0, 0.6 * len(rows_c) + 2), 14
-            ws.add_chart(chart, f"H{first}")
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:F{row0 - 1}"
-    widths = (7, 30, 22, 12, 14, 12)
-    for col, w in zip("ABCDEF", widths, strict=True):
+            chart.height, chart.width = 10, 12
+            ws.add_chart(chart, f"F{first}")
+        png = maps.get(f"map_{c['id']}")
+        if png:
+            img = Image(str(png[0]))
+            img.width, img.height = int(img.width * 0.55), int(img.height * 0.55)
+            ws.add_image(img, f"{'M' if rows_c else 'F'}{top}")
+            row = max(row, top + 30)  # room for the picture before the next candidate
+    for col, w in zip("ABCD", (22, 70, 40, 12), strict=True):
         ws.column_dimensions[col].width = w
-    _page_setup(ws, [*widths, 60], "1:1", None)
+
+
+#: Evidence-sheet columns with what the study says of a case beyond its dimensions.
+_CASE_TEXT_HEADS = {
+    "actors": ("Actores", "Actors"),
+    "problems": ("Problemas", "Problems"),
+    "recommendations": ("Recomendaciones", "Recommendations"),
+    "notes": ("Notas", "Notes"),
+    "line_refs": ("Líneas del estudio", "Lines of the study"),
+}
+
+
+def _case_texts(case: Case | None) -> list[str]:
+    """Actors, problems, recommendations, notes and line references of a case."""
+    if case is None:
+        return [""] * len(_CASE_TEXT_HEADS)
+    notes = " | ".join(
+        n.text + (f" ({format_lines(n.lines)})" if n.lines else "") for n in case.notes
+    )
+    refs = "; ".join(f"{k}: {format_lines(v)}" for k, v in case.line_refs.items() if v)
+    return [
+        escape_formula(case.actors),
+        escape_formula(case.problems),
+        escape_formula(case.recommendations),
+        escape_formula(notes),
+        refs,
+    ]
 
 
 def _evidence_sheet(
@@ -856,6 +948,7 @@ def _evidence_sheet(
                     dims.append("")
                 else:
                     text = ev.es if lang == "es" else ev.en
+                    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
                     dims.append(f"[{ev.phase}] {text}" if ev.phase else text)
             rows.append(
                 [
@@ -868,19 +961,27 @@ def _evidence_sheet(
                     m["citation"],
                     m["coverage"],
                     *dims,
+                    *_case_texts(case),
                 ]
             )
     heads = [
         L(k) for k in ("id", "label", "case", "country", "region", "phase", "citation", "coverage")
     ]
     heads += [dim_name[d] for d in DIMENSIONS]
+    heads += [_CASE_TEXT_HEADS[k][lang == "en"] for k in _CASE_TEXT_HEADS]
     _table_sheet(
         wb,
         L("sheet_evidence"),
         heads,
         rows,
         formats={8: "0%"},
-        caps={2: 24, 3: 34, 5: 24, 7: 26, **{9 + i: 40 for i in range(len(DIMENSIONS))}},
+        caps={
+            2: 24,
+            3: 34,
+            5: 24,
+            7: 26,
+            **{9 + i: 40 for i in range(len(DIMENSIONS) + len(_CASE_TEXT_HEADS))},
+        },
     )
 
 
@@ -972,6 +1073,7 @@ def write_workbook(
     path: str | Path,
     *,
     lang: str = "es",
+    maps: Mapping[str, Sequence[Path]] | None = None,
 ) -> Path:
     """Write ``candidates.xlsx``.
 
@@ -990,6 +1092,8 @@ def write_workbook(
         Case id → :class:`~io_clusters.evidence.catalogue.Case` for the evidence sheet.
     path : path
     lang : {"es", "en"}
+    maps : mapping, optional
+        ``map_<id>`` → [png, svg] (:mod:`.maps`), placed in the regions sheet.
     """
     label("title", lang)  # validates lang
     names_en: dict[str, str] = {}
@@ -1007,8 +1111,11 @@ def write_workbook(
     _members_sheet(wb, cands, view)
     _chains_sheet(wb, doc, view)
     _linkages_sheet(wb, linkages, view)
-    if any(c.get("regions") for c in cands):
-        _regions_sheet(wb, cands, view)
+    # the regions sheet (regions engineer's), fed display labels; printed like the others
+    shown = dict(doc, candidates=[dict(c, label=view.cand_label(c)) for c in cands])
+    _regions_sheet(wb, shown, maps or {}, lang)
+    if regions_ws := [w for w in wb.worksheets if w.title == label("sheet_regions", lang)]:
+        _page_setup(regions_ws[0], [22, 70, 40, 12], None, None)
     _evidence_sheet(wb, cands, cases, view)
     _phases_sheet(wb, lang)
     _method_sheet(wb, doc, findings, cases, view)
