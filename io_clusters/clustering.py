@@ -403,10 +403,11 @@ def seed_sectors(
     small = [
         c for i, c in enumerate(codes) if c not in services and x[i] < min_output_share * total
     ]
-    seeds = np.array(
-        [i for i, c in enumerate(codes) if c not in services and c not in small], dtype=int
-    )
-    return seeds, small
+    seeds = [i for i, c in enumerate(codes) if c not in services and c not in small]
+    # in code order: the tree (scipy breaks ties by position) then does not depend on the
+    # order of the sectors in the table
+    seeds.sort(key=lambda i: _natural(codes[i]))
+    return np.array(seeds, dtype=int), small
 
 
 def sector_similarity(
@@ -510,6 +511,7 @@ def join_strong_chains(
     F: np.ndarray,
     strength: float,
     small: Collection[int] = (),
+    rank: np.ndarray | None = None,
 ) -> tuple[list[np.ndarray], dict[int, str]]:
     """Let loose goods sectors join the chain they belong to by a strong direct flow.
 
@@ -519,43 +521,51 @@ def join_strong_chains(
     two too-small sectors never form a core on their own. A resource sector selling most
     of its intermediate output to one processor belongs to the processor's chain even
     when average linkage grouped their profiles apart (the resource complexes of Torres
-    Zorrilla 2003). Indices are global; ``loose`` maps each loose sector to its reason.
-    Returns (cores, loose sectors left with their reasons).
+    Zorrilla 2003). Indices are global; ``loose`` maps each loose sector to its reason;
+    ``rank`` (each sector's position in code order) breaks ties. Returns (cores, loose
+    sectors left with their reasons).
     """
+    rank = np.arange(F.shape[0]) if rank is None else rank
     owner = {int(i): ci for ci, core in enumerate(cores) for i in core}
     groups = [list(map(int, c)) for c in cores]
     left = dict(loose)
     small = set(small)
-    changed = True
-    while changed:
-        changed = False
+    while True:
+        # the loose sector with the strongest qualifying link goes first, so the result
+        # does not depend on the order of the sectors in the table
         pool = np.array(sorted([*owner, *left]), dtype=int)
-        for i in sorted(left):
+        offers = []
+        for i in left:
             others = pool[pool != i]
             if not len(others):
-                break
-            j = int(others[np.argmax(F[i, others])])
-            if F[i, j] < strength:
                 continue
-            if j in owner:
-                groups[owner[j]].append(i)
-                owner[i] = owner[j]
-            elif i in small and j in small:
-                continue
-            else:
-                owner[i] = owner[j] = len(groups)
-                groups.append([i, j])
-                del left[j]
-            del left[i]
-            changed = True
+            best = max(others, key=lambda k: (F[i, k], -rank[k]))
+            j = int(best)
+            if F[i, j] >= strength and not (j not in owner and i in small and j in small):
+                offers.append((float(F[i, j]), i, j))
+        if not offers:
             break
+        _, i, j = max(offers, key=lambda o: (o[0], -min(rank[o[1]], rank[o[2]])))
+        if j in owner:
+            groups[owner[j]].append(i)
+            owner[i] = owner[j]
+        else:
+            owner[i] = owner[j] = len(groups)
+            groups.append([i, j])
+            del left[j]
+        del left[i]
     out = [np.array(sorted(g)) for g in groups]
     out.sort(key=lambda c: int(c.min()))
     return out, left
 
 
 def move_to_strongest(
-    cores: Sequence[np.ndarray], F: np.ndarray, strength: float, link: float, margin: float = 0.1
+    cores: Sequence[np.ndarray],
+    F: np.ndarray,
+    strength: float,
+    link: float,
+    margin: float = 0.1,
+    rank: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Move a core member to the core of a clearly stronger partner.
 
@@ -563,28 +573,42 @@ def move_to_strongest(
     of another core reaches ``strength`` and exceeds its strongest link inside its own
     core by at least ``margin`` — provided its old core stays connected by ``link``-strong
     links. (On BCCh 2008, annual crops sell 57 % of their intermediate output to milling
-    but were attached to forestry by a 0.26 link.) Indices are global.
+    but were attached to forestry by a 0.26 link.) Indices are global; ``rank`` (each
+    sector's position in code order) breaks ties.
     """
+    rank = np.arange(F.shape[0]) if rank is None else rank
     groups = [list(map(int, c)) for c in cores]
-    for gi in range(len(groups)):
-        for i in list(groups[gi]):
-            own = [k for k in groups[gi] if k != i]
-            if len(own) < 2:
-                continue
-            best_own = float(F[i, own].max())
-            targets = [
-                (float(F[i, k]), hi, k) for hi, g in enumerate(groups) if hi != gi for k in g
-            ]
-            if not targets:
-                continue
-            f, hi, _ = max(targets)
-            if f < strength or f < best_own + margin:
-                continue
-            block = F[np.ix_(own, own)] >= link
-            if connected_components(block, directed=False)[0] != 1:
-                continue
-            groups[gi].remove(i)
-            groups[hi].append(i)
+    moved: set[int] = set()
+    while True:
+        # every admissible move, the one with the largest gain first (so the result does
+        # not depend on the order of the sectors); each sector moves at most once
+        moves = []
+        for gi, g in enumerate(groups):
+            for i in g:
+                own = [k for k in g if k != i]
+                if i in moved or len(own) < 2:
+                    continue
+                best_own = float(F[i, own].max())
+                targets = [
+                    (float(F[i, k]), -int(rank[k]), hi)
+                    for hi, h in enumerate(groups)
+                    if hi != gi
+                    for k in h
+                ]
+                if not targets:
+                    continue
+                f, _, hi = max(targets)
+                if f < strength or f < best_own + margin:
+                    continue
+                if connected_components(F[np.ix_(own, own)] >= link, directed=False)[0] != 1:
+                    continue
+                moves.append((f - best_own, f, -int(rank[i]), i, gi, hi))
+        if not moves:
+            break
+        _, _, _, i, gi, hi = max(moves)
+        groups[gi].remove(i)
+        groups[hi].append(i)
+        moved.add(i)
     out = [np.array(sorted(g)) for g in groups if len(g) >= 2]
     out.sort(key=lambda c: int(c.min()))
     return out
@@ -600,7 +624,7 @@ def split_large(
     together (a maximum-spanning-tree cut). ``x_share`` holds every sector's share of
     total output. Returns (parts of two or more sectors, single sectors left).
     """
-    if x_share[core].sum() <= cap or len(core) < 2:
+    if x_share[core].sum() <= cap * (1 + 1e-9) or len(core) < 2:
         return [core], []
     block = F[np.ix_(core, core)].copy()
     np.fill_diagonal(block, 0.0)
@@ -645,6 +669,7 @@ def partition(
     seeds: np.ndarray,
     x_share: np.ndarray,
     options: ClusterOptions,
+    rank: np.ndarray | None = None,
 ) -> Partition:
     """Apply steps 4–6 (tree, cut, link check, chains, size) to the goods sectors.
 
@@ -663,8 +688,11 @@ def partition(
     loose.update({int(seeds[i]): "no_flow_link" for i in unlinked_l})
     loose.update({i: "too_small" for i in small})
     if options.similarity != "correlation":  # profiles only: no flow-based joining
-        cores, loose = join_strong_chains(cores, loose, F, options.join_strength, small)
-        cores = move_to_strongest(cores, F, options.chain_strength, options.link_threshold)
+        strength = max(options.join_strength, options.link_threshold)
+        cores, loose = join_strong_chains(cores, loose, F, strength, small, rank)
+        cores = move_to_strongest(
+            cores, F, options.chain_strength, options.link_threshold, rank=rank
+        )
     out: list[np.ndarray] = []
     for core in cores:
         parts, alone = split_large(
@@ -673,6 +701,11 @@ def partition(
         out.extend(parts)
         loose.update({i: "split_off" for i in alone})
     out.sort(key=lambda c: int(c.min()))
+    seed_set = set(map(int, seeds))
+    for core in out:
+        if not seed_set & set(map(int, core)):  # a core needs a member large enough to seed
+            loose.update({int(i): "too_small" for i in core})
+    out = [c for c in out if seed_set & set(map(int, c))]
     unlinked = [i for i, r in loose.items() if r == "no_flow_link"]
     similar = [g for g in (seeds[s][np.isin(seeds[s], unlinked)] for s in similar_l) if len(g) >= 2]
     return Partition(
@@ -689,10 +722,11 @@ def rule_cores(
     *,
     weights: np.ndarray | None = None,
     dtype: Any = np.float64,
+    rank: np.ndarray | None = None,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Apply steps 3–6 to one matrix: (cores as global indices, tree); also on replicates."""
     S, F, _ = sector_similarity(Z, options.similarity, goods, weights=weights, dtype=dtype)
-    part = partition(S, F, np.flatnonzero(goods), seeds, x_share, options)
+    part = partition(S, F, np.flatnonzero(goods), seeds, x_share, options, rank)
     return part.cores, part.tree
 
 
@@ -781,6 +815,7 @@ def _replicate(
     edges: Sequence[tuple[int, int]],
     options: ClusterOptions,
     seed_seq: np.random.SeedSequence,
+    rank: np.ndarray | None = None,
 ) -> np.ndarray:
     """One perturbed replicate: [rule Jaccard per core, tree Jaccard per core, edge kept]."""
     rng = np.random.default_rng(seed_seq)
@@ -795,7 +830,9 @@ def _replicate(
     gi = np.flatnonzero(goods)
     w = np.zeros(Z.shape[0])
     w[gi] = np.bincount(rng.integers(0, len(gi), len(gi)), minlength=len(gi))
-    rep, tree = rule_cores(Zb, goods, seeds, x_share, options, weights=w, dtype=np.float32)
+    rep, tree = rule_cores(
+        Zb, goods, seeds, x_share, options, weights=w, dtype=np.float32, rank=rank
+    )
     pos = {int(s): k for k, s in enumerate(seeds)}
     leaf_sets = [np.array([pos[i] for i in c if int(i) in pos], dtype=int) for c in cores]
     owner = {int(i): k for k, c in enumerate(rep) for i in c}
@@ -833,6 +870,7 @@ def bootstrap_stability(
     progress: bool | None = None,
     n_jobs: int = 1,
     backend: str | None = None,
+    rank: np.ndarray | None = None,
 ) -> Stability:
     """Rule, tree and cohesion stability of every core: means over replicates.
 
@@ -856,6 +894,7 @@ def bootstrap_stability(
         "cores": list(cores),
         "edges": edges,
         "options": options,
+        "rank": rank,
     }
     if progress is None:  # on a terminal only, and only if it takes more than 1.5 s
         disable, delay = None, 1.5
@@ -1017,24 +1056,29 @@ def _natural(code: str) -> tuple[tuple[int, str], ...]:
     """Sort key putting "5" before "24" and "s2" before "s10"."""
     import re
 
-    return tuple((int(p), "") if p.isdigit() else (0, p) for p in re.findall(r"\d+|\D+", code))
+    parts = tuple((int(p), "") if p.isdigit() else (0, p) for p in re.findall(r"\d+|\D+", code))
+    return (*parts, (0, code))  # ties ("1" and "01") broken by the text itself
 
 
 def candidate_id(core_codes: Sequence[str]) -> str:
     """Stable id of a core: ``C-`` + its sorted codes (up to four), else three + a hash.
 
-    >>> candidate_id(["s01", "s05", "s06", "s07", "s19"])
-    'C-s01-s05-s06+2-ea61'
-
+    Codes holding ``-`` or ``+`` (which would make two cores read alike) always get the
+    hash of the whole set.
 
     >>> candidate_id(["s08", "s02"])
     'C-s02-s08'
+    >>> candidate_id(["s01", "s05", "s06", "s07", "s19"])
+    'C-s01-s05-s06+2-ea61'
     """
     codes = sorted((str(c) for c in core_codes), key=_natural)
-    if len(codes) <= 4:
+    ambiguous = any("-" in c or "+" in c for c in codes)
+    if len(codes) <= 4 and not ambiguous:
         return "C-" + "-".join(codes)
-    digest = hashlib.sha1("+".join(codes).encode()).hexdigest()[:4]
-    return "C-" + "-".join(codes[:3]) + f"+{len(codes) - 3}-{digest}"
+    joined = ("\x1f" if ambiguous else "+").join(codes)
+    digest = hashlib.sha1(joined.encode()).hexdigest()[:4]
+    more = f"+{len(codes) - 3}" if len(codes) > 3 else ""
+    return "C-" + "-".join(codes[:3]) + f"{more}-{digest}"
 
 
 def strongest_internal_flow(Z: np.ndarray, core: np.ndarray) -> tuple[int, int]:
@@ -1307,18 +1351,28 @@ def detect_clusters(
     (True, 0)
     """
     opts = resolve_options(options, legacy)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
-        raise OptionError(f"n_jobs must be a non-zero integer (-1 = all cores), got {n_jobs!r}")
+    _check_execution(n_jobs, backend)
     table = drop_zero_output(table)
     codes = list(table.codes)
     Z = table.Z.to_numpy(dtype="float64")
     x = table.x.to_numpy(dtype="float64")
+    if not (np.isfinite(Z).all() and np.isfinite(x).all()):
+        raise AnalysisError(
+            f"{table.meta.table_id}: the table holds non-finite numbers (NaN or infinity); "
+            "io_clusters.validate(table) names the cells"
+        )
+    if linkage_frame is not None and list(linkage_frame.index) != codes:
+        raise OptionError("linkage_frame is not the linkage table of this table (codes differ)")
     svc = classify_services(table, isic=opts.isic_map, supporting=opts.supporting)
     for w in svc.warnings:
         log.warning(w)
     goods = np.array([c not in svc.services for c in codes])
     seeds, _ = seed_sectors(codes, x, svc.services, opts.min_output_share)
-    S, F, C = sector_similarity(Z, opts.similarity, goods)
+    goods_codes = [c for c in codes if c not in svc.services]
+    problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
+    # too aggregated: no profiles to compare (the similarity shown is flow strength only)
+    measure = "flow" if problem is not None else opts.similarity
+    S, F, C = sector_similarity(Z, measure, goods)
     common: dict[str, Any] = {
         "similarity": pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns),
         "options": _recorded_options(opts, svc, n_jobs, backend),
@@ -1327,14 +1381,12 @@ def detect_clusters(
             Z, codes, table.names, opts.chain_strength, x=x, min_output_share=opts.min_output_share
         ),
     }
-    goods_codes = [c for c in codes if c not in svc.services]
-    problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
     if problem is not None:
         log.warning(problem["en"])
         return ClusterResult(
             candidates=[],
-            unclustered=tuple(goods_codes),
-            unclustered_reasons=dict.fromkeys(goods_codes, "too_aggregated"),
+            unclustered=tuple(codes),
+            unclustered_reasons=dict.fromkeys(codes, "too_aggregated"),
             tree=np.empty((0, 4)),
             tree_codes=(),
             labels={},
@@ -1348,7 +1400,9 @@ def detect_clusters(
     if opts.k is not None and opts.k >= len(seeds):
         raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {opts.k}")
     x_share = x / x.sum()
-    part = partition(S, F, np.flatnonzero(goods), seeds, x_share, opts)
+    rank = np.empty(len(codes), dtype=int)  # position in code order breaks ties
+    rank[sorted(range(len(codes)), key=lambda i: _natural(codes[i]))] = np.arange(len(codes))
+    part = partition(S, F, np.flatnonzero(goods), seeds, x_share, opts, rank)
     service_idx = [i for i, c in enumerate(codes) if c in svc.services]
     attached = attach_services(Z, x, service_idx, part.cores, opts)
     figures = [_Figures(None, None, None) for _ in part.cores]
@@ -1364,6 +1418,7 @@ def detect_clusters(
             progress=progress,
             n_jobs=n_jobs,
             backend=backend,
+            rank=rank,
         )
         figures = [_Figures(*v) for v in zip(st.rule, st.tree, st.cohesion, strict=True)]
     if linkage_frame is None:
@@ -1425,6 +1480,19 @@ def _similar_group(ctx: _Context, idx: np.ndarray) -> SimilarGroup:
         names=tuple(ctx.table.names[i] for i in idx),
         within_mean_similarity=round(float(block[np.triu_indices(len(idx), 1)].mean()), 6),
     )
+
+
+#: joblib backends of the bootstrap (``None``: serial, or loky when ``n_jobs`` ≠ 1).
+BACKENDS = ("loky", "threading", "multiprocessing", "dask")
+
+
+def _check_execution(n_jobs: object, backend: object) -> None:
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+        raise OptionError(f"n_jobs must be a non-zero integer (-1 = all cores), got {n_jobs!r}")
+    if abs(n_jobs) > 1024:
+        raise OptionError(f"n_jobs must be between -1024 and 1024, got {n_jobs}")
+    if backend is not None and backend not in BACKENDS:
+        raise OptionError(f"backend {backend!r} not allowed; choose one of {', '.join(BACKENDS)}")
 
 
 def _recorded_options(

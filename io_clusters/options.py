@@ -115,7 +115,8 @@ class ClusterOptions:
         member moves to the core of a clearly stronger partner).
     join_strength : float, default 0.4
         Flow strength at which a loose goods sector (left out by the cut, or too small
-        to seed) joins the core of its strongest partner.
+        to seed) joins the core of its strongest partner (never below
+        ``link_threshold``: a join is a direct link too).
     factor_loading : float, default 0.35
         Loading at which a sector belongs to a Feser–Bergman factor.
     supporting : tuple of str, optional
@@ -177,6 +178,13 @@ class ClusterOptions:
             "factor_loading",
         ):
             _check_share(name, getattr(self, name))
+        if not 0 < self.link_threshold:
+            raise OptionError(
+                f"link_threshold must be above 0 (a link is a positive flow), got "
+                f"{self.link_threshold}"
+            )
+        if not 0 < self.join_strength:
+            raise OptionError(f"join_strength must be above 0, got {self.join_strength}")
         _check_share("attach_ratio", self.attach_ratio, high=math.inf)
         _check_share("noise", self.noise, high=2.0)
         _check_int("min_goods_sectors", self.min_goods_sectors, low=2)
@@ -225,6 +233,15 @@ def _isic_pairs(isic: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
             if not codes or not all(v.isdigit() and 2 <= len(v) <= 4 for v in codes):
                 raise OptionError(
                     f"isic[{code!r}] must be ISIC Rev.4 codes of 2 to 4 digits, got {value!r}"
+                )
+            from .services import section_of
+
+            unknown = [v for v in codes if section_of(v) is None]
+            if unknown:
+                raise OptionError(
+                    f"isic[{code!r}]: {', '.join(unknown)} is not an ISIC Rev.4 division "
+                    "(00, 04, 34, 40, 44, 48, 54, 57, 67, 76, 83, 89 do not exist; a Rev.3 "
+                    "code? e.g. electricity is 35 in Rev.4, 40 in Rev.3)"
                 )
             out.append((str(code), codes))
     except (TypeError, ValueError) as exc:
@@ -339,6 +356,10 @@ class RunOptions:
         """Return a copy with ``changes`` (run or cluster keys; None values ignored)."""
         changes = {k: v for k, v in changes.items() if v is not None}
         cluster = {k: changes.pop(k) for k in list(changes) if k in CLUSTER_KEYS}
+        if "k" in cluster:  # a cut given here replaces the other kind of cut
+            cluster.setdefault("threshold", None)
+        if "threshold" in cluster:
+            cluster.setdefault("k", None)
         if "similarity_measure" in changes:
             cluster["similarity"] = changes.pop("similarity_measure")
         _refuse_unknown(changes, RunOptions, "options")

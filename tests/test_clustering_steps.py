@@ -331,7 +331,8 @@ def test_chile_12_tables_are_too_aggregated(shared_io, tmp_path):
 def test_one_sector_spanning_manufacturing_is_too_aggregated():
     rng = np.random.default_rng(4)
     t = _table(rng.uniform(1, 5, (12, 12)))
-    isic = {f"a{i}": f"{i + 1:02d}" for i in range(12)}
+    divisions = ["01", "02", "03", "05", "06", "07", "08", "09", "10", "11", "13", "14"]
+    isic = {f"a{i}": d for i, d in enumerate(divisions)}
     isic["a11"] = [f"{d}" for d in range(10, 34)]  # all manufacturing in one sector
     isic["a10"] = "41"
     res = detect_clusters(t, isic=isic, n_boot=0)
@@ -429,3 +430,90 @@ def test_isic_table_in_a_layout_spec_decides_the_services(tmp_path):
     spec["isic"] = {**isic, SPEC_CODES[0]: "x1"}
     with pytest.raises(SpecError, match="2 to 4 digits"):
         read_table(book, spec=spec)
+
+
+# ------------------------------------------------- found by an adversarial pass (fixed)
+def _tbl(Z, x, codes):
+    Z, x = np.asarray(Z, float), np.asarray(x, float)
+    return IOTable.from_arrays(Z, x, codes=list(codes), final_demand=x - Z.sum(1))
+
+
+_KW = {"min_goods_sectors": 2, "n_boot": 0, "supporting": [], "warnings": ()}
+
+
+def test_candidates_do_not_depend_on_the_order_of_the_sectors():
+    rng = np.random.default_rng(1)
+    changed = 0
+    for _ in range(40):
+        n = int(rng.integers(5, 12))
+        Z = np.round(rng.random((n, n)) ** 3 * 100 * (rng.random((n, n)) < 0.6), 2)
+        x = (np.maximum(Z.sum(0), Z.sum(1)) * 1.5 + 1) * np.where(rng.random(n) < 0.3, 1, 30)
+        codes = np.array([f"s{i:02d}" for i in range(n)])
+        p = rng.permutation(n)
+        ids = []
+        for perm in (np.arange(n), p):
+            t = _tbl(Z[np.ix_(perm, perm)], x[perm], codes[perm])
+            r = detect_clusters(t, max_core_output_share=0.3, min_output_share=0.01, **_KW)
+            ids.append((sorted(c.id for c in r.candidates), sorted(r.unclustered_reasons.items())))
+        changed += ids[0] != ids[1]
+    assert changed == 0
+
+
+def test_core_holding_all_output_is_not_split_by_rounding():
+    Z = np.roll(np.eye(4), 1, axis=1) * 5
+    res = detect_clusters(_tbl(Z, [64, 95, 11, 51], "abcd"), max_core_output_share=1.0, **_KW)
+    assert [c.core for c in res.candidates] == [("a", "b", "c", "d")]
+
+
+def test_ids_stay_unique_when_codes_hold_separators():
+    Z = [[0, 50, 1, 1], [50, 0, 1, 1], [1, 1, 0, 50], [1, 1, 50, 0]]
+    t = _tbl(Z, [200] * 4, ["10-12", "13", "10", "12-13"])
+    res = detect_clusters(t, max_core_output_share=1.0, **_KW)
+    ids = [c.id for c in res.candidates]
+    assert len(ids) == 2 and len(set(ids)) == 2
+
+
+def test_joins_never_weaker_than_a_link_and_bad_values_refused():
+    Z = [[0, 1, 1, 1, 2], [2, 0, 3, 1, 2], [0, 3, 0, 0, 2], [3, 0, 1, 0, 0], [2, 1, 1, 1, 0]]
+    res = detect_clusters(
+        _tbl(Z, [24, 26, 22, 18, 22], "abcde"),
+        link_threshold=0.5,
+        max_core_output_share=0.99,
+        **_KW,
+    )
+    for c in res.candidates:
+        assert all(m.link_strength >= 0.5 for m in c.members if m.role == "core")
+    for bad in ({"join_strength": 0.0}, {"link_threshold": 0.0}, {"isic": {"a": "40"}}):
+        with pytest.raises(OptionError):
+            ClusterOptions(**bad)
+
+
+def test_non_finite_flows_and_bad_execution_settings_are_io_clusters_errors():
+    from io_clusters.errors import AnalysisError
+
+    Z = np.array([[0, 5, 1, 1], [5, 0, 1, 1], [1, 1, 0, 5], [1, 1, 5, 0]], float)
+    Z[0, 1] = np.nan
+    with pytest.raises(AnalysisError, match="non-finite"):
+        detect_clusters(_tbl(Z, [50] * 4, "abcd"), **_KW)
+    t = _tbl(np.ones((4, 4)), [50] * 4, "abcd")
+    with pytest.raises(OptionError, match="backend"):
+        detect_clusters(t, backend="bogus", **_KW)
+    with pytest.raises(OptionError, match="n_jobs"):
+        detect_clusters(t, n_jobs=10**6, **_KW)
+
+
+def test_too_aggregated_results_account_for_every_sector():
+    Z = [[0, 5, 1], [5, 0, 1], [1, 1, 0]]
+    t = _tbl(Z, [50, 50, 50], ["a", "b", "svc"])
+    res = detect_clusters(t, supporting=["svc"], n_boot=0, warnings=())
+    assert res.too_aggregated
+    assert set(res.unclustered) == {"a", "b", "svc"} == set(res.unclustered_reasons)
+
+
+def test_flags_replace_the_other_kind_of_cut_from_run_toml():
+    from io_clusters import RunOptions
+
+    opts = RunOptions.from_mapping({"k": 3}).updated(threshold=0.5)
+    assert opts.cluster.threshold == 0.5 and opts.cluster.k is None
+    opts = RunOptions.from_mapping({"threshold": 0.4}).updated(k=4)
+    assert opts.cluster.k == 4 and opts.cluster.threshold is None
