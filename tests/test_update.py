@@ -280,10 +280,10 @@ def test_killed_update_leaves_previous_results_intact(tmp_path, stage):
     if stage == "before-latest":
         ready = lambda: len([p for p in runs.iterdir() if not p.name.startswith(".")]) == 2  # noqa: E731
     else:
-        ready = lambda: any(p.name.startswith(".tmp-") for p in runs.iterdir())  # noqa: E731
+        ready = lambda: any(p.name.startswith(".run.tmp-") for p in runs.iterdir())  # noqa: E731
     assert _wait_for(ready)
     if stage == "after-run":
-        assert _wait_for(lambda: any((p / "report.html").exists() for p in runs.glob(".tmp-*")))
+        assert _wait_for(lambda: any((p / "report.html").exists() for p in runs.glob(".run.tmp-*")))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     # previous results intact; latest points to a complete run; manifest valid and unchanged
@@ -297,7 +297,7 @@ def test_killed_update_leaves_previous_results_intact(tmp_path, stage):
     assert "computed" in stdout
     new_latest = (out / "t" / "latest").resolve()
     assert new_latest != good_run and (new_latest / "candidates.json").exists()
-    assert not list(runs.glob(".tmp-*"))
+    assert not [p.name for p in runs.iterdir() if p.name.startswith(".")]
 
 
 def test_two_updates_at_once(tmp_path):
