@@ -55,7 +55,7 @@ DEFAULT_DEADLINE = 600.0
 DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_file_bytes
 
 
-def _read_file(path: Path) -> list[Any]:
+def read_sources_file(path: Path) -> list[Any]:
     """Return the ``[[source]]`` entries of ``path`` (file-level problems: OptionError)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
@@ -102,7 +102,7 @@ def source_problem(s: Any, fname: str) -> str | None:
 
 def load_sources(path: Path) -> list[dict[str, Any]]:
     """Read and check ``sources.toml``; any problem raises :class:`OptionError`."""
-    sources = _read_file(path)
+    sources = read_sources_file(path)
     for s in sources:
         problem = source_problem(s, path.name)
         if problem:
@@ -291,7 +291,7 @@ def fetch_sources(
     """
     states = manifest.setdefault("sources", {})
     out = []
-    for i, source in enumerate(_read_file(sources_path), start=1):
+    for i, source in enumerate(read_sources_file(sources_path), start=1):
         problem = source_problem(source, sources_path.name)
         if problem:
             label = source.get("name") if isinstance(source, dict) else None

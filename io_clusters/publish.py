@@ -215,6 +215,14 @@ def _carry_over(old: Path, new: Path) -> None:
             _link_or_copy(entry, dest)
 
 
+def _keep_modes(old: Path, new: Path) -> None:
+    """Give each new output the mode of the file it replaces (a 0644 file stays 0644)."""
+    for path in new.rglob("*"):
+        before = old / path.relative_to(new)
+        if before.exists() and not before.is_symlink() and not path.is_symlink():
+            honour_umask(path, like=before)
+
+
 def _link_or_copy(src: str | Path, dst: str | Path) -> None:
     try:
         os.link(src, dst)
@@ -232,6 +240,7 @@ def publish_dir(work: Path, out_dir: Path) -> None:
         os.rename(work, out_dir)
         return
     _carry_over(out_dir, work)
+    _keep_modes(out_dir, work)
     with deferred_signals():
         if _exchange(work, out_dir):
             old = work

@@ -55,7 +55,7 @@ from typing import Any
 from ._version import __version__
 from .errors import IoClustersError, OptionError
 from .export import atomic_path
-from .publish import clean_stale, deferred_signals
+from .publish import clean_stale, deferred_signals, honour_umask
 from .readers._cells import file_sha256
 
 log = logging.getLogger(__name__)
@@ -505,9 +505,9 @@ def update(
     opts = dict(run_options or {})
     run_kwargs, shared_inputs = _plan_options(opts)
     if fetch:
-        from .fetch import load_sources
+        from .fetch import read_sources_file
 
-        load_sources(Path(str(sources)))  # a broken sources file stops before any work
+        read_sources_file(Path(str(sources)))  # an unreadable file stops before any work
     out.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(out / ".update.lock"))
     try:
@@ -723,6 +723,7 @@ def _compute(
     runs = table_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".run.tmp-{os.getpid()}-", dir=runs))
+    honour_umask(tmp)  # mkdtemp makes 0700: the run directory gets the umask's mode
     try:
         _pause("before-run")
         run_kwargs = {k: v for k, v in plan.run_kwargs.items() if k not in ("layout", "country")}
