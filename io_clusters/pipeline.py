@@ -176,6 +176,8 @@ def run(
         if opts.out is not None
         else Path("data/processed") / slug(table.meta.table_id)
     )
+    if out_dir.is_symlink():  # e.g. a `latest` pointer: replace what it points to
+        out_dir = out_dir.resolve()
     inputs = [table.meta.source, opts.store, opts.regions, opts.labels]
     if opts.layout and opts.layout.endswith(".toml"):
         inputs.append(opts.layout)

@@ -152,7 +152,9 @@ def _empty_manifest() -> dict[str, Any]:
     return {"version": 2, "tables": {}, "sources": {}}
 
 
-def _set_aside(path: Path, why: str) -> str:
+def _set_aside(path: Path, why: str, *, dry_run: bool = False) -> str:
+    if dry_run:
+        return f"{path} {why}; a real update sets it aside and recomputes every table"
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
     os.replace(path, aside)
@@ -185,14 +187,16 @@ def _entry_problem(entry: Any) -> str | None:
     return None
 
 
-def load_manifest(path: Path, *, notes: list[str] | None = None) -> dict[str, Any]:
+def load_manifest(
+    path: Path, *, notes: list[str] | None = None, dry_run: bool = False
+) -> dict[str, Any]:
     """Read the manifest (an empty one when absent).
 
     A manifest that is not valid JSON, truncated, or not shaped like a manifest is set
     aside (renamed ``manifest.json.damaged-<time>``) and an empty one is returned; an
     entry hand-edited to wrong types is dropped (that table is recomputed). Each such
     event adds a sentence to ``notes`` and is logged as a warning. A UTF-8 byte-order
-    mark is accepted.
+    mark is accepted. With ``dry_run`` nothing is renamed.
     """
     notes = notes if notes is not None else []
     if not path.exists():
@@ -200,17 +204,21 @@ def load_manifest(path: Path, *, notes: list[str] | None = None) -> dict[str, An
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
-        notes.append(_set_aside(path, "is not UTF-8 text"))
+        notes.append(_set_aside(path, "is not UTF-8 text", dry_run=dry_run))
         return _empty_manifest()
     except json.JSONDecodeError as exc:
-        notes.append(_set_aside(path, f"is not valid JSON (line {exc.lineno}: {exc.msg})"))
+        notes.append(
+            _set_aside(path, f"is not valid JSON (line {exc.lineno}: {exc.msg})", dry_run=dry_run)
+        )
         return _empty_manifest()
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("tables", {}), dict)
         or not isinstance(data.get("sources", {}), dict)
     ):
-        notes.append(_set_aside(path, "is not an update manifest (wrong structure)"))
+        notes.append(
+            _set_aside(path, "is not an update manifest (wrong structure)", dry_run=dry_run)
+        )
         return _empty_manifest()
     data.setdefault("tables", {})
     data.setdefault("sources", {})
@@ -546,7 +554,7 @@ def _update_locked(
     max_bytes: int | None,
 ) -> UpdateSummary:
     notes: list[str] = []
-    manifest = load_manifest(plan.manifest_path, notes=notes)
+    manifest = load_manifest(plan.manifest_path, notes=notes, dry_run=plan.dry_run)
     _migrate_paths(manifest, plan.out)
     if not plan.dry_run:
         _clean_partials(plan.out, raw)

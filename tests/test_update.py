@@ -725,3 +725,14 @@ def test_fetch_deadline_size_cap_and_redirects(tmp_path, lying):
     same = get("same.xlsx")
     assert same["status"] == "ok" and "redirected" in same["message"]
     assert not [p for p in raw.iterdir() if p.name.startswith(".")]
+
+
+def test_damaged_state_files_fuzz(tmp_path):
+    """A few cases of the state families of `make fuzz` (tests/fuzzing_state.py)."""
+    from .fuzzing_state import make_base, state_case
+
+    base = make_base(tmp_path)
+    outcomes = [state_case(base, i, tmp_path) for i in range(40)]
+    defects = [o for o in outcomes if o[1].startswith(("other", "hang"))]
+    assert defects == []
+    assert {o[0].split(":")[0] for o in outcomes} >= {"manifest.json", "store.json"}

@@ -300,6 +300,10 @@ class EvidenceStore:
         records = doc.get("records") if isinstance(doc, dict) else None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise self._damaged("has no list of records")
+        for i, r in enumerate(records, start=1):
+            for key in ("id", "file_sha256", "candidate_id"):
+                if not isinstance(r.get(key), str):
+                    raise self._damaged(f"record {i} has no text {key!r}")
         return records
 
     def _damaged(self, why: str) -> DamagedFileError:
@@ -317,6 +321,7 @@ class EvidenceStore:
         ``fw-C01-<hash>-2``).
         """
         existing = self.records()
+        self.cases()  # a store with damaged records is refused, never rewritten
 
         def key(r: dict[str, Any]) -> tuple[str, str, str]:
             return (r["file_sha256"], r["candidate_id"], r.get("sheet", ""))
