@@ -260,7 +260,8 @@ def _install(tmp: Path, target: Path, source: dict[str, Any]) -> None:
         keep = target.parent / ".editions"
         keep.mkdir(exist_ok=True)
         old = file_sha256(target)[:8]
-        shutil.copy2(target, keep / f"{target.stem}.{old}{target.suffix}")
+        with atomic_path(keep / f"{target.stem}.{old}{target.suffix}") as kept:
+            shutil.copy2(target, kept)
     honour_umask(tmp, like=target)
     os.replace(tmp, target)
     side = {k: source[k] for k in ("layout", "country", "series", "edition") if k in source}

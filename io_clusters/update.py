@@ -178,12 +178,20 @@ def _entry_problem(entry: Any) -> str | None:
             return f"{key!r} is a {type(value).__name__}"
     runs = entry.get("runs", [])
     if not isinstance(runs, list) or not all(
-        isinstance(r, dict) and isinstance(r.get("dir"), str) for r in runs
+        isinstance(r, dict)
+        and isinstance(r.get("dir"), str)
+        and isinstance(r.get("seq", 0), int)
+        and not isinstance(r.get("seq", 0), bool)
+        for r in runs
     ):
-        return "'runs' is not a list of {dir: …} records"
+        return "'runs' is not a list of {dir, seq} records"
     inputs = entry.get("inputs", {})
-    if not isinstance(inputs, dict):
-        return "'inputs' is not an object"
+    if not isinstance(inputs, dict) or not all(
+        v is None or isinstance(v, str) for v in inputs.values()
+    ):
+        return "'inputs' is not an object of hashes"
+    if not isinstance(entry.get("duplicate_note") or "", str):
+        return "'duplicate_note' is not text"
     return None
 
 
