@@ -217,13 +217,17 @@ def test_full_disk_is_exit_10_and_leaves_nothing(tmpfs):
     assert list(mnt.iterdir()) == []
 
 
-def test_out_that_is_a_file_or_too_long(tmp_path):
+def test_out_that_is_a_file_or_too_long(tmp_path, capsys):
+    from io_clusters.cli import main
+
     f = tmp_path / "results"
     f.write_text("x", encoding="utf-8")
-    proc = _cli("run", EXAMPLE, "--out", str(f), "--n-boot", "5")
-    assert proc.returncode == 10 and "is a file" in proc.stderr
-    proc = _cli("run", EXAMPLE, "--out", str(tmp_path / ("x" * 300)), "--n-boot", "5")
-    assert proc.returncode == 10 and "shorter" in proc.stderr
-    proc = _cli("run", EXAMPLE, "--out", str(f / "sub"), "--n-boot", "5")
-    assert proc.returncode == 10 and "not a directory" in proc.stderr
+    for out, needle in (
+        (f, "is a file"),
+        (tmp_path / ("x" * 300), "shorter"),
+        (f / "sub", "not a directory"),
+    ):
+        assert main(["run", EXAMPLE, "--out", str(out), "--n-boot", "5"]) == 10
+        assert needle in capsys.readouterr().err
     assert f.read_text(encoding="utf-8") == "x"
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
