@@ -473,7 +473,6 @@ def cmd_update(args: argparse.Namespace) -> int:
     """Recompute what changed; exit 0, 9 (some failed) or 75 (another update runs)."""
     from logging.handlers import RotatingFileHandler
 
-    from .options import ClusterOptions
     from .update import EXIT_LOCKED, UpdateLockedError, update
 
     opts = run_options(argparse.Namespace(config=args.config))
@@ -482,15 +481,6 @@ def cmd_update(args: argparse.Namespace) -> int:
             f"{args.config}: [run] out does not apply to update; the results go to --out "
             f"({args.out})"
         )
-    defaults = RunOptions()
-    run_opts: dict[str, Any] = {
-        f: getattr(opts, f)
-        for f in ("lang", "layout", "country", "store", "regions", "year", "prices", "figures")
-        if getattr(opts, f) != getattr(defaults, f)
-    }
-    run_opts.update(
-        {k: v for k, v in opts.cluster.to_dict().items() if v != getattr(ClusterOptions(), k)}
-    )
     out = Path(args.out)
     from .publish import check_writable_dir
 
@@ -692,18 +682,10 @@ _OUT_SUFFIXES = {
 
 def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Refuse option values that cannot work, before anything is read or computed."""
-    seed = getattr(args, "seed", None)
-    if seed is not None and seed < 0:
-        parser.error(f"--seed must be ≥ 0 (got {seed})")
+    # the analysis options (--seed, --k …) are checked by io_clusters.options
     jobs = getattr(args, "jobs", None)
     if jobs is not None and (jobs == 0 or jobs < -1):
         parser.error(f"--jobs must be ≥ 1, or -1 for all cores (got {jobs})")
-    n_boot = getattr(args, "n_boot", None)
-    if n_boot is not None and n_boot < 0:
-        parser.error(f"--n-boot must be ≥ 0 (got {n_boot})")
-    k = getattr(args, "k", None)
-    if k is not None and k < 1:
-        parser.error(f"--k must be ≥ 1 (got {k})")
     suffixes = _OUT_SUFFIXES.get(args.command)
     out = getattr(args, "out", None)
     if suffixes and out and Path(out).suffix.lower() not in suffixes:

@@ -46,7 +46,7 @@ import shutil
 import tempfile
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +55,7 @@ from typing import Any
 from ._version import __version__
 from .errors import IoClustersError, OptionError
 from .export import atomic_path
+from .options import RunOptions
 from .publish import clean_stale, deferred_signals, honour_umask
 from .readers._cells import file_sha256
 
@@ -64,28 +65,6 @@ TABLE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 SIDECAR_KEYS = {"layout", "country", "series", "edition", "table_id"}
 EXIT_SOME_FAILED = 9
 EXIT_LOCKED = 75
-#: Options of ``[run]`` that ``update`` understands (``out`` is ``--out``).
-UPDATE_OPTION_KEYS = frozenset(
-    {
-        "lang",
-        "k",
-        "threshold",
-        "seed",
-        "n_boot",
-        "similarity",
-        "similarity_measure",
-        "method",
-        "store",
-        "regions",
-        "year",
-        "prices",
-        "layout",
-        "country",
-        "figures",
-        "n_jobs",
-        "backend",
-    }
-)
 
 
 class UpdateLockedError(IoClustersError, RuntimeError):
@@ -408,8 +387,8 @@ class _Plan:
 
     out: Path
     manifest_path: Path
-    options: dict[str, Any]
-    run_kwargs: dict[str, Any]
+    options: RunOptions
+    regions: Any
     shared_inputs: dict[str, str | None]
     keep: int | None
     force: bool
@@ -417,40 +396,49 @@ class _Plan:
     say: Callable[[str], None]
 
 
-def _plan_options(opts: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str | None]]:
-    """Split ``[run]`` options into keyword arguments of ``run`` and hashed input files."""
+def _as_options(run_options: RunOptions | Mapping[str, Any] | None) -> RunOptions:
+    """Return the run options of every table, refusing what cannot apply to ``update``."""
+    options = (
+        run_options
+        if isinstance(run_options, RunOptions)
+        else RunOptions.from_mapping(run_options or {}, source="run options")
+    )
+    if options.out is not None:
+        raise OptionError(
+            f"[run] out = {options.out!r} does not apply to update: the results go to --out"
+        )
+    if options.model is not None:
+        raise OptionError("[run] model applies to `run` on a supply-use table, not to update")
+    if options.regions is None and (options.year is not None or options.prices != "constant"):
+        raise OptionError("[run] year and prices apply to the regional data: give regions too")
+    return options
+
+
+def _shared_inputs(options: RunOptions) -> tuple[Any, dict[str, str | None]]:
+    """Read the regional data once; hash every file shared by all tables."""
     from .evidence.fieldwork import DEFAULT_STORE
 
-    unknown = sorted(set(opts) - UPDATE_OPTION_KEYS)
-    if unknown:
-        raise OptionError(
-            f"option(s) {', '.join(unknown)} do not apply to update "
-            "(the output directory is --out; a table's own options go in its sidecar NAME.toml)"
-        )
-    kwargs = {k: v for k, v in opts.items() if k not in ("store", "regions", "year", "prices")}
-    if "similarity" in kwargs:
-        kwargs["similarity_measure"] = kwargs.pop("similarity")
-    store = opts.get("store") or DEFAULT_STORE
-    kwargs["evidence_store"] = opts.get("store")
-    inputs = {"store": _sha_or_none(store), "regions": None}
-    if opts.get("regions"):
-        from .regional import read_regional
+    inputs = {
+        "store": _sha_or_none(options.store or DEFAULT_STORE),
+        "labels": _sha_or_none(options.labels),
+        "regions": None,
+    }
+    if options.labels and not Path(options.labels).is_file():
+        raise FileNotFoundError(f"{options.labels}: labels file not found")
+    if not options.regions:
+        return None, inputs
+    from .regional import read_regional
 
-        regions = Path(str(opts["regions"]))
-        if not regions.is_file():
-            raise FileNotFoundError(f"{regions}: regional data file not found")
-        kwargs["regions"] = read_regional(
-            regions, year=opts.get("year"), prices=str(opts.get("prices", "constant"))
-        )
-        inputs["regions"] = file_sha256(regions)
-    elif "year" in opts or "prices" in opts:
-        raise OptionError("year and prices apply to the regional data: give regions too")
-    return kwargs, inputs
+    regions = Path(options.regions)
+    if not regions.is_file():
+        raise FileNotFoundError(f"{regions}: regional data file not found")
+    inputs["regions"] = file_sha256(regions)
+    return read_regional(regions, year=options.year, prices=options.prices), inputs
 
 
 def _table_inputs(path: Path, side: dict[str, Any], plan: _Plan) -> dict[str, str | None]:
     """Content hashes of every file one table's run depends on."""
-    layout = side.get("layout") or plan.options.get("layout")
+    layout = side.get("layout") or plan.options.layout
     spec = path.parent / str(layout) if layout and str(layout).endswith(".toml") else None
     return {
         "table": file_sha256(path),
@@ -469,7 +457,7 @@ def update(
     dry_run: bool = False,
     keep: int | None = None,
     wait: float = 0.0,
-    run_options: dict[str, Any] | None = None,
+    run_options: RunOptions | Mapping[str, Any] | None = None,
     sources: str | Path | None = None,
     fetch: bool = False,
     fetch_timeout: float = 30.0,
@@ -492,11 +480,13 @@ def update(
         Keep at most this many runs per table (≥ 1; never pruning the latest good one).
     wait : float
         Seconds to wait for another update's lock before giving up.
-    run_options : dict, optional
-        Options of ``[run]`` (``seed``, ``n_boot``, ``lang``, ``k``, ``regions``,
-        ``year``, ``prices``, ``store``, default ``layout``/``country``…); a change of
-        options, or of the content of the regional data or evidence store, recomputes
-        every table.
+    run_options : RunOptions or mapping, optional
+        Options of every run (:class:`~io_clusters.options.RunOptions`, or a flat
+        ``[run]`` mapping: ``seed``, ``n_boot``, ``lang``, ``regions``, ``year``,
+        ``prices``, ``store``, ``labels``, default ``layout``/``country``…; ``out`` and
+        ``model`` are refused). ``RunOptions.to_dict()`` is hashed with the content of
+        the regional data, labels and evidence store: a change of any recomputes every
+        table.
     sources, fetch, fetch_timeout, fetch_deadline, max_download_bytes
         With ``fetch``, download the tables listed in ``sources`` (TOML) first
         (:mod:`io_clusters.fetch`): per-read timeout, total seconds per download, size
@@ -518,8 +508,8 @@ def update(
     if fetch and sources is None:
         raise OptionError("--fetch needs --sources sources.toml")
     raw, out = Path(raw), Path(out)
-    opts = dict(run_options or {})
-    run_kwargs, shared_inputs = _plan_options(opts)
+    options = _as_options(run_options)
+    regions, shared_inputs = _shared_inputs(options)
     if fetch:
         from .fetch import read_sources_file
 
@@ -537,8 +527,8 @@ def update(
         plan = _Plan(
             out=out,
             manifest_path=out / "manifest.json",
-            options=opts,
-            run_kwargs=run_kwargs,
+            options=options,
+            regions=regions,
             shared_inputs=shared_inputs,
             keep=keep,
             force=force,
@@ -625,7 +615,7 @@ def _one_table(path: Path, *, key: str, manifest: dict[str, Any], plan: _Plan) -
         inputs = _table_inputs(path, side, plan)
     except (OSError, IoClustersError) as exc:
         return _record_failure(key, manifest, plan, exc, reason="cannot read", inputs=None)
-    opts_key = options_hash({"options": plan.options, "inputs": inputs})
+    opts_key = options_hash({"options": plan.options.to_dict(), "inputs": inputs})
     reason = _why_compute(entry, inputs, opts_key, plan)
     if reason is None:
         latest = str(plan.out / entry["latest_run"])
@@ -727,12 +717,13 @@ def _compute(
 
     started = time.perf_counter()
     now = datetime.now(UTC)
-    layout = side.get("layout") or plan.options.get("layout")
+    options = plan.options.updated(
+        layout=side.get("layout"), country=side.get("country")
+    )  # the sidecar wins over the run.toml defaults
+    layout: str | Path | None = options.layout
     if layout and str(layout).endswith(".toml"):
         layout = path.parent / str(layout)
-    table = read_table(
-        path, layout=layout, country=side.get("country") or plan.options.get("country")
-    )
+    table = read_table(path, layout=layout, country=options.country)
     table_id = side.get("table_id") or table.meta.table_id
     dir_name, dup_note = _table_dir(key, table_id, manifest)
     table_dir = plan.out / dir_name
@@ -742,14 +733,13 @@ def _compute(
     honour_umask(tmp)  # mkdtemp makes 0700: the run directory gets the umask's mode
     try:
         _pause("before-run")
-        run_kwargs = {k: v for k, v in plan.run_kwargs.items() if k not in ("layout", "country")}
-        result = run(table, out=tmp, **run_kwargs)
+        result = run(table, options, out=tmp, regions=plan.regions)
         _pause("after-run")
         record: dict[str, Any] = {
             "sha256": inputs["table"],
             "inputs": inputs,
             "tool_version": __version__,
-            "options": plan.options,
+            "options": plan.options.to_dict(),
             "options_hash": opts_key,
             "started": now.isoformat(timespec="seconds"),
             **{k: side[k] for k in ("series", "edition") if k in side},
@@ -864,5 +854,5 @@ def _compare_editions(
         previous_label=str(prev.get("edition")),
         current_label=str(record.get("edition")),
     )
-    write_changes(changes, run_dir, lang=plan.run_kwargs.get("lang", "es"))
+    write_changes(changes, run_dir, lang=plan.options.lang)
     return {"previous": prev_key, "summary_en": changes["summary_en"]}
