@@ -270,9 +270,9 @@ def test_killed_update_leaves_previous_results_intact(tmp_path, stage):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     conf = tmp_path / "run.toml"
-    conf.write_text("[run]\nn_boot = 5\n", encoding="utf-8")
+    conf.write_text("[run]\nn_boot = 5\nfigures = false\n", encoding="utf-8")
     _table(raw / "t.csv", 1)
-    assert update(raw, out, run_options={"n_boot": 5}).exit_code == 0  # as run.toml says
+    assert update(raw, out, run_options=FAST).exit_code == 0  # as run.toml says
     good_run = (out / "t" / "latest").resolve()
     manifest_before = _manifest(out)
     _table(raw / "t.csv", 2)
@@ -305,7 +305,7 @@ def test_two_updates_at_once(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     conf = tmp_path / "run.toml"
-    conf.write_text("[run]\nn_boot = 5\n", encoding="utf-8")
+    conf.write_text("[run]\nn_boot = 5\nfigures = false\n", encoding="utf-8")
     _table(raw / "t.csv", 1)
     first = _cli(raw, out, conf, {"IO_CLUSTERS_TEST_PAUSE": "before-run:4"})
     assert _wait_for(lambda: (out / "t" / "runs").exists())
@@ -317,7 +317,7 @@ def test_two_updates_at_once(tmp_path):
         update(raw, out, run_options=FAST, wait=0.2)
     assert first.wait(timeout=120) == 0
     # a waiting update gets its turn once the first has finished
-    assert update(raw, out, run_options={"n_boot": 5}, wait=5).outcomes[0].action == "unchanged"
+    assert update(raw, out, run_options=FAST, wait=5).outcomes[0].action == "unchanged"
 
 
 def test_new_edition_keeps_the_previous_file(tmp_path, server):
@@ -452,9 +452,9 @@ def test_sigterm_during_update_cleans_up_and_keeps_results(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     conf = tmp_path / "run.toml"
-    conf.write_text("[run]\nn_boot = 5\n", encoding="utf-8")
+    conf.write_text("[run]\nn_boot = 5\nfigures = false\n", encoding="utf-8")
     _table(raw / "t.csv", 1)
-    assert update(raw, out, run_options={"n_boot": 5}).exit_code == 0  # as run.toml says
+    assert update(raw, out, run_options=FAST).exit_code == 0  # as run.toml says
     good_run = (out / "t" / "latest").resolve()
     _table(raw / "t.csv", 2)
     proc = _cli(raw, out, conf, {"IO_CLUSTERS_TEST_PAUSE": "after-run:60"})
