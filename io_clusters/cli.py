@@ -373,10 +373,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for key in ("layout", "country", *READER_KEYS):
         setattr(args, key, getattr(opts, key))
     if opts.out:  # where the outputs go is checked before reading or computing
-        from .publish import check_not_inputs, check_writable_dir
+        from .publish import check_not_inputs, check_replaceable
 
         out = Path(opts.out)
-        check_writable_dir(out)
+        check_replaceable(out)
         check_not_inputs(
             out,
             [

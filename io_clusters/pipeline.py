@@ -37,7 +37,7 @@ from .options import RunOptions
 from .publish import (
     as_output_error,
     check_not_inputs,
-    check_writable_dir,
+    check_replaceable,
     publish_dir,
     work_dir,
 )
@@ -325,7 +325,7 @@ def _add_geography(
 
 def _prepare_out(out_dir: Path, inputs: list[Any]) -> Path:
     """Check the output directory before any computation; return the private work dir."""
-    check_writable_dir(out_dir)
+    check_replaceable(out_dir)
     check_not_inputs(out_dir, inputs)
     try:
         return work_dir(out_dir)

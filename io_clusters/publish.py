@@ -111,11 +111,22 @@ def check_writable_dir(out_dir: Path) -> None:
             )
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is a file; --out must name a directory")
+
     for parent in out_dir.parents:
         if parent.exists():
             if not parent.is_dir():
                 raise OutputError(f"{out_dir}: {parent} is a file, not a directory")
             break
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` that holds the working directory (a run replaces it whole)."""
+    check_writable_dir(out_dir)
+    if Path.cwd().resolve().is_relative_to(out_dir.resolve()):
+        raise OutputError(
+            f"--out {out_dir} is the working directory or contains it; the outputs replace "
+            "their directory as a whole: name one for them (e.g. --out results/peru)"
+        )
 
 
 def check_not_inputs(out_dir: Path, inputs: Iterable[str | Path | None]) -> None:

@@ -232,3 +232,14 @@ def test_out_that_is_a_file_or_too_long(tmp_path, capsys):
         assert needle in capsys.readouterr().err
     assert f.read_text(encoding="utf-8") == "x"
     assert [p.name for p in tmp_path.iterdir()] == ["results"]
+
+
+def test_out_that_holds_the_working_directory_is_refused(tmp_path, monkeypatch, capsys):
+    from io_clusters.cli import main
+
+    (tmp_path / "mine.txt").write_text("x", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for out in (".", str(tmp_path.parent)):
+        assert main(["run", EXAMPLE, "--out", out, "--n-boot", "5"]) == 10
+        assert "working directory" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
