@@ -67,7 +67,10 @@ def _raise_terminated(_signum: int, _frame: object) -> None:
 def _load(args: argparse.Namespace) -> IOTable:
     path = str(args.path)
     if path.startswith("example:"):
-        return load_example(path.split(":", 1)[1])
+        try:
+            return load_example(path.split(":", 1)[1])
+        except KeyError as exc:  # an unknown name is a usage error, said in one line
+            raise OptionError(exc.args[0] if exc.args else str(exc)) from exc
     model = getattr(args, "model", None)
     if model:  # a supply-use workbook, transformed first
         from .readers.sut_readers import read_sut
@@ -730,13 +733,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-    except (IoClustersError, FileNotFoundError, KeyError) as exc:
+    except (IoClustersError, FileNotFoundError) as exc:
         if args.debug:
             raise
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        print(f"io-clusters: error: {msg}", file=sys.stderr)
-        code = exit_code_for(exc)
-        return 2 if isinstance(exc, KeyError | OptionError) else code
+        print(f"io-clusters: error: {exc}", file=sys.stderr)
+        return exit_code_for(exc)
     except OSError as exc:  # the machine, not the tool: read-only or full disk, …
         if args.debug or exc.errno not in ENV_ERRNOS:
             if args.debug:

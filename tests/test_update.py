@@ -570,6 +570,10 @@ def test_damaged_manifest_is_set_aside_or_repaired(tmp_path, damage):
         path.write_text("[1, 2]", encoding="utf-8")
     else:
         path.write_bytes(b"\xff\xfe\x00garbage")
+    damaged = path.read_bytes()
+    dry = update(raw, out, run_options=FAST, dry_run=True)
+    assert path.read_bytes() == damaged  # a dry run changes nothing, not even that
+    assert dry.outcomes[0].action in ("unchanged", "would compute")
     summary = update(raw, out, run_options=FAST)
     assert summary.exit_code == 0
     expected = "unchanged" if damage == "bom" else "computed"
