@@ -723,7 +723,7 @@ def _compute(
     layout: str | Path | None = options.layout
     if layout and str(layout).endswith(".toml"):
         layout = path.parent / str(layout)
-    table = read_table(path, layout=layout, country=options.country)
+    table = read_table(path, layout=layout, country=options.country, **options.reader_options())
     table_id = side.get("table_id") or table.meta.table_id
     dir_name, dup_note = _table_dir(key, table_id, manifest)
     table_dir = plan.out / dir_name
