@@ -227,6 +227,7 @@ def test_limits_from_the_command_line(_cli, tmp_path):
     write_table(load_example("eurostat_germany_1995"), path)
     proc = _cli("inspect", str(path), "--max-sectors", "3")
     assert proc.returncode == 4 and "limit of 3" in proc.stderr
+    assert "--max-sectors" in proc.stderr  # the message says how to raise it here
     assert _cli("inspect", str(path), "--max-sectors", "6").returncode == 0
     proc = _cli("inspect", str(path), "--max-file-mb", "0.0001")
     assert proc.returncode == 4 and "Traceback" not in proc.stderr
