@@ -157,10 +157,13 @@ def test_run_outputs_honour_the_umask_and_keep_modes(tmp_path):
 @pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGINT, 130, "interrupted"),
                                                    (signal.SIGTERM, 143, "terminated")])  # fmt: skip
 def test_signals_during_run_give_one_line_and_no_debris(tmp_path, sig, code, word):
+    from .conftest import planted_blocks
+
+    table = write_table(planted_blocks(40), tmp_path / "planted.csv")  # ~5 s per 100 replicates
     out = tmp_path / "res" / "out"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "io_clusters.cli", "run", EXAMPLE, "--out", str(out),
-         "--n-boot", "20000"],
+        [sys.executable, "-m", "io_clusters.cli", "run", str(table), "--out", str(out),
+         "--n-boot", "5000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     parent = out.parent
@@ -171,7 +174,8 @@ def test_signals_during_run_give_one_line_and_no_debris(tmp_path, sig, code, wor
         time.sleep(0.05)
     else:
         pytest.fail("the run never started writing")
-    time.sleep(0.5)
+    time.sleep(1.0)  # well inside the bootstrap
+    assert proc.poll() is None, "the run ended before the signal"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == code, err
