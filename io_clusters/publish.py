@@ -13,7 +13,8 @@ Used by :func:`io_clusters.run` and :func:`io_clusters.update.update`:
   run are carried over (hard links);
 * :func:`honour_umask` gives a directory or file the mode a plain ``mkdir`` / ``open``
   would have given it (``mkdtemp`` and ``mkstemp`` create 0700 / 0600);
-* :func:`check_not_inputs` refuses a run whose output would overwrite one of its inputs;
+* :func:`check_not_inputs` refuses a run whose output would overwrite one of its inputs,
+  :func:`check_replaceable` an output directory that holds the working directory;
 * :func:`deferred_signals` holds SIGINT/SIGTERM during the few system calls that switch
   a result into place, and delivers them right after.
 """
@@ -111,7 +112,6 @@ def check_writable_dir(out_dir: Path) -> None:
             )
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: exists and is a file; --out must name a directory")
-
     for parent in out_dir.parents:
         if parent.exists():
             if not parent.is_dir():
