@@ -12,7 +12,14 @@ Exit codes
 6    the file does not match its layout (non-numeric cell, missing row …)
 7    the table was read but validation found errors
 8    the analysis cannot proceed (e.g. a non-productive table)
+9    ``update``: some tables or downloads failed (the others were done)
+10   the outputs cannot be written there (read-only or full disk, ``--out`` is a
+     file, a name too long, an output that would overwrite an input)
+11   a file the tool keeps is damaged (evidence store …): the message says how to fix it
 70   internal error (a bug: please report it with ``--debug`` output)
+75   ``update``: another update holds the lock
+130  interrupted (Ctrl-C); 143 terminated (SIGTERM): temporary files are removed,
+     earlier results stay intact
 ==== =====================================================================
 
 ``PATH`` may also be ``example:NAME`` for an embedded table (``io-clusters examples``).
@@ -23,7 +30,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,18 +44,33 @@ from ._version import __version__
 from .datasets import EXAMPLES, load_example
 from .errors import IoClustersError, OptionError, exit_code_for
 from .options import DECIMALS, DELIMITERS, NEGATIVES, READER_KEYS, RunOptions
+from .publish import ENV_ERRNOS
 from .readers import LAYOUTS, read_table
 from .table import IOTable
 from .validate import validate
 
 log = logging.getLogger("io_clusters")
 INTERNAL_ERROR = 70
+EXIT_OUTPUT = 10
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` removes its temporary files."""
+
+
+def _raise_terminated(_signum: int, _frame: object) -> None:
+    raise Terminated()
 
 
 def _load(args: argparse.Namespace) -> IOTable:
     path = str(args.path)
     if path.startswith("example:"):
-        return load_example(path.split(":", 1)[1])
+        try:
+            return load_example(path.split(":", 1)[1])
+        except KeyError as exc:  # an unknown name is a usage error, said in one line
+            raise OptionError(exc.args[0] if exc.args else str(exc)) from exc
     model = getattr(args, "model", None)
     if model:  # a supply-use workbook, transformed first
         from .readers.sut_readers import read_sut
@@ -65,7 +90,29 @@ def _load(args: argparse.Namespace) -> IOTable:
     reader: dict[str, Any] = {
         k: getattr(args, k) for k in READER_KEYS if getattr(args, k, None) is not None
     }
-    return read_table(path, layout=args.layout, country=args.country, **reader)
+    return read_table(
+        path, layout=args.layout, country=args.country, limits=_limits(args), **reader
+    )
+
+
+def _limits(args: argparse.Namespace) -> Any:
+    """Return the reading limits of ``--max-sectors`` … (None: the defaults)."""
+    from .readers._cells import Limits
+
+    given = {
+        field: getattr(args, opt, None)
+        for opt, field in (
+            ("max_sectors", "max_sectors"),
+            ("max_cells", "max_cells"),
+            ("max_file_mb", "max_file_bytes"),
+            ("max_unpacked_mb", "max_uncompressed_bytes"),
+        )
+        if getattr(args, opt, None) is not None
+    }
+    for field in ("max_file_bytes", "max_uncompressed_bytes"):
+        if field in given:
+            given[field] = int(given[field] * 2**20)
+    return Limits(**given) if given else None
 
 
 def _add_table_args(p: argparse.ArgumentParser) -> None:
@@ -84,6 +131,34 @@ def _add_table_args(p: argparse.ArgumentParser) -> None:
         choices=NEGATIVES,
         help="negligible negative flows: keep (warning, default), zero, or error",
     )
+    limits = p.add_argument_group("reading limits (raise them for very large tables)")
+    limits.add_argument("--max-sectors", type=_positive_int, help="default 20000")
+    limits.add_argument("--max-cells", type=_positive_int, help="declared cells, default 25000000")
+    limits.add_argument("--max-file-mb", type=_positive_float, help="file size, default 256")
+    limits.add_argument(
+        "--max-unpacked-mb", type=_positive_float, help="uncompressed xlsx, default 1024"
+    )
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number ≥ 1 (got {text})")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0 (got {text})")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number ≥ 0 (got {text})")
+    return value
 
 
 def _add_parallel_args(p: argparse.ArgumentParser) -> None:
@@ -300,6 +375,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     opts = run_options(args)
     for key in ("layout", "country", *READER_KEYS):
         setattr(args, key, getattr(opts, key))
+    if opts.out:  # where the outputs go is checked before reading or computing
+        from .publish import check_not_inputs, check_replaceable
+
+        out = Path(opts.out)
+        check_replaceable(out)
+        check_not_inputs(
+            out,
+            [
+                args.path,
+                args.layout,
+                opts.regions,
+                opts.store,
+                opts.labels,
+                getattr(args, "config", None),
+            ],
+        )
     table = _load(args)
     par = _parallel(args)
     client = par.pop("_client", None)
@@ -385,18 +476,18 @@ def cmd_update(args: argparse.Namespace) -> int:
     """Recompute what changed; exit 0, 9 (some failed) or 75 (another update runs)."""
     from logging.handlers import RotatingFileHandler
 
-    from .options import ClusterOptions
     from .update import EXIT_LOCKED, UpdateLockedError, update
 
     opts = run_options(argparse.Namespace(config=args.config))
-    defaults = RunOptions()
-    run_opts: dict[str, Any] = {
-        k: getattr(opts, k) for k in ("lang", "regions") if getattr(opts, k) != getattr(defaults, k)
-    }
-    run_opts.update(
-        {k: v for k, v in opts.cluster.to_dict().items() if v != getattr(ClusterOptions(), k)}
-    )
+    if opts.out is not None:
+        raise OptionError(
+            f"{args.config}: [run] out does not apply to update; the results go to --out "
+            f"({args.out})"
+        )
     out = Path(args.out)
+    from .publish import check_writable_dir
+
+    check_writable_dir(out)
     out.mkdir(parents=True, exist_ok=True)
     handler = RotatingFileHandler(
         out / "update.log", maxBytes=1_000_000, backupCount=5, encoding="utf-8"
@@ -417,15 +508,21 @@ def cmd_update(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             keep=args.keep,
             wait=args.wait,
-            run_options=run_opts,
+            run_options=opts,
             sources=args.sources,
             fetch=args.fetch,
             fetch_timeout=args.timeout,
+            fetch_deadline=args.deadline,
+            max_download_bytes=int(args.max_download_mb * 2**20) if args.max_download_mb else None,
             progress=_stderr_progress(),
         )
     except UpdateLockedError as exc:
-        print(f"io-clusters: {exc}", file=sys.stderr)
-        logging.getLogger("io_clusters.update").warning("%s", exc)
+        print(f"io-clusters: {exc}", file=sys.stderr)  # once on stderr, once in the log file
+        handler.handle(
+            logging.getLogger("io_clusters.update").makeRecord(
+                "io_clusters.update", logging.WARNING, __file__, 0, "%s", (exc,), None
+            )
+        )
         return EXIT_LOCKED
     finally:
         root.removeHandler(handler)
@@ -441,7 +538,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="io-clusters",
         description="Candidate industrial clusters from input-output tables.",
         epilog="Exit codes: 0 ok, 2 usage, 3 not found, 4 bad file, 5 layout/spec, "
-        "6 file does not match layout, 7 validation errors, 8 analysis error, 70 internal.",
+        "6 file does not match layout, 7 validation errors, 8 analysis error, 9 update: some "
+        "tables failed, 10 cannot write the outputs there, 11 damaged state file, 70 internal, "
+        "75 update locked, 130 interrupted, 143 terminated.",
     )
     parser.add_argument("--version", action="version", version=f"io-clusters {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -531,9 +630,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fetch", action="store_true", help="download the sources first")
     p.add_argument("--force", action="store_true", help="recompute every table")
     p.add_argument("--dry-run", action="store_true", help="say what would be done, write nothing")
-    p.add_argument("--keep", type=int, help="keep at most N runs per table (never the latest good)")
-    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for a running update")
-    p.add_argument("--timeout", type=float, default=30.0, help="download timeout in seconds")
+    p.add_argument(
+        "--keep",
+        type=_positive_int,
+        help="keep at most N ≥ 1 runs per table (never the latest good)",
+    )
+    p.add_argument(
+        "--wait", type=_nonnegative_float, default=0.0, help="seconds to wait for a running update"
+    )
+    p.add_argument(
+        "--timeout", type=_positive_float, default=30.0, help="seconds to wait for each read"
+    )
+    p.add_argument(
+        "--deadline",
+        type=_positive_float,
+        default=600.0,
+        help="total seconds one download may take (default 600)",
+    )
+    p.add_argument(
+        "--max-download-mb",
+        type=_positive_float,
+        help="largest download accepted, in MiB (default 256)",
+    )
     p.add_argument("--config", help="run.toml whose [run] options apply to every table")
     p.set_defaults(func=cmd_update)
 
@@ -556,36 +674,95 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_OUT_SUFFIXES = {
+    "linkages": (".csv", ".xlsx"),
+    "convert": (".csv", ".xlsx"),
+    "regions": (".csv", ".xlsx"),
+    "regionalize": (".csv", ".xlsx"),
+    "symmetric": (".csv", ".xlsx"),
+}
+
+
+def _check_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse option values that cannot work, before anything is read or computed."""
+    # the analysis options (--seed, --k …) are checked by io_clusters.options
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and (jobs == 0 or jobs < -1):
+        parser.error(f"--jobs must be ≥ 1, or -1 for all cores (got {jobs})")
+    suffixes = _OUT_SUFFIXES.get(args.command)
+    out = getattr(args, "out", None)
+    if suffixes and out and Path(out).suffix.lower() not in suffixes:
+        parser.error(f"--out {out}: write {' or '.join(suffixes)} (the format follows the name)")
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Python warnings as one log line: the class and the message, no source code."""
+    text = " ".join(str(message).split())
+    logging.getLogger("py.warnings").warning("%s: %s", category.__name__, text)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``io-clusters``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    _check_args(parser, args)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.captureWarnings(True)  # data warnings reach stderr as log lines
+    in_main = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, _raise_terminated) if in_main else None
+    old_show = warnings.showwarning
+    warnings.showwarning = _show_warning  # data warnings reach stderr as one log line
     try:
         return int(args.func(args) or 0)
-    except (IoClustersError, FileNotFoundError, KeyError) as exc:
+    except KeyboardInterrupt as exc:
         if args.debug:
             raise
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        print(f"io-clusters: error: {msg}", file=sys.stderr)
-        code = exit_code_for(exc)
-        return 2 if isinstance(exc, KeyError | OptionError) else code
+        what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        print(
+            f"io-clusters: {what}; temporary files removed, earlier results intact",
+            file=sys.stderr,
+        )
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except (IoClustersError, FileNotFoundError) as exc:
+        if args.debug:
+            raise
+        print(f"io-clusters: error: {exc}", file=sys.stderr)
+        return exit_code_for(exc)
+    except OSError as exc:  # the machine, not the tool: read-only or full disk, …
+        if args.debug or exc.errno not in ENV_ERRNOS:
+            if args.debug:
+                raise
+            return _internal(exc)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"io-clusters: error: {exc.strerror}{where}", file=sys.stderr)
+        return EXIT_OUTPUT
     except Exception as exc:  # the CLI never shows a raw traceback
         if args.debug:
             raise
-        print(
-            f"io-clusters: internal error: {type(exc).__name__}: {exc} "
-            "(re-run with --debug and report it)",
-            file=sys.stderr,
-        )
-        return INTERNAL_ERROR
+        return _internal(exc)
     finally:
-        logging.captureWarnings(False)
+        warnings.showwarning = old_show
+        if in_main and old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _internal(exc: BaseException) -> int:
+    print(
+        f"io-clusters: internal error: {type(exc).__name__}: {exc} "
+        "(re-run with --debug and report it)",
+        file=sys.stderr,
+    )
+    return INTERNAL_ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,7 @@ no related one appeared (or disappeared); one related to several split (or merge
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,28 @@ from .export import atomic_path, write_json
 from .readers import interchange
 
 RELATED = 0.5
+_CHUNK = re.compile(r"\d+|\D+")
+
+
+def edition_key(edition: object) -> tuple[tuple[int, int | float | str], ...]:
+    """Sort key of an edition label: numbers compare as numbers, dates as dates.
+
+    ``"9" < "10"``, ``2013 < "2013-06" < "2013-12-01"``, ``"2008r1" < "2008r2"``; text
+    parts compare as text. A missing edition sorts first.
+
+    Examples
+    --------
+    >>> sorted(["10", "9", "2013-06", "2013"], key=edition_key)
+    ['9', '10', '2013', '2013-06']
+    """
+    if edition is None or edition == "":
+        return ()
+    if isinstance(edition, int | float) and not isinstance(edition, bool):
+        return ((0, edition),)
+    return tuple(
+        (0, int(c)) if c.isdigit() else (1, c.strip().lower())
+        for c in _CHUNK.findall(str(edition).strip())
+    )
 
 
 def _divisions(codes: tuple[str, ...]) -> frozenset[str]:

@@ -121,6 +121,23 @@ class OptionError(IoClustersError, ValueError):
     """An option has an invalid value (e.g. an unknown similarity measure)."""
 
 
+# ------------------------------------------------------------------ environment, state
+class OutputError(IoClustersError, OSError):
+    """The outputs cannot be written where asked.
+
+    A file in the way, a read-only or full file system, a name too long, an output that
+    would overwrite an input.
+    """
+
+
+class DamagedFileError(IoClustersError, ValueError):
+    """A file the tool keeps (update manifest, evidence store) is damaged.
+
+    Corrupt, truncated, or hand-edited to something it cannot use; the message names the
+    file and how to fix it.
+    """
+
+
 # -------------------------------------------------------------------------- warnings
 class DataWarning(UserWarning):
     """Something in the data deserves attention but does not stop the analysis."""
@@ -137,6 +154,8 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
     (TableValidationError, 7),
     (AnalysisError, 8),
     (OptionError, 2),
+    (OutputError, 10),
+    (DamagedFileError, 11),
     (IoClustersError, 1),
 )
 

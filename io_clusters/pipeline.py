@@ -18,9 +18,7 @@ by default:
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +34,13 @@ from .errors import TableValidationError
 from .export import write_frame, write_json
 from .linkages import drop_zero_output, linkages
 from .options import RunOptions
+from .publish import (
+    as_output_error,
+    check_not_inputs,
+    check_replaceable,
+    publish_dir,
+    work_dir,
+)
 from .readers import read_table, write_table
 from .table import IOTable, slug
 from .validate import ValidationReport, treat_negatives, validate
@@ -170,8 +175,12 @@ def run(
         if opts.out is not None
         else Path("data/processed") / slug(table.meta.table_id)
     )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    if out_dir.is_symlink():  # e.g. a `latest` pointer: replace what it points to
+        out_dir = out_dir.resolve()
+    inputs = [table.meta.source, opts.store, opts.regions, opts.labels]
+    if opts.layout and opts.layout.endswith(".toml"):
+        inputs.append(opts.layout)
+    work = _prepare_out(out_dir, inputs)
     try:
         df, result, evidence, written = _write_outputs(
             table,
@@ -188,6 +197,8 @@ def run(
             ),
         )
         outputs = _publish(work, out_dir, written)
+    except OSError as exc:
+        raise as_output_error(exc, out_dir) from exc
     finally:
         shutil.rmtree(work, ignore_errors=True)
     log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
@@ -312,23 +323,24 @@ def _add_geography(
         cand["verify_in_detail"] = detail
 
 
+def _prepare_out(out_dir: Path, inputs: list[Any]) -> Path:
+    """Check the output directory before any computation; return the private work dir."""
+    check_replaceable(out_dir)
+    check_not_inputs(out_dir, inputs)
+    try:
+        return work_dir(out_dir)
+    except OSError as exc:
+        raise as_output_error(exc, out_dir) from exc
+
+
 def _publish(work: Path, out_dir: Path, written: dict[str, str]) -> dict[str, Path]:
-    """Move the finished outputs from ``work`` into ``out_dir`` (never outside it)."""
-    root = out_dir.resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Put the finished set in place of ``out_dir`` at once (never a mix of old and new)."""
     outputs = {}
     for key, name in written.items():
-        target = out_dir / name
-        if target.resolve().parent != root:
-            raise AssertionError(f"refusing to write {target} outside {out_dir}")
-        src = work / name
-        if src.is_dir():
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(src, target)
-        else:
-            os.replace(src, target)
-        outputs[key] = target
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise AssertionError(f"refusing to write {name!r} outside {out_dir}")
+        outputs[key] = out_dir / name
+    publish_dir(work, out_dir)
     return outputs
 
 

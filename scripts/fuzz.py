@@ -10,7 +10,10 @@ control characters (BEL, NUL) in fields; workbooks with a phantom used range (on
 typed far away) or ``_x0007_``-escaped control characters in their strings. Prints the
 counts and writes fuzz.json.
 
-Usage: python scripts/fuzz.py [--cases N] [--jobs J] [--out fuzz.json]
+With ``--state N`` it also runs N cases of the state families (tests/fuzzing_state.py:
+damaged update manifests, sidecars and evidence stores; default 300).
+
+Usage: python scripts/fuzz.py [--cases N] [--state N] [--jobs J] [--out fuzz.json]
 """
 
 from __future__ import annotations
@@ -71,11 +74,52 @@ def _case(i: int) -> tuple[str, str, str, float]:
     return seed.name, kind, outcome, time.perf_counter() - t0
 
 
+# ------------------------------------------------------------------ state families
+_STATE: dict[str, Path] = {}
+
+
+def _state_init() -> None:
+    import logging
+
+    from tests.fuzzing_state import make_base
+
+    logging.getLogger("io_clusters").setLevel(logging.ERROR)  # damage is expected here
+    tmp = Path(tempfile.mkdtemp(prefix="io-clusters-fuzz-state-"))
+    _STATE["base"], _STATE["work"] = make_base(tmp), tmp
+
+
+def _state_case(i: int) -> tuple[str, str, float]:
+    from tests.fuzzing_state import state_case
+
+    t0 = time.perf_counter()
+    kind, outcome = state_case(_STATE["base"], i, _STATE["work"])
+    return kind, outcome, time.perf_counter() - t0
+
+
+def run_state_families(cases: int, jobs: int) -> dict[str, object]:
+    """Damaged manifests, sidecars and evidence stores; returns the summary."""
+    t0 = time.perf_counter()
+    with mp.Pool(jobs, initializer=_state_init) as pool:
+        results = pool.map(_state_case, range(cases), chunksize=10)
+    others = [r for r in results if r[1].startswith("other")]
+    return {
+        "cases": len(results),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "handled": sum(not r[1].startswith(("other", "hang")) for r in results),
+        "other_exceptions": len(others),
+        "hangs": sum(r[1] == "hang" for r in results),
+        "outcomes": dict(collections.Counter(r[1] for r in results).most_common()),
+        "kinds": dict(collections.Counter(r[0].split(":")[0] for r in results).most_common()),
+        "defects": [list(r[:2]) for r in others[:50]],
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=5000)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="fuzz.json")
+    ap.add_argument("--state", type=int, default=300, help="cases of the state families")
     args = ap.parse_args()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -119,6 +163,17 @@ def main() -> int:
     for d in summary["defects"][:10]:
         print("DEFECT", d)
     bad = summary["other_exceptions"] + summary["hangs"] + summary["outputs_on_failure"]
+    if args.state:
+        state = run_state_families(args.state, args.jobs)
+        summary["state_families"] = state
+        Path(args.out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        print(f"state cases           {state['cases']}  ({state['seconds']:.0f} s)")
+        print(f"  handled             {state['handled']}")
+        print(f"  other exceptions    {state['other_exceptions']}  (must be 0)")
+        print(f"  hangs               {state['hangs']}  (must be 0)")
+        for d in state["defects"][:10]:
+            print("DEFECT", d)
+        bad += state["other_exceptions"] + state["hangs"]
     return 1 if bad else 0
 
 

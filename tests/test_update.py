@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import json
 import os
@@ -269,9 +270,9 @@ def test_killed_update_leaves_previous_results_intact(tmp_path, stage):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     conf = tmp_path / "run.toml"
-    conf.write_text("[run]\nn_boot = 5\n", encoding="utf-8")
+    conf.write_text("[run]\nn_boot = 5\nfigures = false\n", encoding="utf-8")
     _table(raw / "t.csv", 1)
-    assert _cli(raw, out, conf).wait(timeout=120) == 0
+    assert update(raw, out, run_options=FAST).exit_code == 0  # as run.toml says
     good_run = (out / "t" / "latest").resolve()
     manifest_before = _manifest(out)
     _table(raw / "t.csv", 2)
@@ -280,10 +281,10 @@ def test_killed_update_leaves_previous_results_intact(tmp_path, stage):
     if stage == "before-latest":
         ready = lambda: len([p for p in runs.iterdir() if not p.name.startswith(".")]) == 2  # noqa: E731
     else:
-        ready = lambda: any(p.name.startswith(".tmp-") for p in runs.iterdir())  # noqa: E731
+        ready = lambda: any(p.name.startswith(".run.tmp-") for p in runs.iterdir())  # noqa: E731
     assert _wait_for(ready)
     if stage == "after-run":
-        assert _wait_for(lambda: any((p / "report.html").exists() for p in runs.glob(".tmp-*")))
+        assert _wait_for(lambda: any((p / "report.html").exists() for p in runs.glob(".run.tmp-*")))
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     # previous results intact; latest points to a complete run; manifest valid and unchanged
@@ -297,26 +298,26 @@ def test_killed_update_leaves_previous_results_intact(tmp_path, stage):
     assert "computed" in stdout
     new_latest = (out / "t" / "latest").resolve()
     assert new_latest != good_run and (new_latest / "candidates.json").exists()
-    assert not list(runs.glob(".tmp-*"))
+    assert not [p.name for p in runs.iterdir() if p.name.startswith(".")]
 
 
 def test_two_updates_at_once(tmp_path):
     raw, out = tmp_path / "raw", tmp_path / "out"
     raw.mkdir()
     conf = tmp_path / "run.toml"
-    conf.write_text("[run]\nn_boot = 5\n", encoding="utf-8")
+    conf.write_text("[run]\nn_boot = 5\nfigures = false\n", encoding="utf-8")
     _table(raw / "t.csv", 1)
     first = _cli(raw, out, conf, {"IO_CLUSTERS_TEST_PAUSE": "before-run:4"})
     assert _wait_for(lambda: (out / "t" / "runs").exists())
     second = _cli(raw, out, conf)
     _, err = second.communicate(timeout=60)
     assert second.returncode == 75
-    assert "another io-clusters update is running" in err and "Traceback" not in err
+    assert err.count("another io-clusters update is running") == 1 and "Traceback" not in err
     with pytest.raises(UpdateLockedError):
         update(raw, out, run_options=FAST, wait=0.2)
     assert first.wait(timeout=120) == 0
     # a waiting update gets its turn once the first has finished
-    assert update(raw, out, run_options={"n_boot": 5}, wait=5).outcomes[0].action == "unchanged"
+    assert update(raw, out, run_options=FAST, wait=5).outcomes[0].action == "unchanged"
 
 
 def test_new_edition_keeps_the_previous_file(tmp_path, server):
@@ -337,3 +338,405 @@ def test_new_edition_keeps_the_previous_file(tmp_path, server):
     assert (raw / "t.xlsx").read_bytes() == _Handler.good
     kept = list((raw / ".editions").iterdir())
     assert len(kept) == 1 and kept[0].read_bytes() == first
+
+
+# ------------------------------------------------------------ issue 18: damage and loss
+def _sha(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_two_raw_files_with_one_table_id_keep_their_own_results(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    # an original and a revised copy: both declare table id "chl"
+    _table(raw / "chl.csv", 1)
+    _table(raw / "chl_revised.csv", 2)
+    for name in ("chl.toml", "chl_revised.toml"):
+        (raw / name).write_text('table_id = "chl"\n', encoding="utf-8")
+    first = update(raw, out, run_options=FAST, keep=1)
+    assert [o.action for o in first.outcomes] == ["computed", "computed"]
+    assert first.outcomes[1].note and "chl.csv" in first.outcomes[1].note  # reported
+    _table(raw / "chl_revised.csv", 3)  # only the revised copy changes
+    second = update(raw, out, run_options=FAST, keep=1)
+    assert [o.action for o in second.outcomes] == ["unchanged", "computed"]
+    m = _manifest(out)["tables"]
+    assert m["chl.csv"]["table_dir"] != m["chl_revised.csv"]["table_dir"]
+    for key in ("chl.csv", "chl_revised.csv"):
+        latest = out / m[key]["latest_run"]
+        doc = json.loads((latest / "candidates.json").read_text(encoding="utf-8"))
+        assert doc["table"]["sha256"] == _sha(raw / key)  # each keeps its own last good run
+        assert m[key]["status"] == "ok"
+    assert (out / m["chl.csv"]["table_dir"] / "latest").resolve() == (
+        out / m["chl.csv"]["latest_run"]
+    ).resolve()
+
+
+def test_keep_below_one_is_refused(tmp_path):
+    from io_clusters.errors import OptionError
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    for bad in (0, -1):
+        with pytest.raises(OptionError, match="keep"):
+            update(raw, out, run_options=FAST, keep=bad)
+    proc = subprocess.run(
+        [sys.executable, "-m", "io_clusters.cli", "update", "--raw", str(raw), "--out",
+         str(out), "--keep", "-1"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "--keep" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_pruning_follows_creation_order_not_the_clock(tmp_path, monkeypatch):
+    from datetime import UTC, datetime
+
+    import io_clusters.update as upd
+
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    clock = iter(
+        datetime(y, 1, 1, tzinfo=UTC) for y in (2026, 2027, 2020, 2021)
+    )  # the clock jumps back before the third run
+
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return current
+
+    monkeypatch.setattr(upd, "datetime", Clock)
+    created = []
+    for seed in (1, 2, 3, 4):
+        current = next(clock)
+        _table(raw / "t.csv", seed)
+        created.append(Path(update(raw, out, run_options=FAST, keep=2).outcomes[0].run_dir).name)
+    left = sorted(p.name for p in (out / "t" / "runs").iterdir())
+    assert left == sorted(created[2:])  # the two created last, though named earliest
+    assert [Path(r["dir"]).name for r in _manifest(out)["tables"]["t.csv"]["runs"]] == created[2:]
+
+
+def test_next_update_removes_every_temporary_name(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    _table(raw / "t.csv", 1)
+    update(raw, out, run_options=FAST)
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    debris = [
+        raw / ".fetch-abc123",  # names of earlier versions
+        raw / f".fetch.tmp-{dead}-x1y2.xlsx",
+        raw / f".t.toml.tmp-{dead}-ab",
+        out / ".manifest.json.k2j3.tmp",
+        out / f".manifest.json.tmp-{dead}-zz",
+        out / "t" / ".LATEST.q1w2.tmp",
+        out / "t" / f".latest.tmp-{dead}-link",
+        out / f".t.tmp-{dead}-abcd",
+    ]
+    for p in debris:
+        p.write_bytes(b"partial")
+    for d in ("..tmp-x.tmp-y", ".tmp-zzz", f".run.tmp-{dead}-q"):
+        (out / "t" / "runs" / d).mkdir()
+        (out / "t" / "runs" / d / "candidates.json").write_text("{", encoding="utf-8")
+    os.symlink("runs/nowhere", out / "t" / ".latest.4242")
+    assert update(raw, out, run_options=FAST).outcomes[0].action == "unchanged"
+    hidden = [
+        p
+        for folder in (raw, out, out / "t", out / "t" / "runs")
+        for p in folder.iterdir()
+        if p.name.startswith(".") and p.name != ".update.lock"
+    ]
+    assert hidden == []
+
+
+def test_sigterm_during_update_cleans_up_and_keeps_results(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    conf = tmp_path / "run.toml"
+    conf.write_text("[run]\nn_boot = 5\nfigures = false\n", encoding="utf-8")
+    _table(raw / "t.csv", 1)
+    assert update(raw, out, run_options=FAST).exit_code == 0  # as run.toml says
+    good_run = (out / "t" / "latest").resolve()
+    _table(raw / "t.csv", 2)
+    proc = _cli(raw, out, conf, {"IO_CLUSTERS_TEST_PAUSE": "after-run:60"})
+    runs = out / "t" / "runs"
+    assert _wait_for(lambda: any((p / "report.html").exists() for p in runs.glob(".run.tmp-*")))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and "terminated" in err
+    assert [p.name for p in runs.iterdir() if p.name.startswith(".")] == []
+    assert (out / "t" / "latest").resolve() == good_run
+
+
+def test_outputs_honour_the_umask(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    _table(raw / "t.csv", 1)
+    old = os.umask(0o022)
+    try:
+        update(raw, out, run_options=FAST)
+    finally:
+        os.umask(old)
+    latest = (out / "t" / "latest").resolve()
+    assert latest.stat().st_mode & 0o777 == 0o755
+    assert (latest / "candidates.json").stat().st_mode & 0o777 == 0o644
+    assert (latest / "table.csv").stat().st_mode & 0o777 == 0o644
+    assert (out / "manifest.json").stat().st_mode & 0o777 == 0o644
+    assert (out / "t" / "LATEST").stat().st_mode & 0o777 == 0o644
+
+
+# ------------------------------------------------------------ issue 18: wrong results
+def test_editions_compare_as_numbers(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    _table(raw / "a.csv", 1)
+    (raw / "a.toml").write_text('series = "s"\nedition = "10"\n', encoding="utf-8")
+    update(raw, out, run_options=FAST)
+    _table(raw / "b.csv", 2)
+    (raw / "b.toml").write_text('series = "s"\nedition = "9"\n', encoding="utf-8")
+    update(raw, out, run_options=FAST)
+    m = _manifest(out)["tables"]
+    assert "changes" not in m["b.csv"]  # 9 is earlier than 10: nothing to compare it with
+    update(raw, out, run_options=FAST, force=True)
+    assert _manifest(out)["tables"]["a.csv"]["changes"]["previous"] == "b.csv"
+
+
+def test_manifest_paths_are_relative_to_out(tmp_path, monkeypatch):
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    _table(tmp_path / "raw" / "t.csv", 1)
+    monkeypatch.chdir(tmp_path)
+    assert update("raw", "out", run_options=FAST).outcomes[0].action == "computed"
+    entry = _manifest(tmp_path / "out")["tables"]["t.csv"]
+    assert not entry["latest_run"].startswith("out") and not Path(entry["latest_run"]).is_absolute()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    again = update("../raw", "../out", run_options=FAST)
+    assert again.outcomes[0].action == "unchanged"
+    assert len(_manifest(tmp_path / "out")["tables"]["t.csv"]["runs"]) == 1
+
+
+def test_regional_data_and_store_are_inputs(tmp_path):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    _table(raw / "t.csv", 1)
+    regions = tmp_path / "emp.csv"
+    rows = [f"{y},{r},s{i},{10 + i + (y == 2019) * 5 * i}" for y in (2018, 2019) for r in "NS"
+            for i in range(8)]  # fmt: skip
+    regions.write_text("year,region,activity,value\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    opts = {**FAST, "regions": str(regions), "year": 2018}
+    update(raw, out, run_options=opts)
+    doc = json.loads((out / "t" / "latest" / "candidates.json").read_text(encoding="utf-8"))
+    assert doc["regional_data"]["year"] == 2018  # the year is not dropped
+    assert update(raw, out, run_options=opts).outcomes[0].action == "unchanged"
+    regions.write_text(regions.read_text(encoding="utf-8").replace(",10\n", ",11\n", 1))
+    edited = update(raw, out, run_options=opts).outcomes[0]
+    assert edited.action == "computed" and "regions" in edited.reason
+    store = tmp_path / "store.json"
+    store.write_text('{"version": 1, "records": [', encoding="utf-8")  # damaged
+    failed = update(raw, out, run_options={**opts, "store": str(store)}).outcomes[0]
+    assert failed.action == "failed" and str(store) in failed.error  # the store is used
+
+
+def test_unknown_or_misplaced_update_options_are_refused(tmp_path):
+    from io_clusters.errors import OptionError
+
+    with pytest.raises(OptionError, match="out"):
+        update(tmp_path / "raw", tmp_path / "out", run_options={"out": "x"})
+    with pytest.raises(OptionError, match="regions"):
+        update(tmp_path / "raw", tmp_path / "out", run_options={"year": 2019})
+
+
+# ------------------------------------------------------------ issue 18: damaged manifest
+@pytest.mark.parametrize(
+    "damage",
+    ["truncate", "bom", "wrong_types", "not_an_object", "binary"],
+)
+def test_damaged_manifest_is_set_aside_or_repaired(tmp_path, damage):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    _table(raw / "t.csv", 1)
+    update(raw, out, run_options=FAST)
+    path = out / "manifest.json"
+    text = path.read_text(encoding="utf-8")
+    if damage == "truncate":
+        path.write_text(text[: len(text) // 2], encoding="utf-8")
+    elif damage == "bom":
+        path.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    elif damage == "wrong_types":
+        doc = json.loads(text)
+        doc["tables"]["t.csv"]["runs"] = "yesterday"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    elif damage == "not_an_object":
+        path.write_text("[1, 2]", encoding="utf-8")
+    else:
+        path.write_bytes(b"\xff\xfe\x00garbage")
+    damaged = path.read_bytes()
+    dry = update(raw, out, run_options=FAST, dry_run=True)
+    assert path.read_bytes() == damaged  # a dry run changes nothing, not even that
+    assert dry.outcomes[0].action in ("unchanged", "would compute")
+    summary = update(raw, out, run_options=FAST)
+    assert summary.exit_code == 0
+    expected = "unchanged" if damage == "bom" else "computed"
+    assert summary.outcomes[0].action == expected
+    if damage in ("truncate", "not_an_object", "binary"):
+        assert list(out.glob("manifest.json.damaged-*"))  # kept for inspection
+        assert any("set aside" in line for line in summary.lines())
+    assert _manifest(out)["tables"]["t.csv"]["status"] == "ok"
+
+
+# ------------------------------------------------------------------- issue 18: fetching
+class _Lying(http.server.BaseHTTPRequestHandler):
+    good: bytes = b""
+    host: str = ""
+
+    def log_message(self, *args):
+        pass
+
+    def handle(self):  # the client hangs up on purpose in several cases
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            super().handle()
+
+    def do_GET(self):
+        if self.path == "/bad-length.xlsx":
+            self.send_response(200)
+            self.send_header("Content-Length", "many")
+            self.end_headers()
+            self.wfile.write(self.good)
+        elif self.path == "/huge.xlsx":
+            self.send_response(200)
+            self.send_header("Content-Length", str(300 * 2**20))
+            self.end_headers()
+            self.wfile.write(b"x" * 1000)
+        elif self.path == "/endless.xlsx":  # no length, more than the cap
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(20):
+                self.wfile.write(b"y" * 1000)
+        elif self.path == "/trickle.xlsx":
+            self.send_response(200)
+            self.send_header("Content-Length", "40")
+            self.end_headers()
+            for _ in range(40):
+                self.wfile.write(b"z")
+                self.wfile.flush()
+                time.sleep(0.3)
+        elif self.path == "/elsewhere.xlsx":
+            self.send_response(302)
+            self.send_header("Location", f"http://localhost:{self.server.server_address[1]}/g.xlsx")
+            self.end_headers()
+        elif self.path == "/same.xlsx":
+            self.send_response(302)
+            self.send_header("Location", "/g.xlsx")
+            self.end_headers()
+        elif self.path == "/g.xlsx":
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", str(len(self.good)))
+            self.end_headers()
+            self.wfile.write(self.good)
+
+
+@pytest.fixture
+def lying(tmp_path):
+    _Lying.good = bcch_workbook(tmp_path / "served.xlsx").read_bytes()
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Lying)
+    srv.daemon_threads = True
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+def _sources(path: Path, entries: list[dict]) -> Path:
+    blocks = []
+    for e in entries:
+        body = "".join(f"{k} = {json.dumps(v)}\n" for k, v in e.items())
+        blocks.append("[[source]]\n" + body)
+    path.write_text("\n".join(blocks), encoding="utf-8")
+    return path
+
+
+def test_one_bad_source_does_not_stop_the_others(tmp_path, lying):
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir()
+    sources = _sources(
+        tmp_path / "sources.toml",
+        [
+            {"name": "length", "url": f"{lying}/bad-length.xlsx", "file": "a.xlsx"},
+            {"name": "url", "url": "http://[::1/x.xlsx", "file": "b.xlsx"},
+            {"name": "typed", "url": 5, "file": "c.xlsx"},
+            {"name": "good", "url": f"{lying}/g.xlsx", "file": "g.xlsx", "layout": "bcch-mip"},
+        ],
+    )
+    summary = update(raw, out, fetch=True, sources=sources, fetch_timeout=5, run_options=FAST)
+    status = {f["name"]: f for f in summary.fetched}
+    assert status["good"]["status"] == "ok"
+    assert (
+        status["length"]["status"] == "failed" and "Content-Length" in status["length"]["message"]
+    )
+    assert status["url"]["status"] == "failed" and "URL" in status["url"]["message"]
+    assert (
+        status["typed"]["status"] == "failed" and "url must be text" in status["typed"]["message"]
+    )
+    assert summary.exit_code == EXIT_SOME_FAILED
+    assert [o.action for o in summary.outcomes] == ["computed"]  # the good table was computed
+    assert _manifest(out)["sources"]["good"]["etag"] == '"v1"'  # manifest saved
+
+
+def test_deleted_raw_file_is_fetched_again_and_force_ignores_etag(tmp_path, lying):
+    from io_clusters.fetch import fetch_one
+
+    raw = tmp_path / "raw"
+    src = {"name": "g", "url": f"{lying}/g.xlsx", "file": "g.xlsx"}
+    state: dict = {}
+    assert fetch_one(src, raw, state, timeout=5, dry_run=False)["status"] == "ok"
+    assert fetch_one(src, raw, state, timeout=5, dry_run=False)["status"] == "unchanged"
+    (raw / "g.xlsx").unlink()  # lost locally: the stored ETag must not hide it
+    assert fetch_one(src, raw, state, timeout=5, dry_run=False)["status"] == "ok"
+    assert (raw / "g.xlsx").read_bytes() == _Lying.good
+    (raw / "g.xlsx").write_bytes(b"damaged")
+    assert fetch_one(src, raw, state, timeout=5, dry_run=False)["status"] == "ok"
+    assert (raw / "g.xlsx").read_bytes() == _Lying.good
+    forced = fetch_one(src, raw, state, timeout=5, dry_run=False, force=True)
+    assert "304" not in forced["message"]  # a full download, compared by content
+
+
+def test_fetch_deadline_size_cap_and_redirects(tmp_path, lying):
+    from io_clusters.fetch import fetch_one
+
+    raw = tmp_path / "raw"
+
+    def get(path, **kw):
+        src = {"name": path, "url": f"{lying}/{path}", "file": "f.xlsx"}
+        return fetch_one(src, raw, {}, timeout=2, dry_run=False, **kw)
+
+    t0 = time.perf_counter()
+    slow = get("trickle.xlsx", deadline=1.0)
+    assert slow["status"] == "failed" and "deadline" in slow["message"]
+    assert time.perf_counter() - t0 < 6  # 40 bytes at 0.3 s each would take 12 s
+    huge = get("huge.xlsx")
+    assert huge["status"] == "failed" and "cap" in huge["message"]
+    endless = get("endless.xlsx", max_bytes=5000)
+    assert endless["status"] == "failed" and "cap" in endless["message"]
+    away = get("elsewhere.xlsx")
+    assert away["status"] == "failed" and "localhost" in away["message"]
+    assert "refused" in away["message"]
+    same = get("same.xlsx")
+    assert same["status"] == "ok" and "redirected" in same["message"]
+    assert not [p for p in raw.iterdir() if p.name.startswith(".")]
+
+
+def test_damaged_state_files_fuzz(tmp_path):
+    """A few cases of the state families of `make fuzz` (tests/fuzzing_state.py)."""
+    from .fuzzing_state import make_base, state_case
+
+    base = make_base(tmp_path)
+    outcomes = [state_case(base, i, tmp_path) for i in range(20)]
+    defects = [o for o in outcomes if o[1].startswith(("other", "hang"))]
+    assert defects == []
+    assert {o[0].split(":")[0] for o in outcomes} >= {"manifest.json", "store.json"}

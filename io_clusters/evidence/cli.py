@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import OptionError
+from ..errors import FileFormatError, OptionError
 from .catalogue import DIMENSIONS, format_lines, load_cases, load_framework, phase_check
 from .fieldwork import DEFAULT_STORE, EvidenceStore, read_fieldwork, write_template
 
@@ -120,7 +120,14 @@ def _cmd(args: Any) -> int:
             raise OptionError(
                 "usage: io-clusters evidence template RESULT.json --out fieldwork.xlsx"
             )
-        doc = json.loads(Path(args.path).read_text(encoding="utf-8"))
+        try:
+            doc = json.loads(Path(args.path).read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise FileFormatError(
+                f"{args.path}: not a candidates.json written by `io-clusters run` ({exc})"
+            ) from exc
+        if not isinstance(doc, dict) or not isinstance(doc.get("candidates", []), list):
+            raise FileFormatError(f"{args.path}: not a candidates.json (no candidates list)")
         print(
             f"wrote {write_template(doc, args.out)} ({len(doc.get('candidates', []))} candidates, "
             f"{len(DIMENSIONS)} dimensions each)"

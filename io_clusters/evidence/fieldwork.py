@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import BadCell, IoClustersError
+from ..errors import BadCell, DamagedFileError, IoClustersError
 from ..export import atomic_path, escape_formula
 from .catalogue import (
     DIMENSIONS,
@@ -286,10 +286,32 @@ class EvidenceStore:
     path: Path = DEFAULT_STORE
 
     def records(self) -> list[dict[str, Any]]:
-        """Every stored record (empty when the store does not exist)."""
+        """Every stored record (empty when the store does not exist).
+
+        Raises :class:`~io_clusters.errors.DamagedFileError` naming the file and what to
+        do when it is not a store (corrupt, truncated, hand-edited to wrong types).
+        """
         if not self.path.exists():
             return []
-        return json.loads(self.path.read_text(encoding="utf-8"))["records"]
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise self._damaged(f"is not valid JSON ({exc})") from exc
+        records = doc.get("records") if isinstance(doc, dict) else None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise self._damaged("has no list of records")
+        for i, r in enumerate(records, start=1):
+            for key in ("id", "file_sha256", "candidate_id"):
+                if not isinstance(r.get(key), str):
+                    raise self._damaged(f"record {i} has no text {key!r}")
+        return records
+
+    def _damaged(self, why: str) -> DamagedFileError:
+        return DamagedFileError(
+            f"evidence store {self.path} {why}; restore it from a backup, or move it aside "
+            "and re-import the fieldwork workbooks (`io-clusters evidence import FILE.xlsx`); "
+            "the study's catalogue is not affected"
+        )
 
     def add(self, records: list[dict[str, Any]]) -> int:
         """Add records (skipping exact repeats of a sheet already imported); atomic.
@@ -299,6 +321,7 @@ class EvidenceStore:
         ``fw-C01-<hash>-2``).
         """
         existing = self.records()
+        self.cases()  # a store with damaged records is refused, never rewritten
 
         def key(r: dict[str, Any]) -> tuple[str, str, str]:
             return (r["file_sha256"], r["candidate_id"], r.get("sheet", ""))
@@ -328,6 +351,12 @@ class EvidenceStore:
 
     def cases(self) -> tuple[Case, ...]:
         """Return the stored records as cases labelled ``fieldwork:<file>``."""
+        try:
+            return self._cases()
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise self._damaged(f"holds a record without the expected fields ({exc!r})") from exc
+
+    def _cases(self) -> tuple[Case, ...]:
         out = []
         for r in self.records():
             dims = tuple(

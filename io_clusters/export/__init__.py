@@ -30,12 +30,16 @@ def escape_formula(value: Any) -> Any:
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success."""
+    from ..publish import honour_umask
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # the pid in the name lets a later run remove it if this process is killed
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:60]}.tmp-{os.getpid()}-")
     os.close(fd)
     try:
         yield Path(tmp)
+        honour_umask(Path(tmp), like=path)  # mkstemp makes 0600; keep the umask's mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

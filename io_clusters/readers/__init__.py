@@ -430,7 +430,7 @@ def read_table(
     if table.n > limits.max_sectors:
         raise ResourceLimitError(
             f"{p.name}: {table.n:,} sectors exceed the limit of {limits.max_sectors:,} "
-            "(raise it with Limits(max_sectors=…))"
+            "(raise it with --max-sectors N, or Limits(max_sectors=…))"
         )
     meta = replace(
         table.meta,

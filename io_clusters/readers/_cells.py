@@ -170,7 +170,8 @@ def require_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Path:
     if size > limits.max_file_bytes:
         raise ResourceLimitError(
             f"{p.name}: {_size(size)} exceeds the file-size limit of "
-            f"{_size(limits.max_file_bytes)} (raise it with Limits(max_file_bytes=…))"
+            f"{_size(limits.max_file_bytes)} "
+            "(raise it with --max-file-mb N, or Limits(max_file_bytes=…))"
         )
     return p
 
@@ -203,7 +204,8 @@ def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tup
             if total > limits.max_uncompressed_bytes:
                 raise ResourceLimitError(
                     f"{path.name}: the workbook unpacks to {_size(total)}, over the limit "
-                    f"of {_size(limits.max_uncompressed_bytes)}; refused before loading"
+                    f"of {_size(limits.max_uncompressed_bytes)}; refused before loading "
+                    "(raise it with --max-unpacked-mb N)"
                 )
             for i in infos:
                 ratio = i.file_size / max(i.compress_size, 1)
@@ -220,7 +222,7 @@ def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tup
             if cells > limits.max_cells:
                 raise ResourceLimitError(
                     f"{path.name}: the sheets hold {cells:,} cells, over the limit of "
-                    f"{limits.max_cells:,}; refused before loading"
+                    f"{limits.max_cells:,}; refused before loading (raise it with --max-cells N)"
                 )
             links = sorted(
                 i.filename.rsplit("/", 1)[-1]

@@ -139,7 +139,7 @@ def write(table: IOTable, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     grid = _grid_from_table(table)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:60]}.tmp-{os.getpid()}-")
     os.close(fd)
     try:
         if path.suffix.lower() == ".xlsx":
@@ -165,6 +165,9 @@ def write(table: IOTable, path: str | Path) -> Path:
             for row in grid:
                 writer.writerow(["" if v is None else _csv_value(v) for v in row])
             Path(tmp).write_text(buf.getvalue(), encoding="utf-8")
+        from ..publish import honour_umask
+
+        honour_umask(Path(tmp), like=path)  # mkstemp makes 0600; keep the umask's mode
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
