@@ -801,8 +801,11 @@ def sniff_text(
     lines = [ln.rstrip("\r") for ln in text.split("\n")]
     first = lines[0] if lines else ""
     header = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
-    delim = delimiter or _pick_delimiter(header)
-    fields = next(csv.reader([header], delimiter=delim), [])
+    try:
+        delim = delimiter or _pick_delimiter(header)
+        fields = next(csv.reader([header], delimiter=delim), [])
+    except csv.Error as exc:  # e.g. a bare carriage return inside the header line
+        raise LayoutError(f"{path.name}: the header line is not valid CSV ({exc})") from exc
     return enc, delim, [f.strip() for f in fields], first
 
 

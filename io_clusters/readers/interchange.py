@@ -486,15 +486,23 @@ def _count_lines(path: Path) -> int:
     return n + (last != b"\n")
 
 
+def _fields(line: str, k: int, path: Path) -> list[str]:
+    """Fields of one CSV line; a malformed line is a layout error naming it."""
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise LayoutError(f"{path.name}: line {k} is not valid CSV ({exc})") from exc
+
+
 def _csv_head(path: Path, enc: str) -> tuple[list[tuple[int, list[str]]], list[str]] | None:
     """Return the ``#`` rows (line, fields) and the header of an interchange CSV, or None."""
     comments: list[tuple[int, list[str]]] = []
     with open(path, encoding="utf-8-sig" if enc == "utf-8" else enc, newline="") as fh:
         for k, line in enumerate(fh, start=1):
             if not line.startswith("#"):
-                header = [h.strip() for h in next(csv.reader([line]), [])]
+                header = [h.strip() for h in _fields(line, k, path)]
                 break
-            comments.append((k, next(csv.reader([line]), [])))
+            comments.append((k, _fields(line, k, path)))
         else:
             return None
     if not detect_header(header) or "x" not in header:
