@@ -31,7 +31,7 @@ from io_clusters.linkages import (
 )
 from io_clusters.readers.bcch import read_published
 
-from .conftest import CHL08, CHL13, CHL111, PERU
+from .conftest import CHL08, CHL13, CHL111
 
 
 def test_miller_blair_chapter_2():
@@ -176,8 +176,8 @@ def test_identities_on_real_table(shared_io):
     assert (L >= 0).all()
 
 
-def test_peru_key_sectors_computed_independently(shared_io):
-    t = read_table(shared_io / PERU)
+def test_peru_key_sectors_computed_independently(peru_path):
+    t = read_table(peru_path)
     with pytest.warns(DataWarning, match=r"s31 \(Aircraft and spacecraft\)"):
         df = linkages(t)
     assert "s31" not in df.index and len(df) == 39
