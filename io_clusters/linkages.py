@@ -136,18 +136,25 @@ def check_productive(
         )
 
 
-def _factor(A: np.ndarray, codes: tuple[str, ...], colsum: np.ndarray | None = None) -> Any:
-    """LU factors of I − A, computed in place on one Fortran-ordered n×n buffer.
+def _factor(
+    A: np.ndarray,
+    codes: tuple[str, ...],
+    colsum: np.ndarray | None = None,
+    *,
+    overwrite_A: bool = False,
+) -> Any:
+    """LU factors of I − A, computed in place on one n×n buffer.
 
     ``0 − aᵢⱼ`` then ``+ 1`` on the diagonal gives exactly the elements of
-    ``np.eye(n) - A`` (signed zeros included), and LAPACK receives the same matrix
-    without the copy ``lu_factor`` would make of a C-ordered or shared input.
+    ``np.eye(n) - A`` (signed zeros included). The buffer is a new Fortran-ordered
+    array, or ``A`` itself with ``overwrite_A`` (A is destroyed); a Fortran-ordered
+    buffer reaches LAPACK without the copy ``lu_factor`` would otherwise make.
     """
     check_productive(A, codes, colsum=colsum)
     n = A.shape[0]
-    M = np.empty((n, n), order="F")
+    M = A if overwrite_A else np.empty((n, n), order="F")
     np.subtract(0.0, A, out=M)
-    M.flat[:: n + 1] += 1.0  # flat indexing of an F-ordered array follows C order: same diagonal
+    M.flat[:: n + 1] += 1.0  # flat indexing follows C order in any layout: the diagonal
     with warnings.catch_warnings():
         warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
         try:
@@ -182,9 +189,9 @@ def leontief_inverse(table: IOTable) -> pd.DataFrame:
     NotProductiveError
         Spectral radius of A ≥ 1, or negative elements in L; names the sectors.
     """
-    A = technical_coefficients(table).to_numpy()
-    lu = _factor(A, table.codes)
-    L = _solve_identity(lu, A.shape[0])
+    Z, x = _zx(table)
+    lu = _factor(Z / x[None, :], table.codes, overwrite_A=True)  # no DataFrame of A
+    L = _solve_identity(lu, len(x))
     _check_nonneg(L, table.codes)
     return pd.DataFrame(L, index=table.Z.index, columns=table.Z.columns)
 
@@ -272,10 +279,11 @@ def linkages(
     n = len(x)
     if n < 2:
         raise AnalysisError("linkage analysis needs at least two sectors with output > 0")
-    A = Z / x[None, :]
+    A = np.empty_like(Z)  # same memory layout as Z, hence the same summation order
+    np.divide(Z, x[None, :], out=A)
     bl_direct = A.sum(axis=0)
-    lu = _factor(A, table.codes, colsum=bl_direct)
-    del A  # the only n×n arrays alive from here on are Z, the LU factors and L
+    lu = _factor(A, table.codes, colsum=bl_direct, overwrite_A=True)  # A becomes the LU
+    del A  # n×n arrays alive from here on: Z, the LU factors, then L
     ones = np.ones(n)
     L = None
     if cv or extraction:

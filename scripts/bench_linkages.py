@@ -1,6 +1,7 @@
 """Time io_clusters.linkages against its physical limit: one LU + the full inverse.
 
 Usage: python scripts/bench_linkages.py [--sizes 1500 2000] [--repeat 9] [--profile N]
+                                       [--blas-threads K]
 
 The reference is ``scipy.linalg.lu_factor(I - A)`` + ``lu_solve`` of the identity: the
 cost of forming the Leontief inverse L once, which the full linkage table needs (the
@@ -124,7 +125,12 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1500, 2000])
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--profile", type=int, metavar="N", help="print the profile of one call")
+    ap.add_argument("--blas-threads", type=int, help="limit BLAS threads (threadpoolctl)")
     args = ap.parse_args()
+    if args.blas_threads:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(args.blas_threads)
     if args.profile:
         print(profile(args.profile))
         return 0
