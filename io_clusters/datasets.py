@@ -156,7 +156,8 @@ def load_regional_example(
     -------
     RegionalData
         As :func:`io_clusters.regional.read_regional` reads INEI's file for the same
-        year, with ``source`` ``"io_clusters:<name>"``.
+        year; ``source`` names the embedded dataset (``io_clusters:<name>``) and the
+        file it was derived from.
     """
     from .regional import read_regional  # regional imports the evidence package: load lazily
 
@@ -165,4 +166,6 @@ def load_regional_example(
             f"unknown regional example {name!r}; choose one of {', '.join(REGIONAL_EXAMPLES)}"
         )
     data = read_regional(example_path(name), prices=prices)
-    return replace(data, source=f"io_clusters:{name}")
+    origin = Path(example_metadata(name)["source_file"]).name
+    publisher = data.source.split(" (")[0]  # the reader's description of INEI's table
+    return replace(data, source=f"{publisher} (io_clusters:{name}, derived from {origin})")

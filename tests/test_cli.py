@@ -98,7 +98,10 @@ def test_demo_falls_back_to_embedded_table(tmp_path, capsys):
     assert "using the embedded default table 'peru_cepal_2011'" in out
     assert "using the embedded 'peru_inei_vab_2019'" in out  # Peru: departments located
     assert (tmp_path / "per-2011-cepal-lac" / "candidates.json").exists()
-    assert list((tmp_path / "per-2011-cepal-lac" / "figures").glob("regions_*.png"))
+    doc = json.loads((tmp_path / "per-2011-cepal-lac" / "candidates.json").read_text("utf-8"))
+    assert "io_clusters:peru_inei_vab_2019" in doc["regional_data"]["source"]
+    assert doc["regional_data"]["year"] == 2019
+    assert list((tmp_path / "per-2011-cepal-lac" / "figures").glob("map_*.png"))
 
 
 def test_demo_on_peru(peru_path, tmp_path, capsys):
