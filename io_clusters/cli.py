@@ -354,6 +354,11 @@ def cmd_examples(args: argparse.Namespace) -> int:
         print(f"      {meta['citation']}")
         print(f"      derived from {meta['source_file']} by scripts/derive_peru_data.py")
         print(f"      file: {example_path(name)}")
+    from .regional import example_path as isic_example_path
+
+    print(f"  {'example_isic4_synthetic':32} SYNTHETIC department x ISIC Rev.4 employment")
+    print("      invented numbers showing the region,activity,value,classification=isic4 format")
+    print(f"      file: {isic_example_path()}")
     return 0
 
 
