@@ -100,8 +100,8 @@ def load_example(name: str = DEFAULT_EXAMPLE, *, lang: str = "en") -> IOTable:
         One of :data:`EXAMPLES`.
     lang : {"en", "es"}, default "en"
         Language of the sector names where the dataset has both (``peru_cepal_2011``:
-        CEPAL's English names, or Spanish ones written for io_clusters). The codes are
-        the same either way.
+        CEPAL's English names, or the project's Spanish translation, the one the
+        workbook uses). The codes are the same either way.
 
     Returns
     -------

@@ -12,8 +12,9 @@ back exactly as the reference files do):
   (intermediate and final to the other 17 LAC countries, extra-regional) and the
   Adjustment column, in the interchange format;
 * ``tables/peru_cepal_2011.json`` — citation, units, the derivation note, the source
-  file's SHA-256, and the sector names in English (CEPAL's) and Spanish (translated
-  for io_clusters; CEPAL's file has English names only);
+  file's SHA-256, and the sector names in English (CEPAL's) and Spanish (CEPAL's file
+  has English names only; the Spanish ones are the project's translation, kept once in
+  ``io_clusters/export/data/cepal_lac_40_sectors.csv`` and shared with the workbook);
 * ``regional/peru_inei_vab_2019.csv`` — INEI's gross value added by department and
   activity (24 departments, Lima including Callao, × 12 activities) for the latest
   year of ``data/regional/peru_inei_vab_departamento_actividad_2007_2019.csv``, at
@@ -42,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from io_clusters import read_table, write_table  # noqa: E402
+from io_clusters.export.i18n import cepal_sector_names  # noqa: E402
 from io_clusters.regional import read_regional  # noqa: E402
 
 PERU_FILE = "data/io/peru_cepal_lac_iot_2011_per_rows.csv"
@@ -59,51 +61,6 @@ INEI_CITATION = (
     "corrientes, miles de soles)"
 )
 
-#: Spanish names of CEPAL's 40 LAC IOT sectors (written for io_clusters; the source file
-#: names them in English only).
-NAMES_ES = {
-    "s01": "Agricultura y silvicultura",
-    "s02": "Caza y pesca",
-    "s03": "Explotación de minas y canteras (energéticos)",
-    "s04": "Explotación de minas y canteras (no energéticos)",
-    "s05": "Carne y productos cárnicos; productos lácteos",
-    "s06": "Productos de trigo y pastas",
-    "s07": "Azúcar y productos de confitería",
-    "s08": "Otros alimentos elaborados",
-    "s09": "Bebidas",
-    "s10": "Tabaco",
-    "s11": "Textiles",
-    "s12": "Prendas de vestir",
-    "s13": "Calzado",
-    "s14": "Madera y productos de madera y corcho",
-    "s15": "Pulpa, papel, imprenta y edición",
-    "s16": "Coque, productos de la refinación del petróleo y combustible nuclear",
-    "s17": "Productos químicos básicos",
-    "s18": "Otros productos químicos (excepto farmacéuticos)",
-    "s19": "Productos farmacéuticos",
-    "s20": "Productos de caucho y plástico",
-    "s21": "Otros productos minerales no metálicos",
-    "s22": "Hierro y acero",
-    "s23": "Metales no ferrosos",
-    "s24": "Productos metálicos fabricados, excepto maquinaria y equipo",
-    "s25": "Maquinaria y equipo n.c.p. (excepto maquinaria eléctrica)",
-    "s26": "Maquinaria de oficina, contabilidad e informática",
-    "s27": "Maquinaria y aparatos eléctricos n.c.p.",
-    "s28": "Equipos y aparatos de radio, televisión y comunicaciones n.c.p.",
-    "s29": "Instrumentos médicos, ópticos y de precisión",
-    "s30": "Vehículos automotores, remolques y semirremolques",
-    "s31": "Aeronaves y naves espaciales",
-    "s32": "Otro equipo de transporte",
-    "s33": "Manufacturas n.c.p.; reciclaje (incluye muebles)",
-    "s34": "Electricidad y gas",
-    "s35": "Construcción",
-    "s36": "Transporte",
-    "s37": "Correo y telecomunicaciones",
-    "s38": "Finanzas y seguros",
-    "s39": "Servicios empresariales de todo tipo",
-    "s40": "Otros servicios",
-}
-
 
 def sha256(path: Path) -> str:
     """SHA-256 of a file."""
@@ -120,8 +77,11 @@ def derive_table(shared: Path, out: Path) -> list[Path]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the reader's data warnings belong to the analysis
         t = read_table(src, country="PER")
-    if list(t.codes) != list(NAMES_ES):
-        raise SystemExit(f"{src}: unexpected sector codes {t.codes[:5]}…; update NAMES_ES")
+    # one Spanish translation for the whole package: the workbook's (export/data/)
+    cepal = cepal_sector_names()
+    if set(t.codes) != set(cepal):
+        raise SystemExit(f"{src}: sector codes {t.codes[:5]}… are not CEPAL's 40 LAC sectors")
+    names_es = {c: cepal[c]["name_es"] for c in t.codes}
     digest = sha256(src)
     derived = (
         f"derived by io_clusters scripts/derive_peru_data.py from {src.name} (Peru's 40 rows "
@@ -164,7 +124,7 @@ def derive_table(shared: Path, out: Path) -> list[Path]:
             "Adjustment": "CEPAL's statistical discrepancy (can be negative)",
         },
         "names_en": dict(zip(t.codes, t.names, strict=True)),
-        "names_es": NAMES_ES,
+        "names_es": names_es,
     }
     json_path = tables / f"{TABLE_NAME}.json"
     json_path.write_text(_json_text(meta), encoding="utf-8")
