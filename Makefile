@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine with Python >= 3.11 and make:
-#   make demo   -> creates .venv, installs the package, runs the main job on the default table
+#   make demo   -> creates .venv, installs the package, runs the main job on Peru's table
+#                  (../shared when present, else the embedded CEPAL 2011 + INEI 2019 data)
 #   make test   -> creates .venv, installs the package with test extras, runs the whole suite
 PYTHON ?= python3
 VENV   := .venv

@@ -325,10 +325,40 @@ def cmd_symmetric(args: argparse.Namespace) -> int:
 
 
 def cmd_examples(args: argparse.Namespace) -> int:
-    """List the embedded example tables."""
+    """List the embedded tables and regional data, with their citations."""
+    from .datasets import (
+        DEFAULT_EXAMPLE,
+        REGIONAL_EXAMPLES,
+        example_metadata,
+        example_path,
+        load_regional_example,
+    )
+
+    print("Input-output tables (use as PATH: example:NAME):")
     for name in EXAMPLES:
         t = load_example(name)
-        print(f"example:{name:24} {t.n:3d} sectors  {t.meta.citation}")
+        default = "  [default]" if name == DEFAULT_EXAMPLE else ""
+        print(f"  example:{name:24} {t.n:3d} sectors  {t.meta.units}{default}")
+        print(f"      {t.meta.citation}")
+        meta = example_metadata(name)
+        if meta:
+            print(f"      derived from {meta['source_file']} by scripts/derive_peru_data.py")
+    print("\nRegional data (value added by region and activity):")
+    for name in REGIONAL_EXAMPLES:
+        meta = example_metadata(name)
+        data = load_regional_example(name)
+        print(
+            f"  {name:32} {len(data.regions)} regions x {len(data.values.index)} activities, "
+            f"{data.year}, {' / '.join(meta['units'].values())}"
+        )
+        print(f"      {meta['citation']}")
+        print(f"      derived from {meta['source_file']} by scripts/derive_peru_data.py")
+        print(f"      file: {example_path(name)}")
+    from .regional import example_path as isic_example_path
+
+    print(f"  {'example_isic4_synthetic':32} SYNTHETIC department x ISIC Rev.4 employment")
+    print("      invented numbers showing the region,activity,value,classification=isic4 format")
+    print(f"      file: {isic_example_path()}")
     return 0
 
 
@@ -458,6 +488,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         regions = read_regional(args.regions)
         print(f"regional data: {args.regions} ({regions.year}, {regions.units})")
+    elif table.meta.country == "PER":  # Peru without a regional file: the embedded INEI data
+        from .datasets import DEFAULT_REGIONAL, load_regional_example
+
+        regions = load_regional_example(DEFAULT_REGIONAL)
+        why = f"{args.regions} not found; " if args.regions else ""
+        print(
+            f"regional data: {why}using the embedded {DEFAULT_REGIONAL!r} (INEI, value added "
+            f"of {len(regions.regions)} departments x {len(regions.values.index)} activities, "
+            f"{regions.year}, {regions.units}; `io-clusters examples` cites it)"
+        )
     result = run(table, out=out, seed=0, regions=regions, progress=_stderr_progress())
     lk = result.linkages
     print(f"\nKey sectors of {table.meta.table_id} (Rasmussen-Hirschman; forward = Ghosh):")
@@ -562,7 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
     p.set_defaults(func=cmd_convert)
 
-    p = sub.add_parser("examples", help="list the embedded example tables")
+    p = sub.add_parser("examples", help="list the embedded tables and regional data")
     p.set_defaults(func=cmd_examples)
 
     p = sub.add_parser("run", help="the main job: validate, linkages, candidates, evidence")
@@ -657,7 +697,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the main job on the default table")
     p.add_argument("--table", help="table to use; the embedded default when absent or missing")
-    p.add_argument("--regions", help="regional data to locate the candidates (used when present)")
+    p.add_argument(
+        "--regions",
+        help="regional data to locate the candidates (used when present; for a Peruvian "
+        "table the embedded INEI departmental data otherwise)",
+    )
     p.add_argument("--out", default="data/processed", help="output root (default data/processed)")
     p.set_defaults(func=cmd_demo)
 

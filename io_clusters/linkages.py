@@ -112,13 +112,17 @@ def allocation_coefficients(table: IOTable) -> pd.DataFrame:
     return pd.DataFrame(Z / x[:, None], index=table.Z.index, columns=table.Z.columns)
 
 
-def check_productive(A: np.ndarray, codes: tuple[str, ...]) -> None:
+def check_productive(
+    A: np.ndarray, codes: tuple[str, ...], *, colsum: np.ndarray | None = None
+) -> None:
     """Raise NotProductiveError unless the spectral radius of A is below 1.
 
     Column sums below 1 bound the spectral radius of a non-negative matrix, so the
-    eigenvalue computation runs only when some column sum reaches 1.
+    eigenvalue computation runs only when some column sum reaches 1. ``colsum``
+    (``A.sum(axis=0)``) may be passed when the caller has it already.
     """
-    colsum = A.sum(axis=0)
+    if colsum is None:
+        colsum = A.sum(axis=0)
     if (colsum < 1).all():
         return
     rho = float(np.max(np.abs(np.linalg.eigvals(A))))
@@ -132,16 +136,36 @@ def check_productive(A: np.ndarray, codes: tuple[str, ...]) -> None:
         )
 
 
-def _factor(A: np.ndarray, codes: tuple[str, ...]) -> Any:
-    check_productive(A, codes)
+def _factor(
+    A: np.ndarray,
+    codes: tuple[str, ...],
+    colsum: np.ndarray | None = None,
+    *,
+    overwrite_A: bool = False,
+) -> Any:
+    """LU factors of I − A, computed in place on one n×n buffer.
+
+    ``0 − aᵢⱼ`` then ``+ 1`` on the diagonal gives exactly the elements of
+    ``np.eye(n) - A`` (signed zeros included). The buffer is a new Fortran-ordered
+    array, or ``A`` itself with ``overwrite_A`` (A is destroyed); a Fortran-ordered
+    buffer reaches LAPACK without the copy ``lu_factor`` would otherwise make.
+    """
+    check_productive(A, codes, colsum=colsum)
     n = A.shape[0]
-    M = np.eye(n) - A
+    M = A if overwrite_A else np.empty((n, n), order="F")
+    np.subtract(0.0, A, out=M)
+    M.flat[:: n + 1] += 1.0  # flat indexing follows C order in any layout: the diagonal
     with warnings.catch_warnings():
         warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
         try:
-            return scipy.linalg.lu_factor(M, check_finite=False)
+            return scipy.linalg.lu_factor(M, overwrite_a=True, check_finite=False)
         except (scipy.linalg.LinAlgWarning, np.linalg.LinAlgError, ValueError) as exc:
             raise NotProductiveError(f"I − A is singular or ill-conditioned ({exc})") from exc
+
+
+def _solve_identity(lu: Any, n: int) -> np.ndarray:
+    """L = (I − A)⁻¹ from the LU factors, solved in place over a Fortran-ordered identity."""
+    return scipy.linalg.lu_solve(lu, np.eye(n, order="F"), overwrite_b=True, check_finite=False)
 
 
 def _check_nonneg(L: np.ndarray, codes: tuple[str, ...]) -> None:
@@ -165,9 +189,9 @@ def leontief_inverse(table: IOTable) -> pd.DataFrame:
     NotProductiveError
         Spectral radius of A ≥ 1, or negative elements in L; names the sectors.
     """
-    A = technical_coefficients(table).to_numpy()
-    lu = _factor(A, table.codes)
-    L = scipy.linalg.lu_solve(lu, np.eye(A.shape[0]), check_finite=False)
+    Z, x = _zx(table)
+    lu = _factor(Z / x[None, :], table.codes, overwrite_A=True)  # no DataFrame of A
+    L = _solve_identity(lu, len(x))
     _check_nonneg(L, table.codes)
     return pd.DataFrame(L, index=table.Z.index, columns=table.Z.columns)
 
@@ -187,17 +211,9 @@ def _cv(mat_sum: np.ndarray, mat_sq: np.ndarray, n: int) -> np.ndarray:
 
 
 def _classify(power: np.ndarray, sens: np.ndarray) -> list[str]:
-    out = []
-    for p, s in zip(power, sens, strict=True):
-        if p > 1 and s > 1:
-            out.append("key")
-        elif p > 1:
-            out.append("backward")
-        elif s > 1:
-            out.append("forward")
-        else:
-            out.append("weak")
-    return out
+    """Hirschman quadrants: key (both > 1), backward, forward, weak (neither)."""
+    p, s = power > 1, sens > 1
+    return np.select([p & s, p, s], ["key", "backward", "forward"], "weak").tolist()
 
 
 def linkages(
@@ -254,19 +270,25 @@ def linkages(
             raise OptionError(f"{name} must be True or False, got {val!r}")
     dropped: tuple[str, ...] = ()
     if drop_zero:
-        before = set(table.codes)
+        before = table.codes
         table = drop_zero_output(table)
-        dropped = tuple(c for c in before if c not in set(table.codes))
+        if len(table.codes) != len(before):
+            kept = set(table.codes)  # built once: the membership test below is O(n)
+            dropped = tuple(c for c in before if c not in kept)
     Z, x = _zx(table)
     n = len(x)
     if n < 2:
         raise AnalysisError("linkage analysis needs at least two sectors with output > 0")
-    A = Z / x[None, :]
-    lu = _factor(A, table.codes)
+    A = np.empty_like(Z)  # same memory layout as Z, hence the same summation order
+    np.divide(Z, x[None, :], out=A)
+    bl_direct = A.sum(axis=0)
+    lu = _factor(A, table.codes, colsum=bl_direct, overwrite_A=True)  # A becomes the LU
+    del A  # n×n arrays alive from here on: Z, the LU factors, then L
     ones = np.ones(n)
     L = None
     if cv or extraction:
-        L = scipy.linalg.lu_solve(lu, np.eye(n), check_finite=False)
+        L = _solve_identity(lu, n)
+        del lu
         _check_nonneg(L, table.codes)
         bl_total = L.sum(axis=0)
         fl_leontief = L.sum(axis=1)
@@ -276,8 +298,8 @@ def linkages(
         fl_leontief = scipy.linalg.lu_solve(lu, ones, check_finite=False)
         Lx = scipy.linalg.lu_solve(lu, x, check_finite=False)
     fl_ghosh = Lx / x
-    bl_direct = A.sum(axis=0)
-    fl_direct = Z.sum(axis=1) / x
+    z_rowsum = Z.sum(axis=1)
+    fl_direct = z_rowsum / x
     total_L = bl_total.sum()
     total_G = fl_ghosh.sum()
     power = n * bl_total / total_L
@@ -306,7 +328,7 @@ def linkages(
         out["cv_forward_leontief"] = _cv(fl_leontief, np.einsum("ij,ij->i", L, L), n)
     out["key_sector_class"] = _classify(power, sens)
     if weighted:
-        f = x - Z.sum(axis=1)
+        f = x - z_rowsum
         if table.final_demand.shape[1]:
             f = table.final_demand.to_numpy().sum(axis=1)
         wf = f / f.sum() if f.sum() != 0 else np.full(n, 1 / n)

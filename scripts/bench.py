@@ -5,13 +5,16 @@ blocks) and the real tables, times each stage as the median of several runs, wit
 peak memory, and the ratios to the physical limit measured side by side:
 
 * linkages vs one bare ``scipy.linalg.lu_factor`` + ``lu_solve`` of the identity
-  (forming L once, which the full linkage table needs);
+  (forming L once, which the full linkage table needs); besides the per-size column,
+  a dedicated row for n = 1,500 and 2,000 times both interleaved in every repeat
+  (``scripts/bench_linkages.py``, median of 9 per-repeat ratios; target <= 1.3);
 * the tree vs a bare ``scipy.cluster.hierarchy.linkage`` on the same condensed distances;
 * similarity vs one BLAS product of the profile matrices (the measure needs three);
 * one bootstrap replicate vs one similarity + tree computation.
 
 Writes bench.json and bench.png (time vs n, log-log, with the fitted exponent per stage).
-Usage: python scripts/bench.py [--sizes 40 111 500 2000 5000] [--out data/processed/bench]
+Usage: python scripts/bench.py [--sizes 40 111 500 2000 5000] [--limit-sizes 1500 2000]
+                              [--out data/processed/bench]
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from io_clusters import detect_clusters, linkages, read_table, run, validate, wr
 from io_clusters.clustering import _choose_k, _condensed, _replicate  # noqa: E402
 from io_clusters.similarity import shares, similarity  # noqa: E402
 from tests.conftest import planted_blocks  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench_linkages  # noqa: E402
 
 planted = planted_blocks  # the same seeded tables as tests/test_performance.py
 
@@ -154,6 +160,7 @@ def fit_exponents(rows: list[dict], stages: list[str]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", type=int, nargs="+", default=[40, 111, 500, 2000, 5000])
+    ap.add_argument("--limit-sizes", type=int, nargs="*", default=[1500, 2000])
     ap.add_argument("--out", default="data/processed/bench")
     args = ap.parse_args()
     out = Path(args.out)
@@ -175,6 +182,7 @@ def main() -> int:
         "bootstrap_replicate",
         "run_no_bootstrap",
     ]
+    limit = bench_linkages.limit_rows(tuple(args.limit_sizes), repeat=9)
     exps = fit_exponents(rows, stages)
     real = real_tables()
     print(f"\n{'stage':28}" + "".join(f"{r['n']:>11}" for r in rows) + "   exponent")
@@ -192,6 +200,14 @@ def main() -> int:
     ]:
         vals = "".join(f"{r[st]:11.3f}" if st in r else f"{'-':>11}" for r in rows)
         print(f"{st:28}{vals}   {exps.get(st, '')}")
+    print("\nlinkages / (lu_factor + lu_solve(I)), interleaved, median of per-repeat ratios:")
+    for r in limit:
+        print(
+            f"  n={r['n']:5d}  limit {r['limit_lu_factor_solve_s']:.3f} s  linkages "
+            f"{r['linkages_s']:.3f} s  ratio {r['ratio']:.2f} "
+            f"(range {r['ratio_min']:.2f}-{r['ratio_max']:.2f}; target <= 1.3); vs the same "
+            f"LAPACK calls in place {r['ratio_to_bare_lapack']:.2f}"
+        )
     for r in real:
         print(
             f"real: {r['table']} (n={r['n']}): read {r['read']:.3f} s, "
@@ -203,6 +219,7 @@ def main() -> int:
         "machine": {"cpus": os.cpu_count(), "blas": threadpoolctl.threadpool_info()},
         "sizes": rows,
         "exponents": exps,
+        "linkages_limit": limit,
         "real_tables": real,
     }
     (out / "bench.json").write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")

@@ -17,6 +17,8 @@ PERU = "peru_cepal_lac_iot_2011_per_rows.csv"
 CHL08 = "chile_bcch_mip_2008_12x12.xlsx"
 CHL13 = "chile_bcch_mip_2013_12x12.xlsx"
 CHL111 = "chile_bcch_mip_2008_111x111.xlsx"
+SHARED_REGIONAL = ROOT.parent / "shared" / "data" / "regional"
+INEI = "peru_inei_vab_departamento_actividad_2007_2019.csv"
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +29,38 @@ def shared_io() -> Path:
             f"real IO tables not available: {SHARED_IO} is absent (read-only reference data)"
         )
     return SHARED_IO
+
+
+def peru_file() -> Path:
+    """Peru's CEPAL 2011 table: the file in ../shared, or the embedded copy without it.
+
+    Both read to the same table (codes, names, Z, x, final demand, id, units);
+    tests/test_datasets.py checks it wherever ../shared is present.
+    """
+    if (SHARED_IO / PERU).exists():
+        return SHARED_IO / PERU
+    from io_clusters.datasets import example_path
+
+    return example_path("peru_cepal_2011")
+
+
+def inei_file() -> Path:
+    """INEI's departmental value added: the file in ../shared, or the embedded 2019 extract.
+
+    ``read_regional`` gives the same data for 2019 (the latest year, its default) from
+    either; the embedded file has only 2019 and no department totals (activity 0).
+    """
+    if (SHARED_REGIONAL / INEI).exists():
+        return SHARED_REGIONAL / INEI
+    from io_clusters.datasets import example_path
+
+    return example_path("peru_inei_vab_2019")
+
+
+@pytest.fixture(scope="session")
+def peru_path() -> Path:
+    """Path of Peru's table (see :func:`peru_file`); never skips."""
+    return peru_file()
 
 
 # A balanced four-sector table used by the spec-layout workbooks (numbers made up here).

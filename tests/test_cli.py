@@ -12,7 +12,7 @@ import pytest
 from io_clusters import load_example, run
 from io_clusters.cli import main
 
-from .conftest import CHL08, PERU
+from .conftest import CHL08
 
 
 def test_inspect_real_table(shared_io, capsys):
@@ -22,8 +22,8 @@ def test_inspect_real_table(shared_io, capsys):
     assert "0 error(s)" in out
 
 
-def test_inspect_json(shared_io, capsys):
-    assert main(["inspect", str(shared_io / PERU), "--country", "PER", "--json"]) == 0
+def test_inspect_json(peru_path, capsys):
+    assert main(["inspect", str(peru_path), "--country", "PER", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["summary"]["n_sectors"] == 40
     assert any(f["check"] == "zero_output" for f in doc["validation"]["findings"])
@@ -95,12 +95,17 @@ def test_run_writes_outputs_and_is_reproducible(tmp_path):
 def test_demo_falls_back_to_embedded_table(tmp_path, capsys):
     assert main(["demo", "--table", str(tmp_path / "missing.csv"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "using the embedded default table 'eurostat_germany_1995'" in out
-    assert (tmp_path / "deu-1995-eurostat-beutel" / "candidates.json").exists()
+    assert "using the embedded default table 'peru_cepal_2011'" in out
+    assert "using the embedded 'peru_inei_vab_2019'" in out  # Peru: departments located
+    assert (tmp_path / "per-2011-cepal-lac" / "candidates.json").exists()
+    doc = json.loads((tmp_path / "per-2011-cepal-lac" / "candidates.json").read_text("utf-8"))
+    assert "io_clusters:peru_inei_vab_2019" in doc["regional_data"]["source"]
+    assert doc["regional_data"]["year"] == 2019
+    assert list((tmp_path / "per-2011-cepal-lac" / "figures").glob("map_*.png"))
 
 
-def test_demo_on_peru(shared_io, tmp_path, capsys):
-    assert main(["demo", "--table", str(shared_io / PERU), "--out", str(tmp_path)]) == 0
+def test_demo_on_peru(peru_path, tmp_path, capsys):
+    assert main(["demo", "--table", str(peru_path), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Key sectors of per-2011-cepal-lac" in out
     lk = pd.read_csv(tmp_path / "per-2011-cepal-lac" / "linkages.csv", index_col=0)

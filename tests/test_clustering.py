@@ -20,7 +20,7 @@ from io_clusters.errors import OptionError
 from io_clusters.services import classify_services
 from io_clusters.similarity import flow_strength, max_correlation
 
-from .conftest import CHL111, PERU, PLANTED_Z
+from .conftest import CHL111, PLANTED_Z
 
 PLANTED = PLANTED_Z
 #: The planted tables have 6-8 sectors: the guards meant for real tables (too few goods
@@ -155,21 +155,19 @@ def test_services_support_but_do_not_seed():
 
 
 def read_table_or_skip_peru():
-    from .conftest import SHARED_IO
+    from .conftest import peru_file  # ../shared's file, or the embedded copy without it
 
-    if not (SHARED_IO / PERU).exists():
-        pytest.skip(f"{SHARED_IO / PERU} absent")
-    return read_table(SHARED_IO / PERU).without(["s31"])  # s31 has zero output
+    return read_table(peru_file()).without(["s31"])  # s31 has zero output
 
 
 def _together(res, *codes):
     return any(set(codes) <= set(c.codes) for c in res.candidates)
 
 
-def test_peru_torres_zorrilla_complexes(shared_io):
+def test_peru_torres_zorrilla_complexes(peru_path):
     """Torres Zorrilla (2003): Minería–Metalurgia, Pesca and Textiles are Peru's most
     developed clusters; on CEPAL's 2011 table each appears within one candidate."""
-    t = read_table(shared_io / PERU)
+    t = read_table(peru_path)
     with pytest.warns(Warning, match="s31"):
         res = detect_clusters(t, seed=0)
     assert _together(res, "s04", "s23")  # mining (non-energy) + non-ferrous metals

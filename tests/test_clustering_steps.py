@@ -29,7 +29,7 @@ from io_clusters.errors import OptionError
 from io_clusters.services import classify_services, name_says_service
 from io_clusters.similarity import max_correlation
 
-from .conftest import CHL111, PERU
+from .conftest import CHL111
 
 CHL12 = ("chile_bcch_mip_2008_12x12.xlsx", "chile_bcch_mip_2013_12x12.xlsx")
 
@@ -292,8 +292,8 @@ def _linked(Z: np.ndarray, idx: list[int], threshold: float = 0.10) -> bool:
 
 
 @pytest.fixture(scope="module")
-def peru(shared_io):
-    t = read_table(shared_io / PERU).without(["s31"])  # s31 has zero output
+def peru(peru_path):
+    t = read_table(peru_path).without(["s31"])  # s31 has zero output
     return t, detect_clusters(t, seed=0)
 
 

@@ -552,8 +552,8 @@ def test_oecd_codes_are_parsed():
 
 
 @pytest.fixture(scope="module")
-def peru_result(shared_io):
-    t = read_table(shared_io / PERU)
+def peru_result(peru_path):
+    t = read_table(peru_path)
     with pytest.warns(Warning, match="s31"):
         res = detect_clusters(t, seed=0, n_boot=60)
     return t, res
@@ -761,10 +761,10 @@ def test_fieldwork_phase_cells(cell, expected):
     assert parse_phase_cell(cell) == expected
 
 
-def test_fieldwork_round_trip(shared_io, tmp_path):
+def test_fieldwork_round_trip(peru_path, tmp_path):
     store = tmp_path / "store.json"
     with pytest.warns(Warning, match="s31"):
-        first = run(shared_io / PERU, out=tmp_path / "r1", seed=0, n_boot=20, evidence_store=store)
+        first = run(peru_path, out=tmp_path / "r1", seed=0, n_boot=20, evidence_store=store)
     doc = json.loads((tmp_path / "r1" / "candidates.json").read_text(encoding="utf-8"))
     target = next(c for c in doc["candidates"] if c["rosenfeld"]["status"] == "io_only")
     tpl = write_template(doc, tmp_path / "fieldwork.xlsx")
@@ -800,7 +800,7 @@ def test_fieldwork_round_trip(shared_io, tmp_path):
     # heuristic over relations II–III (twice, 2.5 each) and technology I: median 2.5
     assert fw_case.phase == "II–III"
     with pytest.warns(Warning, match="s31"):
-        second = run(shared_io / PERU, out=tmp_path / "r2", seed=0, n_boot=20, evidence_store=store)
+        second = run(peru_path, out=tmp_path / "r2", seed=0, n_boot=20, evidence_store=store)
     before = first.evidence.for_candidate(target["id"]).rosenfeld.status
     after = second.evidence.for_candidate(target["id"])
     assert before == "io_only" and after.rosenfeld.status == "paired"
@@ -829,9 +829,9 @@ def test_fieldwork_round_trip(shared_io, tmp_path):
     assert f"heading: l. {case.line_refs['heading'][0][0]}" in row[col]
 
 
-def test_fieldwork_without_core_phases_has_no_phase(shared_io, tmp_path):
+def test_fieldwork_without_core_phases_has_no_phase(peru_path, tmp_path):
     with pytest.warns(Warning, match="s31"):
-        run(shared_io / PERU, out=tmp_path / "r", seed=0, n_boot=0, evidence_store=tmp_path / "n")
+        run(peru_path, out=tmp_path / "r", seed=0, n_boot=0, evidence_store=tmp_path / "n")
     doc = json.loads((tmp_path / "r" / "candidates.json").read_text(encoding="utf-8"))
     tpl = write_template(doc, tmp_path / "fw.xlsx")
     _fill(
@@ -845,9 +845,9 @@ def test_fieldwork_without_core_phases_has_no_phase(shared_io, tmp_path):
     assert case.phase is None  # never the maximum, never a default "I"
 
 
-def test_two_sheets_for_one_candidate_are_both_kept(shared_io, tmp_path):
+def test_two_sheets_for_one_candidate_are_both_kept(peru_path, tmp_path):
     with pytest.warns(Warning, match="s31"):
-        run(shared_io / PERU, out=tmp_path / "r", seed=0, n_boot=0, evidence_store=tmp_path / "n")
+        run(peru_path, out=tmp_path / "r", seed=0, n_boot=0, evidence_store=tmp_path / "n")
     doc = json.loads((tmp_path / "r" / "candidates.json").read_text(encoding="utf-8"))
     tpl = write_template(doc, tmp_path / "fw.xlsx")
     wb = openpyxl.load_workbook(tpl)
@@ -868,10 +868,10 @@ def test_two_sheets_for_one_candidate_are_both_kept(shared_io, tmp_path):
     assert sorted(c.phase for c in store.cases()) == ["II", "III"]
 
 
-def test_malformed_fieldwork_gives_cell_errors_and_changes_nothing(shared_io, tmp_path):
+def test_malformed_fieldwork_gives_cell_errors_and_changes_nothing(peru_path, tmp_path):
     with pytest.warns(Warning, match="s31"):
         run(
-            shared_io / PERU,
+            peru_path,
             out=tmp_path / "r",
             seed=0,
             n_boot=0,

@@ -31,7 +31,7 @@ from io_clusters.linkages import (
 )
 from io_clusters.readers.bcch import read_published
 
-from .conftest import CHL08, CHL13, CHL111, PERU
+from .conftest import CHL08, CHL13, CHL111
 
 
 def test_miller_blair_chapter_2():
@@ -176,8 +176,8 @@ def test_identities_on_real_table(shared_io):
     assert (L >= 0).all()
 
 
-def test_peru_key_sectors_computed_independently(shared_io):
-    t = read_table(shared_io / PERU)
+def test_peru_key_sectors_computed_independently(peru_path):
+    t = read_table(peru_path)
     with pytest.warns(DataWarning, match=r"s31 \(Aircraft and spacecraft\)"):
         df = linkages(t)
     assert "s31" not in df.index and len(df) == 39
@@ -335,7 +335,24 @@ def test_options_recorded_and_sum_only_path_agrees():
     assert full.attrs["io_clusters"]["cv_ddof"] == 1
 
 
+def test_zero_output_sectors_listed_in_table_order_and_table_untouched():
+    # sectors b and d have zero output; the record lists them in table order
+    Z = np.array(
+        [[10, 0, 5, 0, 2], [0, 0, 0, 0, 0], [4, 0, 8, 0, 6], [0] * 5, [3, 0, 1, 0, 9]], float
+    )
+    x = np.array([50, 0, 40, 0, 30], float)
+    t = IOTable.from_arrays(Z, x, codes=["a", "b", "c", "d", "e"])
+    before = t.Z.to_numpy().copy()
+    with pytest.warns(DataWarning, match="b .*d "):
+        df = linkages(t)
+    assert df.attrs["io_clusters"]["dropped_zero_output"] == ["b", "d"]
+    assert list(df.index) == ["a", "c", "e"]
+    np.testing.assert_array_equal(t.Z.to_numpy(), before)  # factorised on a copy, in place
+
+
+@pytest.mark.slow
 def test_2000_sectors_under_3_seconds():
+    """Timing: behind the ``slow`` marker (``make test-slow``), never in the default suite."""
     rng = np.random.default_rng(0)
     n = 2000
     Z = rng.uniform(0, 1, (n, n)) * (rng.uniform(size=(n, n)) < 0.3)

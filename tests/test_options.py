@@ -93,14 +93,12 @@ def test_bad_run_toml_is_a_usage_error(tmp_path, capsys):
     assert "n_boot" in err and "Traceback" not in err
 
 
-def test_negligible_negatives_run_end_to_end_with_a_warning(shared_io, tmp_path, capsys):
+def test_negligible_negatives_run_end_to_end_with_a_warning(peru_path, tmp_path, capsys):
     """A published table with a rounding negative (one cell of -0.01 in millions of USD)
     runs with a warning naming the cell; ``--negatives error`` refuses it (exit 7)."""
     from io_clusters import read_table, write_table
 
-    from .conftest import PERU
-
-    t = read_table(shared_io / PERU).without(["s31"])
+    t = read_table(peru_path).without(["s31"])
     Z = t.Z.to_numpy().copy()
     x = t.x.to_numpy()
     j = int(np.argmax(x))  # the largest buyer: -0.01 is far below 1e-4 of its output

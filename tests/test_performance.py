@@ -1,4 +1,4 @@
-"""Performance guards (fast) and the parallel bootstrap's reproducibility."""
+"""Performance guards (timing: ``slow`` marker only) and the parallel bootstrap's reproducibility."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def _median(fn, k=7):
     return statistics.median(out)
 
 
+@pytest.mark.slow
 def test_linkages_regression_guard_n500():
     """Fails if the whole linkage table at n = 500 costs more than 3x one bare LU
     factorisation + solve of the identity (forming L), measured side by side."""

@@ -37,9 +37,10 @@ from io_clusters.regional import (
     verify_in,
 )
 
-from .conftest import PERU, SHARED_IO
+from .conftest import inei_file
 
-REGIONAL = SHARED_IO.parent / "regional" / "peru_inei_vab_departamento_actividad_2007_2019.csv"
+# INEI's file in ../shared, or the embedded 2019 extract in the same layout without it
+REGIONAL = inei_file()
 
 # three activities (also the table's sectors) in two regions
 E = pd.DataFrame({"North": [30.0, 10.0, 60.0], "South": [20.0, 40.0, 140.0]}, index=["a", "b", "c"])
@@ -149,8 +150,8 @@ def test_peru_concentrations_match_the_study_cases(inei):
         assert value > 1, (act, col, value)  # fishing Áncash, mining Cajamarca, hotels Cusco, …
 
 
-def test_regional_tables_of_peru(inei, shared_io):
-    t = read_table(shared_io / PERU).without(["s31"])
+def test_regional_tables_of_peru(inei, peru_path):
+    t = read_table(peru_path).without(["s31"])
     whole = regionalize(t, inei, list(inei.regions))
     np.testing.assert_allclose(whole.Z.to_numpy(), t.Z.to_numpy(), rtol=1e-12)
     ancash = regionalize(t, inei, "áncash")  # names are matched without case or accents
@@ -169,8 +170,8 @@ def _cand(cid: str, *core: str) -> SimpleNamespace:
     return SimpleNamespace(id=cid, label=cid, members=members)
 
 
-def test_broad_activity_does_not_locate(inei, shared_io):
-    t = read_table(shared_io / PERU)
+def test_broad_activity_does_not_locate(inei, peru_path):
+    t = read_table(peru_path)
     breadth = activity_breadth(t, inei)
     # INEI's activity 4 is the main activity of CEPAL's manufacturing sectors; counted
     # independently: sectors most of whose ISIC codes lie in divisions 10-33 (section C)
@@ -216,11 +217,11 @@ def test_broad_activity_does_not_locate(inei, shared_io):
     assert "Ica" not in {d["department"] for d in textiles}  # not "Centroamérica"
 
 
-def test_run_with_inei_data_end_to_end(inei, shared_io, tmp_path, capsys):
+def test_run_with_inei_data_end_to_end(inei, peru_path, tmp_path, capsys):
     code = main(
         [
             "run",
-            str(shared_io / PERU),
+            str(peru_path),
             "--out",
             str(tmp_path / "o"),
             "--n-boot",
@@ -276,7 +277,7 @@ def test_run_with_inei_data_end_to_end(inei, shared_io, tmp_path, capsys):
         main(
             [
                 "regionalize",
-                str(shared_io / PERU),
+                str(peru_path),
                 "--regions",
                 str(REGIONAL),
                 "--region",
@@ -414,10 +415,10 @@ def test_generic_regional_csv(tmp_path):
         regionalize(toy_table(), data, "West")
 
 
-def test_run_with_the_shipped_isic_example_maps_located_candidates(shared_io, tmp_path):
+def test_run_with_the_shipped_isic_example_maps_located_candidates(peru_path, tmp_path):
     out = tmp_path / "o"
     code = main(
-        ["run", str(shared_io / PERU), "--out", str(out), "--n-boot", "5", "--lang", "en"]
+        ["run", str(peru_path), "--out", str(out), "--n-boot", "5", "--lang", "en"]
         + ["--regions", str(example_path())]
     )
     assert code == 0

@@ -53,13 +53,14 @@ def png_size(path: Path) -> tuple[int, int]:
 
 @pytest.fixture(scope="module", params=[PERU, CHL111])
 def run_dir(request, tmp_path_factory):
-    from .conftest import SHARED_IO
+    from .conftest import SHARED_IO, peru_file
 
-    if not (SHARED_IO / request.param).exists():
+    path = peru_file() if request.param == PERU else SHARED_IO / request.param
+    if not path.exists():
         pytest.skip(f"real IO tables not available: {SHARED_IO} is absent")
     out = tmp_path_factory.mktemp("run")
     # the CLI logs data warnings (e.g. Peru's zero-output s31) to stderr
-    code = main(["run", str(SHARED_IO / request.param), "--out", str(out), "--seed", "0"])
+    code = main(["run", str(path), "--out", str(out), "--seed", "0"])
     assert code == 0
     return out
 
@@ -136,11 +137,11 @@ def test_report_is_self_contained(run_dir):
     assert "Rosenfeld" in html
 
 
-def test_same_seed_same_json_and_csv(tmp_path, shared_io):
+def test_same_seed_same_json_and_csv(tmp_path, peru_path):
     outs = []
     for name in ("a", "b"):
         with pytest.warns(DataWarning):
-            run(shared_io / PERU, out=tmp_path / name, seed=4, n_boot=30, figures=False)
+            run(peru_path, out=tmp_path / name, seed=4, n_boot=30, figures=False)
         outs.append(tmp_path / name)
     for f in ("linkages.csv", "table.csv", "validation.json"):
         assert (outs[0] / f).read_bytes() == (outs[1] / f).read_bytes(), f
@@ -150,20 +151,17 @@ def test_same_seed_same_json_and_csv(tmp_path, shared_io):
     assert a == b
 
 
-def test_english_and_config(tmp_path, shared_io):
+def test_english_and_config(tmp_path, peru_path):
     conf = tmp_path / "run.toml"
     conf.write_text('[run]\nlang = "en"\nn_boot = 20\nseed = 2\n', encoding="utf-8")
-    assert (
-        main(["run", str(shared_io / PERU), "--config", str(conf), "--out", str(tmp_path / "o")])
-        == 0
-    )
+    assert main(["run", str(peru_path), "--config", str(conf), "--out", str(tmp_path / "o")]) == 0
     wb = openpyxl.load_workbook(tmp_path / "o" / "candidates.xlsx")
     assert wb.sheetnames == SHEETS_EN
     doc = json.loads((tmp_path / "o" / "candidates.json").read_text(encoding="utf-8"))
     assert doc["options"]["n_boot"] == 20 and doc["options"]["seed"] == 2 and doc["lang"] == "en"
     bad = tmp_path / "bad.toml"
     bad.write_text("[run]\nbogus = 1\n", encoding="utf-8")
-    assert main(["run", str(shared_io / PERU), "--config", str(bad)]) == 2
+    assert main(["run", str(peru_path), "--config", str(bad)]) == 2
 
 
 def test_formula_injection_is_escaped(tmp_path):
@@ -186,12 +184,12 @@ def test_formula_injection_is_escaped(tmp_path):
 
 
 @pytest.mark.office
-def test_libreoffice_opens_the_workbook(tmp_path, shared_io):
+def test_libreoffice_opens_the_workbook(tmp_path, peru_path):
     soffice = shutil.which("soffice")
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed; `make test` installs it where it can")
     with pytest.warns(DataWarning):
-        res = run(shared_io / PERU, out=tmp_path / "o", n_boot=20, figures=False)
+        res = run(peru_path, out=tmp_path / "o", n_boot=20, figures=False)
     out = tmp_path / "conv"
     for fmt in ("pdf", "csv"):
         proc = subprocess.run(
