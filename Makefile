@@ -38,6 +38,7 @@ fuzz: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check io_clusters tests scripts
 	$(BIN)/ruff format --check io_clusters tests scripts
+	$(BIN)/mypy io_clusters
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format io_clusters tests scripts

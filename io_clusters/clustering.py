@@ -122,7 +122,7 @@ from scipy.spatial.distance import squareform
 
 from .errors import AnalysisError, OptionError
 from .linkages import drop_zero_output
-from .options import METHODS, ClusterOptions
+from .options import METHODS, ClusterOptions, LinkageMethod
 from .services import ServiceClassification, aggregation_problem, classify_services
 from .similarity import MEASURES, flow_strength, max_correlation
 from .table import IOTable
@@ -442,7 +442,7 @@ def _condensed(S: np.ndarray) -> np.ndarray:
     return d
 
 
-def build_tree(S_seed: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+def build_tree(S_seed: np.ndarray, method: LinkageMethod) -> tuple[np.ndarray, np.ndarray]:
     """(tree, condensed distances) of the seeds: scipy linkage on D = 1 − S."""
     dvec = _condensed(S_seed)
     return linkage(dvec, method=method), dvec

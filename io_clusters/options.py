@@ -27,14 +27,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .errors import OptionError
 
 #: Similarity measures (:mod:`io_clusters.similarity`).
 MEASURES: tuple[str, ...] = ("combined", "correlation", "flow")
 #: Linkage methods of the tree (Ward, centroid and median need Euclidean distances).
-METHODS: tuple[str, ...] = ("average", "complete", "single")
+LinkageMethod = Literal["average", "complete", "single"]
+METHODS: tuple[LinkageMethod, ...] = get_args(LinkageMethod)
 #: Languages of the deliverables.
 LANGS: tuple[str, ...] = ("es", "en")
 #: Price bases of regional data.
@@ -133,7 +134,7 @@ class ClusterOptions:
     """
 
     similarity: str = "combined"
-    method: str = "average"
+    method: LinkageMethod = "average"
     min_similarity: float = 0.5
     threshold: float | None = None
     k: int | None = None

@@ -231,6 +231,7 @@ def read_regional(
         raise LayoutError(f"{p.name}: no rows")
     cols = set(rows[0])
     measure = ""
+    y: int | None
     if {"prices", "departamento", "year", "activity_no", "vab_miles_soles"} <= cols:
         if prices not in ("constant", "current"):
             raise OptionError("prices must be 'constant' or 'current'")
@@ -271,10 +272,10 @@ def read_regional(
             meta[key] = found[0] if found else ""
         cls = meta["classification"] or "table"
         bad = []
-        values = []
+        parsed: list[float] = []
         for i, r in enumerate(rows, start=2):
             try:
-                values.append(float(r["value"]))
+                parsed.append(float(r["value"]))
             except (TypeError, ValueError):
                 bad.append(f"row {i}: {r['value']!r}")
         if bad:
@@ -284,7 +285,7 @@ def read_regional(
             acts = [a.upper() for a in acts]
             _check_isic(acts, p.name)
         frame = pd.DataFrame(
-            {"region": [_region_name(r["region"]) for r in rows], "activity": acts, "value": values}
+            {"region": [_region_name(r["region"]) for r in rows], "activity": acts, "value": parsed}
         )
         names = {
             a: (r.get("activity_name") or "").strip() or (f"ISIC {a}" if cls == "isic4" else a)
@@ -579,7 +580,7 @@ def candidate_geography(
             continue
         Ea_r = E.loc[list(every)].sum(axis=0)
         Ea_n = float(Ea_r.sum())
-        rows = []
+        rows: list[dict[str, Any]] = []
         for r in E.columns:
             lq = float((Ea_r[r] / tot_r[r]) / (Ea_n / tot_n)) if Ea_n > 0 and tot_r[r] > 0 else 0.0
             share = float(Ea_r[r] / Ea_n) if Ea_n else 0.0

@@ -39,7 +39,7 @@ import pandas as pd
 
 from .errors import AnalysisError, DataWarning, LayoutError, OptionError
 from .table import IOTable, TableMeta, slug
-from .validate import BALANCE_ERROR, BALANCE_OK, Finding, ValidationReport
+from .validate import BALANCE_ERROR, BALANCE_OK, Finding, Severity, ValidationReport
 
 MODELS = ("A", "B", "C", "D")
 
@@ -239,7 +239,9 @@ def validate_sut(sut: SupplyUseTable) -> ValidationReport:
         rel = np.zeros_like(rhs)
         rel[pos] = np.abs(lhs[pos] - rhs[pos]) / rhs[pos]
         k = int(np.argmax(rel)) if len(rel) else 0
-        sev = "info" if rel[k] <= BALANCE_OK else "warning" if rel[k] <= BALANCE_ERROR else "error"
+        sev: Severity = (
+            "info" if rel[k] <= BALANCE_OK else "warning" if rel[k] <= BALANCE_ERROR else "error"
+        )
         f.append(
             Finding(
                 name,

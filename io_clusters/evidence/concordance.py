@@ -81,7 +81,7 @@ def sector_isic(table: IOTable) -> dict[str, tuple[str, ...]]:
         (``isic = "C8:C47"``) or in an ``isic`` column of the interchange format.
     """
     cls = detect_classification(table)
-    if cls == "table":
+    if cls == "table" and table.meta.isic is not None:  # "table": the file gives its own codes
         return dict(zip(table.codes, table.meta.isic, strict=True))
     if cls == "oecd-isic4":
         return {c: oecd_codes(c) or () for c in table.codes}

@@ -115,7 +115,7 @@ def write_template(result: dict[str, Any], path: str | Path) -> Path:
     fw = load_framework()
     names = {d["id"]: d["name_es"] for d in fw["dimensions"]}
     wb = openpyxl.Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the new workbook's only (default) sheet
     used: set[str] = set()
     guide = wb.create_sheet("Instrucciones")
     guide["A1"] = "Trabajo de campo — evidencia cualitativa por candidato (fases I–IV, Cuadro 2)"

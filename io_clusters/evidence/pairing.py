@@ -485,7 +485,7 @@ def _sentences(
 
 
 def _match_record(
-    k: Case, case_cov: float, core_cov: float, country: str, supported: bool, local: bool
+    k: Case, case_cov: float, core_cov: float, country: str | None, supported: bool, local: bool
 ) -> CaseMatch:
     return CaseMatch(
         case_id=k.id,

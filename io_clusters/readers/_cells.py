@@ -76,6 +76,13 @@ class CellRange:
         return f"{self.sheet}!{ref}" if self.sheet else ref
 
 
+@dataclass(frozen=True, slots=True)
+class SheetRange(CellRange):
+    """A :class:`CellRange` resolved against a workbook: its sheet is always named."""
+
+    sheet: str
+
+
 def parse_range(text: str) -> CellRange:
     """Parse ``"C8:AP47"``, ``"Glosas!C10:C49"`` or a single cell ``"B5"``.
 

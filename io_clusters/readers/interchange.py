@@ -144,9 +144,11 @@ def write(table: IOTable, path: str | Path) -> Path:
     try:
         if path.suffix.lower() == ".xlsx":
             import openpyxl
+            from openpyxl.worksheet.worksheet import Worksheet
 
             wb = openpyxl.Workbook()
             ws = wb.active
+            assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
             ws.title = "table"
             for row in grid:
                 ws.append([_safe_text(v) for v in row])
@@ -583,9 +585,9 @@ def _read_csv_fast(
     pos = {j: k for k, j in enumerate(numeric)}
     x_col = header.index("x")
     fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
-    need = [pos[j] for j in (*z_cols, x_col, *(j for j, _ in fd_cols))]
+    need = np.array([pos[j] for j in (*z_cols, x_col, *(j for j, _ in fd_cols))], dtype=np.intp)
     other = ~sector
-    zpos = [pos[j] for j in z_cols]
+    zpos = np.array([pos[j] for j in z_cols], dtype=np.intp)
     if not (
         np.isfinite(numbers[np.ix_(sector, need)]).all()
         and np.isfinite(numbers[np.ix_(other, zpos)]).all()

@@ -50,6 +50,7 @@ from ._cells import (
     CellRange,
     Coercer,
     LabelCleaner,
+    SheetRange,
     check_merged,
     get_sheet,
     parse_isic,
@@ -160,7 +161,7 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     return {"where": where, **data}
 
 
-def _line(rows_by_sheet: dict[str, list], rng: CellRange, co: Coercer | None) -> list[Any]:
+def _line(rows_by_sheet: dict[str, list], rng: SheetRange, co: Coercer | None) -> list[Any]:
     """Return the cells of a one-row or one-column range (raw, or coerced with ``co``)."""
     rows = rows_by_sheet[rng.sheet]
     out = []
@@ -227,7 +228,7 @@ def read(
         isic = _isic_table(s["isic"], codes, s["where"])
     cos: dict[str, Coercer] = {}
 
-    def co_for(r: CellRange) -> Coercer:
+    def co_for(r: SheetRange) -> Coercer:
         return cos.setdefault(r.sheet, Coercer(r.sheet, decimal=decimal))
 
     Z = co_for(z).block(sh.rows[z.sheet], z)
@@ -296,16 +297,16 @@ class _Sheets:
         self.n = 0
         get_sheet(wb, main, path)
 
-    def range(self, text: str) -> CellRange:
+    def range(self, text: str) -> SheetRange:
         """Parse ``text``; ranges without a sheet refer to the main sheet, which must exist."""
         r = parse_range(text)
         sheet = r.sheet or self.main
         get_sheet(self.wb, sheet, self.path)
         if sheet not in self.rows:
             self.rows[sheet] = sheet_values(self.wb[sheet])
-        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
+        return SheetRange(sheet, r.r1, r.c1, r.r2, r.c2)
 
-    def block(self, text: str) -> CellRange:
+    def block(self, text: str) -> SheetRange:
         """Return the square intermediate block (it fixes the number of sectors)."""
         z = self.range(text)
         n, m = z.shape
@@ -317,7 +318,7 @@ class _Sheets:
         self.n = n
         return z
 
-    def vector(self, key: str, text: str) -> CellRange:
+    def vector(self, key: str, text: str) -> SheetRange:
         """Return a range of one row or one column of n cells, or raise."""
         r = self.range(text)
         if 1 not in r.shape or r.size != self.n:
@@ -327,7 +328,7 @@ class _Sheets:
             )
         return r
 
-    def line(self, rng: CellRange, co: Coercer | None = None) -> list[Any]:
+    def line(self, rng: SheetRange, co: Coercer | None = None) -> list[Any]:
         """Return the cells of a one-row or one-column range (coerced with ``co``)."""
         return _line(self.rows, rng, co)
 

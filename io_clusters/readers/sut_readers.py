@@ -40,6 +40,7 @@ from ..table import slug
 from ._cells import (
     CellRange,
     Coercer,
+    SheetRange,
     check_merged,
     file_sha256,
     get_sheet,
@@ -96,16 +97,16 @@ class _SutRanges:
         self.wb, self.p, self.spec_name, self.default = wb, p, spec_name, default
         self.rows: dict[str, list[Any]] = {}
 
-    def range(self, text: str) -> CellRange:
+    def range(self, text: str) -> SheetRange:
         """Return the range ``text`` (on the supply block's sheet unless it names one)."""
         r = parse_range(text)
         sheet = r.sheet or self.default
         get_sheet(self.wb, sheet, self.p)
         if sheet not in self.rows:
             self.rows[sheet] = sheet_values(self.wb[sheet])
-        return CellRange(sheet, r.r1, r.c1, r.r2, r.c2)
+        return SheetRange(sheet, r.r1, r.c1, r.r2, r.c2)
 
-    def line(self, text: str, n: int, what: str) -> tuple[CellRange, list[Any]]:
+    def line(self, text: str, n: int, what: str) -> tuple[SheetRange, list[Any]]:
         """Return a one-row or one-column range of ``n`` cells and its raw values."""
         r = self.range(text)
         if 1 not in r.shape or r.size != n:
@@ -184,7 +185,8 @@ def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
         co = Coercer(r.sheet)
         arrays[name] = co.block(rows_by[r.sheet], r)
         co.raise_if_bad(p, f"the {name} block {r}")
-    fd, va = {}, {}
+    fd: dict[str, np.ndarray] = {}
+    va: dict[str, np.ndarray] = {}
     for section, target, n in (("final_demand", fd, n_p), ("value_added", va, n_k)):
         for label, text in spec.get(section, {}).items():
             r, _ = line(text, n, f"{section}.{label}")
