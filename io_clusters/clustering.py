@@ -120,6 +120,7 @@ from scipy.cluster.hierarchy import cophenet, fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
+from . import mrio
 from .errors import AnalysisError, OptionError
 from .linkages import drop_zero_output
 from .options import METHODS, ClusterOptions
@@ -248,6 +249,11 @@ class Candidate:
     flags: tuple[str, ...] = ()
     cohesion: float | None = None
     chain_coverage: float = 0.0
+    # multi-regional tables with a focus region (io_clusters.mrio.focus_candidates)
+    focus_region: str | None = None
+    foreign_members: tuple[str, ...] | None = None
+    cross_border_sales_share: float | None = None
+    cross_border_purchases_share: float | None = None
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -267,7 +273,20 @@ class Candidate:
         """JSON-serialisable form."""
         out = asdict(self)
         out["chain"] = None if self.chain is None else list(self.chain)
+        for key in _FOCUS_FIELDS:  # only where a focus region was given
+            if out[key] is None:
+                del out[key]
+        if self.foreign_members is not None:
+            out["foreign_members"] = list(self.foreign_members)
         return out
+
+
+_FOCUS_FIELDS = (
+    "focus_region",
+    "foreign_members",
+    "cross_border_sales_share",
+    "cross_border_purchases_share",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1363,7 +1382,8 @@ def detect_clusters(
         )
     if linkage_frame is not None and list(linkage_frame.index) != codes:
         raise OptionError("linkage_frame is not the linkage table of this table (codes differ)")
-    svc = classify_services(table, isic=opts.isic_map, supporting=opts.supporting)
+    classify = mrio.classify_country_sectors if mrio.is_multiregional(table) else classify_services
+    svc = classify(table, isic=opts.isic_map, supporting=opts.supporting)
     for w in svc.warnings:
         log.warning(w)
     goods = np.array([c not in svc.services for c in codes])
@@ -1456,6 +1476,8 @@ def detect_clusters(
         for ci, core in enumerate(part.cores)
     ]
     cands.sort(key=lambda c: (-c.score, c.id))
+    if opts.focus is not None:  # multi-regional: candidates holding a focus sector
+        cands = mrio.focus_candidates(table, cands, opts.focus)
     reasons = {codes[i]: r for i, r in part.loose.items()}
     used = {s for lst in attached for s, _ in lst}
     reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
@@ -1542,6 +1564,10 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
 def format_candidates(res: ClusterResult) -> str:
     """Plain-text listing of the candidates (for the CLI and the demo)."""
     if res.too_aggregated:
@@ -1567,6 +1593,13 @@ def format_candidates(res: ClusterResult) -> str:
         )
         for m in c.members:
             lines.append(f"     {m.role:10} {m.code:6} {m.name}")
+        if c.focus_region is not None:
+            lines.append(
+                f"     outside {c.focus_region}: {', '.join(c.foreign_members or ()) or 'none'}; "
+                f"cross-border share of its {c.focus_region} members' intermediate sales "
+                f"{_pct(c.cross_border_sales_share)}, purchases "
+                f"{_pct(c.cross_border_purchases_share)}"
+            )
     for g in res.similar_structure_groups:
         lines.append("similar structure, not linked: " + ", ".join(g.codes))
     if res.unclustered:
