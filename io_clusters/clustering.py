@@ -1372,6 +1372,8 @@ def detect_clusters(
     opts = resolve_options(options, legacy)
     _check_execution(n_jobs, backend)
     table = drop_zero_output(table)
+    if opts.focus is not None:
+        mrio.check_focus(table, opts.focus)
     codes = list(table.codes)
     Z = table.Z.to_numpy(dtype="float64")
     x = table.x.to_numpy(dtype="float64")

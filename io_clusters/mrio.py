@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "SEP",
+    "check_focus",
     "classify_country_sectors",
     "focus_candidates",
     "focus_view",
@@ -477,6 +478,11 @@ def classify_country_sectors(
 
 
 # ------------------------------------------------------------------------- focus
+def check_focus(table: IOTable, focus: str) -> None:
+    """Raise :class:`OptionError` unless ``focus`` is a region of a multi-regional table."""
+    _focus_mask(table, focus)
+
+
 def _focus_mask(table: IOTable, focus: str) -> np.ndarray:
     split = split_codes(table.codes)
     if split is None:

@@ -64,6 +64,7 @@ def safe(text: Any) -> str:
 
 
 def _save(fig: Any, out: Path, stem: str) -> list[Path]:
+    stem = stem.replace(":", "_")  # country-sector ids ("C-PER:D24-…"): no ":" in file names
     paths = []
     for ext in ("png", "svg"):
         p = out / f"{stem}.{ext}"
