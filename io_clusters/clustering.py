@@ -143,6 +143,8 @@ __all__ = [
 
 #: Hennig's (2007) reading of mean Jaccard stability.
 STABLE, DOUBTFUL = 0.75, 0.6
+#: Most varimax-rotated components of the Feser–Bergman cross-check (large MRIO tables).
+MAX_FACTORS = 100
 #: Core intra-flow share below which members "trade little with each other".
 WEAK_LINKAGE = 0.1
 #: Strongest link inside the core below which a member is only loosely attached.
@@ -968,16 +970,27 @@ def varimax(loadings: np.ndarray, *, max_iter: int = 200, tol: float = 1e-10) ->
     return loadings @ R
 
 
-def feser_bergman_factors(C_seed: np.ndarray, loading: float) -> list[np.ndarray]:
+def feser_bergman_factors(
+    C_seed: np.ndarray, loading: float, max_factors: int | None = None
+) -> list[np.ndarray]:
     """Members of each Feser–Bergman factor (seed indices at loading ≥ ``loading``).
 
     Principal components of the max-correlation matrix, those with eigenvalue > 1
     (Kaiser's rule), varimax-rotated; each factor's sign is chosen so that its largest
     loading is positive (Feser & Bergman 2000, *Regional Studies* 34(1): 1–19).
+    At most ``max_factors`` (default :data:`MAX_FACTORS`) components are kept, those
+    with the largest eigenvalues: Kaiser's rule keeps about a third of the seeds of a
+    3,600-sector multi-regional table, and varimax costs a k×k SVD per iteration
+    (Feser and Bergman kept 23 templates of 478 US industries). National tables stay
+    far below the cap (Chile's 111-sector table: 18 factors).
     """
     C = (C_seed + C_seed.T) / 2
     vals, vecs = np.linalg.eigh(C)
     keep = vals > 1.0
+    cap = MAX_FACTORS if max_factors is None else max_factors
+    if keep.sum() > cap:  # eigh sorts ascending: keep the cap largest
+        log.info("Feser-Bergman: %d components with eigenvalue > 1, kept %d", keep.sum(), cap)
+        keep[: len(vals) - cap] = False
     if not keep.any():
         return []
     L = vecs[:, keep] * np.sqrt(vals[keep])
@@ -1389,7 +1402,8 @@ def detect_clusters(
     for w in svc.warnings:
         log.warning(w)
     goods = np.array([c not in svc.services for c in codes])
-    seeds, _ = seed_sectors(codes, x, svc.services, opts.min_output_share)
+    seed = mrio.seed_country_sectors if mrio.is_multiregional(table) else seed_sectors
+    seeds, _ = seed(codes, x, svc.services, opts.min_output_share)
     goods_codes = [c for c in codes if c not in svc.services]
     problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
     # too aggregated: no profiles to compare (the similarity shown is flow strength only)
@@ -1478,8 +1492,8 @@ def detect_clusters(
         for ci, core in enumerate(part.cores)
     ]
     cands.sort(key=lambda c: (-c.score, c.id))
-    if opts.focus is not None:  # multi-regional: candidates holding a focus sector
-        cands = mrio.focus_candidates(table, cands, opts.focus)
+    if mrio.is_multiregional(table):  # sizes within regions; the focus region's candidates
+        cands = mrio.country_sector_candidates(table, cands, opts)
     reasons = {codes[i]: r for i, r in part.loose.items()}
     used = {s for lst in attached for s, _ in lst}
     reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})

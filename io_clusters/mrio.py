@@ -47,10 +47,12 @@ __all__ = [
     "SEP",
     "check_focus",
     "classify_country_sectors",
+    "country_sector_candidates",
     "focus_candidates",
     "focus_view",
     "from_pymrio",
     "is_multiregional",
+    "seed_country_sectors",
     "split_codes",
     "to_pymrio",
 ]
@@ -475,6 +477,68 @@ def classify_country_sectors(
         rule=by_sector.rule,
         warnings=by_sector.warnings,
     )
+
+
+# ------------------------------------------------------------------- seeds, sizes
+def _region_share(codes: Sequence[str], x: np.ndarray) -> np.ndarray:
+    """Share of every country-sector in its own region's total output."""
+    split = split_codes(codes)
+    if split is None:
+        return x / x.sum()
+    reg = pd.Series(x, index=pd.Index(split[0]))
+    totals = reg.groupby(level=0).transform("sum").to_numpy()
+    return np.divide(x, totals, out=np.zeros_like(x, dtype="float64"), where=totals > 0)
+
+
+def seed_country_sectors(
+    codes: Sequence[str], x: np.ndarray, services: Mapping[str, str], min_output_share: float
+) -> tuple[np.ndarray, list[str]]:
+    """Seeds of a multi-regional table: goods country-sectors big *within their region*.
+
+    The rule of :func:`io_clusters.clustering.seed_sectors` with the share taken of the
+    region's total output instead of the whole system's: every Peruvian sector is below
+    0.05 % of world output, so the national threshold would leave a small economy no
+    seeds at all. Returns (seed indices, codes of too-small goods country-sectors).
+    """
+    share = _region_share(codes, np.asarray(x, dtype="float64"))
+    small = [c for i, c in enumerate(codes) if c not in services and share[i] < min_output_share]
+    small_set = set(small)
+    seeds = np.array(
+        [i for i, c in enumerate(codes) if c not in services and c not in small_set], dtype=int
+    )
+    return seeds, small
+
+
+def _regional_small_flags(
+    table: IOTable, cand: Candidate, share: np.ndarray, pos: Mapping[str, int], floor: float
+) -> Candidate:
+    """Redo the ``small_member`` warning with shares of the members' own regions."""
+    small = [c for c in cand.codes if share[pos[c]] < floor]
+    flags = [f for f in cand.flags if f != "small_member"]
+    warns = [w for w in cand.warnings if not w.startswith("member(s) below ")]
+    if small:
+        flags.append("small_member")
+        warns.append(f"member(s) below {floor:.2%} of their region's output: " + ", ".join(small))
+    return replace(cand, flags=tuple(flags), warnings=tuple(warns))
+
+
+def country_sector_candidates(
+    table: IOTable, candidates: Sequence[Candidate], options: Any
+) -> list[Candidate]:
+    """Candidates of a multi-regional table: sizes within regions, then the focus region.
+
+    ``small_member`` compares each member with its own region's output (as the seeds
+    do, :func:`seed_country_sectors`); with ``options.focus`` only the candidates holding
+    a sector of that region are kept (:func:`focus_candidates`).
+    """
+    share = _region_share(table.codes, table.x.to_numpy())
+    pos = {c: i for i, c in enumerate(table.codes)}
+    out = [
+        _regional_small_flags(table, c, share, pos, options.min_output_share) for c in candidates
+    ]
+    if options.focus is not None:
+        out = focus_candidates(table, out, options.focus)
+    return out
 
 
 # ------------------------------------------------------------------------- focus

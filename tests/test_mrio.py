@@ -250,3 +250,29 @@ def test_focus_view_keeps_the_neighbourhood_and_redraws_the_tree():
 def test_split_codes_needs_two_regions():
     assert mrio.split_codes(["PER:a", "PER:b"]) is None
     assert mrio.split_codes(["PER:a:b", "CHN:a"]) == (["PER", "CHN"], ["a:b", "a"])
+
+
+def test_seeds_are_sized_within_their_region():
+    # PER is 1/10,000 of the system: every Peruvian sector is below 0.05 % of total output
+    codes = ["PER:a", "PER:b", "CHN:a", "CHN:b", "CHN:c"]
+    x = np.array([1.0, 3.0, 10_000.0, 20_000.0, 5.0])
+    national, _ = ic.clustering.seed_sectors(codes, x, {}, 0.0005)
+    regional, small = mrio.seed_country_sectors(codes, x, {}, 0.0005)
+    assert national.tolist() == [2, 3]
+    # within regions: PER 1/4 and 3/4; CHN:c is 5/30,005 = 0.017 % of China's output
+    assert regional.tolist() == [0, 1, 2, 3] and small == ["CHN:c"]
+
+
+def test_feser_bergman_keeps_the_largest_components_above_the_cap():
+    # 40 blocks of 3 variables, within-block correlation rho_b: eigenvalues 1 + 2 rho_b > 1
+    rho = np.linspace(0.2, 0.9, 40)
+    C = np.zeros((120, 120))
+    for b, r in enumerate(rho):
+        C[3 * b : 3 * b + 3, 3 * b : 3 * b + 3] = r
+    np.fill_diagonal(C, 1.0)
+    factors = ic.clustering.feser_bergman_factors(C, 0.35, max_factors=5)
+    # the five strongest blocks (the last five), one factor each
+    assert sorted(sorted(f.tolist()) for f in factors) == [
+        [3 * b, 3 * b + 1, 3 * b + 2] for b in range(35, 40)
+    ]
+    assert len(ic.clustering.feser_bergman_factors(C, 0.35)) == 40  # below the default cap
