@@ -757,6 +757,8 @@ def attach_services(
     services: Sequence[int],
     cores: Sequence[np.ndarray],
     options: ClusterOptions,
+    *,
+    size_share: np.ndarray | None = None,
 ) -> list[list[tuple[int, float]]]:
     """Services supporting each core: [(service index, share of its sales), …] per core.
 
@@ -764,7 +766,8 @@ def attach_services(
     and that share is at least ``attach_ratio`` times C's share of all intermediate
     purchases, Σ_{j∈C} Σ_i z_ij / Σ_ij z_ij; a service whose intermediate sales (to
     others) are below ``min_intermediate_share`` of its output, or whose output is below
-    ``min_output_share`` of the total, never attaches.
+    ``min_output_share`` of the total (or of ``size_share``, each sector's share of its
+    own region's output in a multi-regional table), never attaches.
     """
     purchases = Z.sum(axis=0)
     total = float(purchases.sum())
@@ -773,7 +776,12 @@ def attach_services(
         return out
     for s in services:
         sales = float(Z[s].sum() - Z[s, s])
-        if x[s] <= 0 or x[s] < options.min_output_share * x.sum():
+        small = (
+            x[s] < options.min_output_share * x.sum()
+            if size_share is None
+            else size_share[s] < options.min_output_share
+        )
+        if x[s] <= 0 or small:
             continue
         if sales <= 0 or sales < options.min_intermediate_share * x[s]:
             continue
@@ -1015,6 +1023,7 @@ def strongest_chains(
     *,
     x: np.ndarray | None = None,
     min_output_share: float = 0.0,
+    size_share: np.ndarray | None = None,
 ) -> tuple[Chain, ...]:
     """Every direct flow i → j (i ≠ j) with strength ≥ ``threshold``, strongest first.
 
@@ -1022,7 +1031,8 @@ def strongest_chains(
     intermediate sales or of the buyer's intermediate purchases (self excluded; direct
     shares as in Oosterhaven, Eding & Stelder 2001). With ``x``, flows involving a sector
     below ``min_output_share`` of total output are left out and each chain gets the flow
-    as a share of the seller's output.
+    as a share of the seller's output. ``size_share`` replaces x / Σx in that test
+    (multi-regional tables: each sector's share of its own region's output).
     """
     Zo = np.array(Z, dtype="float64")
     np.fill_diagonal(Zo, 0.0)
@@ -1033,7 +1043,11 @@ def strongest_chains(
     strength = np.maximum(s_share, p_share)
     keep = (strength >= threshold) & (Zo > 0)
     if x is not None:
-        big = x >= min_output_share * x.sum()
+        big = (
+            x >= min_output_share * x.sum()
+            if size_share is None
+            else size_share >= min_output_share
+        )
         keep &= big[:, None] & big[None, :]
     out = []
     for i, j in zip(*np.nonzero(keep), strict=True):
@@ -1403,6 +1417,7 @@ def detect_clusters(
         log.warning(w)
     goods = np.array([c not in svc.services for c in codes])
     seed = mrio.seed_country_sectors if mrio.is_multiregional(table) else seed_sectors
+    size = mrio.region_output_share(codes, x) if mrio.is_multiregional(table) else None
     seeds, _ = seed(codes, x, svc.services, opts.min_output_share)
     goods_codes = [c for c in codes if c not in svc.services]
     problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
@@ -1414,7 +1429,13 @@ def detect_clusters(
         "options": _recorded_options(opts, svc, n_jobs, backend),
         "services": dict(svc.services),
         "strongest_chains": strongest_chains(
-            Z, codes, table.names, opts.chain_strength, x=x, min_output_share=opts.min_output_share
+            Z,
+            codes,
+            table.names,
+            opts.chain_strength,
+            x=x,
+            min_output_share=opts.min_output_share,
+            size_share=size,
         ),
     }
     if problem is not None:
@@ -1440,7 +1461,7 @@ def detect_clusters(
     rank[sorted(range(len(codes)), key=lambda i: _natural(codes[i]))] = np.arange(len(codes))
     part = partition(S, F, np.flatnonzero(goods), seeds, x_share, opts, rank)
     service_idx = [i for i, c in enumerate(codes) if c in svc.services]
-    attached = attach_services(Z, x, service_idx, part.cores, opts)
+    attached = attach_services(Z, x, service_idx, part.cores, opts, size_share=size)
     figures = [_Figures(None, None, None) for _ in part.cores]
     if opts.n_boot and part.cores:
         st = bootstrap_stability(

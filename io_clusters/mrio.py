@@ -52,6 +52,7 @@ __all__ = [
     "focus_view",
     "from_pymrio",
     "is_multiregional",
+    "region_output_share",
     "seed_country_sectors",
     "split_codes",
     "to_pymrio",
@@ -480,7 +481,7 @@ def classify_country_sectors(
 
 
 # ------------------------------------------------------------------- seeds, sizes
-def _region_share(codes: Sequence[str], x: np.ndarray) -> np.ndarray:
+def region_output_share(codes: Sequence[str], x: np.ndarray) -> np.ndarray:
     """Share of every country-sector in its own region's total output."""
     split = split_codes(codes)
     if split is None:
@@ -500,7 +501,7 @@ def seed_country_sectors(
     0.05 % of world output, so the national threshold would leave a small economy no
     seeds at all. Returns (seed indices, codes of too-small goods country-sectors).
     """
-    share = _region_share(codes, np.asarray(x, dtype="float64"))
+    share = region_output_share(codes, np.asarray(x, dtype="float64"))
     small = [c for i, c in enumerate(codes) if c not in services and share[i] < min_output_share]
     small_set = set(small)
     seeds = np.array(
@@ -531,7 +532,7 @@ def country_sector_candidates(
     do, :func:`seed_country_sectors`); with ``options.focus`` only the candidates holding
     a sector of that region are kept (:func:`focus_candidates`).
     """
-    share = _region_share(table.codes, table.x.to_numpy())
+    share = region_output_share(table.codes, table.x.to_numpy())
     pos = {c: i for i, c in enumerate(table.codes)}
     out = [
         _regional_small_flags(table, c, share, pos, options.min_output_share) for c in candidates

@@ -43,26 +43,30 @@ def planted_mrio(
     *,
     seed: int = 0,
     factor: float = 2.0,
+    cross: float = 0.02,
+    scale: dict[str, float] | None = None,
 ) -> ic.IOTable:
     """A balanced multi-regional table with a planted cross-border chain (seeded).
 
     Background: within a region 30 % of the pairs trade (uniform 0–1), across borders 2 %
-    (uniform 0–0.3). Each link a → b of ``chain`` gets ``factor`` times a's background
+    (uniform 0–0.3; ``cross`` sets the 2 %). ``scale`` multiplies a region's flows. Each link a → b of ``chain`` gets ``factor`` times a's background
     sales, so a sells two thirds of its intermediate output to b (flow strength ≥ 0.5:
-    a strongest chain). Output is 1.5 × the larger of sales and purchases, plus 1.
+    a strongest chain). Output is 1.5 × the larger of sales and purchases, plus 1 (times the scale).
     """
     rng = np.random.default_rng(seed)
     n_reg, n_sec = len(regions), len(sectors)
     reg = np.repeat(np.arange(n_reg), n_sec)
     same = reg[:, None] == reg[None, :]
     n = n_reg * n_sec
-    Z = rng.uniform(0, 1, (n, n)) * (rng.uniform(size=(n, n)) < np.where(same, 0.3, 0.02))
+    Z = rng.uniform(0, 1, (n, n)) * (rng.uniform(size=(n, n)) < np.where(same, 0.3, cross))
     Z *= np.where(same, 1.0, 0.3)
+    w = np.array([(scale or {}).get(r, 1.0) for r in regions])[reg]
+    Z *= np.sqrt(np.outer(w, w))  # shrink (or grow) whole regions: flows and outputs
     codes = [f"{r}:{s}" for r in regions for s in sectors]
     pos = {c: i for i, c in enumerate(codes)}
     for a, b in itertools.pairwise(chain):
         Z[pos[a], pos[b]] = factor * Z[pos[a]].sum()
-    x = 1.5 * np.maximum(Z.sum(0), Z.sum(1)) + 1.0
+    x = 1.5 * np.maximum(Z.sum(0), Z.sum(1)) + w
     return ic.IOTable.from_arrays(
         Z,
         x,
@@ -276,3 +280,26 @@ def test_feser_bergman_keeps_the_largest_components_above_the_cap():
         [3 * b, 3 * b + 1, 3 * b + 2] for b in range(35, 40)
     ]
     assert len(ic.clustering.feser_bergman_factors(C, 0.35)) == 40  # below the default cap
+
+
+def test_a_small_economy_still_seeds_attaches_services_and_lists_its_chains():
+    # Peru at 1/10,000 of China's flows, no trade between them: every Peruvian sector is
+    # far below 0.05 % of the system's output, but not of Peru's
+    t = planted_mrio(["PER", "CHN"], SECTORS20, cross=0.0, scale={"PER": 1e-4})
+    per = [c for c in t.codes if c.startswith("PER:")]
+    assert (t.x.loc[per] / t.x.sum() < 0.0005).all()
+    res = ic.detect_clusters(t, n_boot=0, focus="PER")
+    goods = [c for c in per if c.split(":")[1] not in SECTORS20[-3:]]
+    assert set(goods) <= set(res.tree_codes)  # every Peruvian goods sector seeds
+    assert res.candidates
+    assert any(m.role == "supporting" for c in res.candidates for m in c.members)
+    # flow strength is scale-free and the blocks do not trade: Peru's strongest chains
+    # are those of Peru's block on its own
+    alone = ic.IOTable.from_arrays(t.Z.loc[per, per], t.x.loc[per], codes=per)
+    chains = ic.clustering.strongest_chains(
+        alone.Z.to_numpy(), per, per, 0.5, x=alone.x.to_numpy(), min_output_share=0.0005
+    )
+    assert {(c.seller, c.buyer) for c in res.strongest_chains if c.seller in per} == {
+        (c.seller, c.buyer) for c in chains
+    }
+    assert chains
