@@ -31,6 +31,7 @@ test-slow: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python scripts/bench.py --out data/processed/bench
+	$(BIN)/python scripts/bench_mrio.py --out data/processed/bench
 
 fuzz: $(VENV)/.installed
 	$(BIN)/python scripts/fuzz.py --cases 5000 --jobs 2 --out data/processed/fuzz.json

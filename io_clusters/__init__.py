@@ -2,7 +2,7 @@
 
 Public API (flat): :func:`read_table`, :func:`write_table`, :func:`validate`,
 :func:`linkages`, :func:`detect_clusters`, :func:`run`, :class:`IOTable`,
-:func:`load_example`.
+:func:`load_example`; multi-regional systems: :func:`from_pymrio`, :func:`to_pymrio`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from .clustering import Candidate, ClusterResult, detect_clusters
 from .datasets import EXAMPLES, load_example
 from .errors import DataWarning, IoClustersError
 from .linkages import linkages
+from .mrio import from_pymrio, to_pymrio
 from .options import ClusterOptions, RunOptions
 from .pipeline import RunResult, run
 from .readers import LAYOUTS, detect_layout, read_table, write_table
@@ -37,10 +38,12 @@ __all__ = [
     "__version__",
     "detect_clusters",
     "detect_layout",
+    "from_pymrio",
     "linkages",
     "load_example",
     "read_table",
     "run",
+    "to_pymrio",
     "to_symmetric",
     "validate",
     "validate_sut",

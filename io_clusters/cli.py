@@ -212,11 +212,17 @@ def _add_cluster_args(p: argparse.ArgumentParser) -> None:
         type=float,
         help="smallest output share of a seed sector (default 0.0005)",
     )
+    p.add_argument(
+        "--focus",
+        metavar="REGION",
+        help="multi-regional table (codes REGION:SECTOR): candidates holding a sector of "
+        "REGION, with their foreign country-sectors and cross-border shares",
+    )
 
 
 def _cluster_args(args: argparse.Namespace) -> dict[str, Any]:
     keys = ("k", "threshold", "seed", "n_boot", "similarity", "method", "link_threshold")
-    out = {k: getattr(args, k, None) for k in (*keys, "min_output_share")}
+    out = {k: getattr(args, k, None) for k in (*keys, "min_output_share", "focus")}
     return {k: v for k, v in out.items() if v is not None}
 
 

@@ -120,6 +120,7 @@ from scipy.cluster.hierarchy import cophenet, fcluster, linkage
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial.distance import squareform
 
+from . import mrio
 from .errors import AnalysisError, OptionError
 from .linkages import drop_zero_output
 from .options import METHODS, ClusterOptions, LinkageMethod
@@ -142,6 +143,8 @@ __all__ = [
 
 #: Hennig's (2007) reading of mean Jaccard stability.
 STABLE, DOUBTFUL = 0.75, 0.6
+#: Most varimax-rotated components of the Feser–Bergman cross-check (large MRIO tables).
+MAX_FACTORS = 100
 #: Core intra-flow share below which members "trade little with each other".
 WEAK_LINKAGE = 0.1
 #: Strongest link inside the core below which a member is only loosely attached.
@@ -248,6 +251,11 @@ class Candidate:
     flags: tuple[str, ...] = ()
     cohesion: float | None = None
     chain_coverage: float = 0.0
+    # multi-regional tables with a focus region (io_clusters.mrio.focus_candidates)
+    focus_region: str | None = None
+    foreign_members: tuple[str, ...] | None = None
+    cross_border_sales_share: float | None = None
+    cross_border_purchases_share: float | None = None
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -267,7 +275,20 @@ class Candidate:
         """JSON-serialisable form."""
         out = asdict(self)
         out["chain"] = None if self.chain is None else list(self.chain)
+        for key in _FOCUS_FIELDS:  # only where a focus region was given
+            if out[key] is None:
+                del out[key]
+        if self.foreign_members is not None:
+            out["foreign_members"] = list(self.foreign_members)
         return out
+
+
+_FOCUS_FIELDS = (
+    "focus_region",
+    "foreign_members",
+    "cross_border_sales_share",
+    "cross_border_purchases_share",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -736,6 +757,8 @@ def attach_services(
     services: Sequence[int],
     cores: Sequence[np.ndarray],
     options: ClusterOptions,
+    *,
+    size_share: np.ndarray | None = None,
 ) -> list[list[tuple[int, float]]]:
     """Services supporting each core: [(service index, share of its sales), …] per core.
 
@@ -743,7 +766,8 @@ def attach_services(
     and that share is at least ``attach_ratio`` times C's share of all intermediate
     purchases, Σ_{j∈C} Σ_i z_ij / Σ_ij z_ij; a service whose intermediate sales (to
     others) are below ``min_intermediate_share`` of its output, or whose output is below
-    ``min_output_share`` of the total, never attaches.
+    ``min_output_share`` of the total (or of ``size_share``, each sector's share of its
+    own region's output in a multi-regional table), never attaches.
     """
     purchases = Z.sum(axis=0)
     total = float(purchases.sum())
@@ -752,7 +776,12 @@ def attach_services(
         return out
     for s in services:
         sales = float(Z[s].sum() - Z[s, s])
-        if x[s] <= 0 or x[s] < options.min_output_share * x.sum():
+        small = (
+            x[s] < options.min_output_share * x.sum()
+            if size_share is None
+            else size_share[s] < options.min_output_share
+        )
+        if x[s] <= 0 or small:
             continue
         if sales <= 0 or sales < options.min_intermediate_share * x[s]:
             continue
@@ -949,16 +978,27 @@ def varimax(loadings: np.ndarray, *, max_iter: int = 200, tol: float = 1e-10) ->
     return loadings @ R
 
 
-def feser_bergman_factors(C_seed: np.ndarray, loading: float) -> list[np.ndarray]:
+def feser_bergman_factors(
+    C_seed: np.ndarray, loading: float, max_factors: int | None = None
+) -> list[np.ndarray]:
     """Members of each Feser–Bergman factor (seed indices at loading ≥ ``loading``).
 
     Principal components of the max-correlation matrix, those with eigenvalue > 1
     (Kaiser's rule), varimax-rotated; each factor's sign is chosen so that its largest
     loading is positive (Feser & Bergman 2000, *Regional Studies* 34(1): 1–19).
+    At most ``max_factors`` (default :data:`MAX_FACTORS`) components are kept, those
+    with the largest eigenvalues: Kaiser's rule keeps about a third of the seeds of a
+    3,600-sector multi-regional table, and varimax costs a k×k SVD per iteration
+    (Feser and Bergman kept 23 templates of 478 US industries). National tables stay
+    far below the cap (Chile's 111-sector table: 18 factors).
     """
     C = (C_seed + C_seed.T) / 2
     vals, vecs = np.linalg.eigh(C)
     keep = vals > 1.0
+    cap = MAX_FACTORS if max_factors is None else max_factors
+    if keep.sum() > cap:  # eigh sorts ascending: keep the cap largest
+        log.info("Feser-Bergman: %d components with eigenvalue > 1, kept %d", keep.sum(), cap)
+        keep[: len(vals) - cap] = False
     if not keep.any():
         return []
     L = vecs[:, keep] * np.sqrt(vals[keep])
@@ -983,6 +1023,7 @@ def strongest_chains(
     *,
     x: np.ndarray | None = None,
     min_output_share: float = 0.0,
+    size_share: np.ndarray | None = None,
 ) -> tuple[Chain, ...]:
     """Every direct flow i → j (i ≠ j) with strength ≥ ``threshold``, strongest first.
 
@@ -990,7 +1031,8 @@ def strongest_chains(
     intermediate sales or of the buyer's intermediate purchases (self excluded; direct
     shares as in Oosterhaven, Eding & Stelder 2001). With ``x``, flows involving a sector
     below ``min_output_share`` of total output are left out and each chain gets the flow
-    as a share of the seller's output.
+    as a share of the seller's output. ``size_share`` replaces x / Σx in that test
+    (multi-regional tables: each sector's share of its own region's output).
     """
     Zo = np.array(Z, dtype="float64")
     np.fill_diagonal(Zo, 0.0)
@@ -1001,7 +1043,11 @@ def strongest_chains(
     strength = np.maximum(s_share, p_share)
     keep = (strength >= threshold) & (Zo > 0)
     if x is not None:
-        big = x >= min_output_share * x.sum()
+        big = (
+            x >= min_output_share * x.sum()
+            if size_share is None
+            else size_share >= min_output_share
+        )
         keep &= big[:, None] & big[None, :]
     out = []
     for i, j in zip(*np.nonzero(keep), strict=True):
@@ -1353,6 +1399,8 @@ def detect_clusters(
     opts = resolve_options(options, legacy)
     _check_execution(n_jobs, backend)
     table = drop_zero_output(table)
+    if opts.focus is not None:
+        mrio.check_focus(table, opts.focus)
     codes = list(table.codes)
     Z = table.Z.to_numpy(dtype="float64")
     x = table.x.to_numpy(dtype="float64")
@@ -1363,11 +1411,14 @@ def detect_clusters(
         )
     if linkage_frame is not None and list(linkage_frame.index) != codes:
         raise OptionError("linkage_frame is not the linkage table of this table (codes differ)")
-    svc = classify_services(table, isic=opts.isic_map, supporting=opts.supporting)
+    classify = mrio.classify_country_sectors if mrio.is_multiregional(table) else classify_services
+    svc = classify(table, isic=opts.isic_map, supporting=opts.supporting)
     for w in svc.warnings:
         log.warning(w)
     goods = np.array([c not in svc.services for c in codes])
-    seeds, _ = seed_sectors(codes, x, svc.services, opts.min_output_share)
+    seed = mrio.seed_country_sectors if mrio.is_multiregional(table) else seed_sectors
+    size = mrio.region_output_share(codes, x) if mrio.is_multiregional(table) else None
+    seeds, _ = seed(codes, x, svc.services, opts.min_output_share)
     goods_codes = [c for c in codes if c not in svc.services]
     problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
     # too aggregated: no profiles to compare (the similarity shown is flow strength only)
@@ -1378,7 +1429,13 @@ def detect_clusters(
         "options": _recorded_options(opts, svc, n_jobs, backend),
         "services": dict(svc.services),
         "strongest_chains": strongest_chains(
-            Z, codes, table.names, opts.chain_strength, x=x, min_output_share=opts.min_output_share
+            Z,
+            codes,
+            table.names,
+            opts.chain_strength,
+            x=x,
+            min_output_share=opts.min_output_share,
+            size_share=size,
         ),
     }
     if problem is not None:
@@ -1404,7 +1461,7 @@ def detect_clusters(
     rank[sorted(range(len(codes)), key=lambda i: _natural(codes[i]))] = np.arange(len(codes))
     part = partition(S, F, np.flatnonzero(goods), seeds, x_share, opts, rank)
     service_idx = [i for i, c in enumerate(codes) if c in svc.services]
-    attached = attach_services(Z, x, service_idx, part.cores, opts)
+    attached = attach_services(Z, x, service_idx, part.cores, opts, size_share=size)
     figures = [_Figures(None, None, None) for _ in part.cores]
     if opts.n_boot and part.cores:
         st = bootstrap_stability(
@@ -1456,6 +1513,8 @@ def detect_clusters(
         for ci, core in enumerate(part.cores)
     ]
     cands.sort(key=lambda c: (-c.score, c.id))
+    if mrio.is_multiregional(table):  # sizes within regions; the focus region's candidates
+        cands = mrio.country_sector_candidates(table, cands, opts)
     reasons = {codes[i]: r for i, r in part.loose.items()}
     used = {s for lst in attached for s, _ in lst}
     reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
@@ -1542,6 +1601,10 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1%}"
+
+
 def format_candidates(res: ClusterResult) -> str:
     """Plain-text listing of the candidates (for the CLI and the demo)."""
     if res.too_aggregated:
@@ -1567,6 +1630,13 @@ def format_candidates(res: ClusterResult) -> str:
         )
         for m in c.members:
             lines.append(f"     {m.role:10} {m.code:6} {m.name}")
+        if c.focus_region is not None:
+            lines.append(
+                f"     outside {c.focus_region}: {', '.join(c.foreign_members or ()) or 'none'}; "
+                f"cross-border share of its {c.focus_region} members' intermediate sales "
+                f"{_pct(c.cross_border_sales_share)}, purchases "
+                f"{_pct(c.cross_border_purchases_share)}"
+            )
     for g in res.similar_structure_groups:
         lines.append("similar structure, not linked: " + ", ".join(g.codes))
     if res.unclustered:

@@ -131,6 +131,10 @@ class ClusterOptions:
         σ of the multiplicative log-normal noise applied to Z in each replicate.
     seed : int, default 0
         Seed of the random generator; results are reproducible for a given seed.
+    focus : str, optional
+        Multi-regional tables (codes ``"REGION:SECTOR"``): keep only candidates holding
+        at least one sector of this region, and report their foreign country-sectors
+        and cross-border trade shares (:func:`io_clusters.mrio.focus_candidates`).
     """
 
     similarity: str = "combined"
@@ -153,6 +157,7 @@ class ClusterOptions:
     n_boot: int = DEFAULT_N_BOOT
     noise: float = 0.1
     seed: int = 0
+    focus: str | None = None
 
     def __post_init__(self) -> None:
         _check_choice("similarity", self.similarity, MEASURES)
@@ -197,6 +202,8 @@ class ClusterOptions:
             object.__setattr__(self, "supporting", tuple(str(c) for c in self.supporting))
         if self.isic is not None:
             object.__setattr__(self, "isic", _isic_pairs(self.isic))
+        if self.focus is not None and (not isinstance(self.focus, str) or not self.focus.strip()):
+            raise OptionError(f"focus must be a region code (e.g. PER), got {self.focus!r}")
 
     @property
     def isic_map(self) -> dict[str, tuple[str, ...]] | None:

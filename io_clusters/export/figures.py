@@ -64,6 +64,7 @@ def safe(text: Any) -> str:
 
 
 def _save(fig: Any, out: Path, stem: str) -> list[Path]:
+    stem = stem.replace(":", "_")  # country-sector ids ("C-PER:D24-…"): no ":" in file names
     paths = []
     for ext in ("png", "svg"):
         p = out / f"{stem}.{ext}"
@@ -388,8 +389,11 @@ def write_figures(
     plt.rcParams["svg.hashsalt"] = "io_clusters"  # stable element ids in SVG
     figs = {"key_sectors": key_sector_figure(table, lk, out, lang)}
     if len(res.tree) and len(res.tree_codes) >= 2:  # no tree: table too aggregated
-        figs["dendrogram"] = dendrogram_figure(table, res, out, lang)
-        figs["similarity_heatmap"] = heatmap_figure(table, res, out, lang)
+        from ..mrio import focus_view  # with a focus region: its neighbourhood only
+
+        view = focus_view(table, res)
+        figs["dendrogram"] = dendrogram_figure(table, view, out, lang)
+        figs["similarity_heatmap"] = heatmap_figure(table, view, out, lang)
     names_en = table.name_of
     display = sector_names(names_en, lang)
     for cand in res.candidates[:MAX_NETWORKS]:

@@ -451,6 +451,10 @@ _WARNING_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"^member\(s\) below (\S+) of total output: (.+)$",
             "miembro(s) con menos de {0} de la producción total: {1}",
         ),
+        (  # multi-regional tables (io_clusters.mrio)
+            r"^member\(s\) below (\S+) of their region's output: (.+)$",
+            "miembro(s) con menos de {0} de la producción de su región: {1}",
+        ),
         (
             r"^contains pervasive service sector\(s\): (.+)$",
             "incluye servicios generalizados: {0}",
