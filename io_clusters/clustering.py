@@ -1398,7 +1398,75 @@ def detect_clusters(
     """
     opts = resolve_options(options, legacy)
     _check_execution(n_jobs, backend)
-    table = drop_zero_output(table)
+    prep = _prepare(drop_zero_output(table), opts, linkage_frame)
+    common: dict[str, Any] = {
+        "similarity": pd.DataFrame(prep.S, index=prep.table.Z.index, columns=prep.table.Z.columns),
+        "options": _recorded_options(opts, prep.svc, n_jobs, backend),
+        "services": dict(prep.svc.services),
+        "strongest_chains": strongest_chains(
+            prep.Z,
+            prep.codes,
+            prep.table.names,
+            opts.chain_strength,
+            x=prep.x,
+            min_output_share=opts.min_output_share,
+            size_share=prep.size,
+        ),
+    }
+    if prep.problem is not None:
+        return _aggregated_result(prep, prep.problem, common)
+    seeds, codes = prep.seeds, prep.codes
+    if len(seeds) < 3:
+        raise AnalysisError(f"only {len(seeds)} sectors can seed candidates: too few to cluster")
+    if opts.k is not None and opts.k >= len(seeds):
+        raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {opts.k}")
+    part = partition(
+        prep.S, prep.F, np.flatnonzero(prep.goods), seeds, prep.x_share, opts, prep.rank
+    )
+    service_idx = [i for i, c in enumerate(codes) if c in prep.svc.services]
+    attached = attach_services(prep.Z, prep.x, service_idx, part.cores, opts, size_share=prep.size)
+    figures = _stability(prep, part, opts, progress=progress, n_jobs=n_jobs, backend=backend)
+    ctx = _context(prep, part, opts, linkage_frame, warnings)
+    cands = _candidates(ctx, prep, part, attached, figures, opts)
+    reasons = {codes[i]: r for i, r in part.loose.items()}
+    used = {s for lst in attached for s, _ in lst}
+    reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
+    unclustered = tuple(c for c in codes if c in reasons)
+    return ClusterResult(
+        candidates=cands,
+        unclustered=unclustered,
+        tree=part.tree,
+        tree_codes=tuple(codes[i] for i in seeds),
+        labels={codes[seeds[i]]: int(lab) for i, lab in enumerate(part.labels)},
+        diagnostics=_diagnostics(part, opts, len(codes), seeds, prep.table),
+        unclustered_reasons={c: reasons[c] for c in unclustered},
+        similar_structure_groups=tuple(_similar_group(ctx, g) for g in part.similar),
+        **common,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """The table as arrays, its services, seeds and similarities (steps 1–3; internal)."""
+
+    table: IOTable
+    codes: list[str]
+    Z: np.ndarray
+    x: np.ndarray
+    x_share: np.ndarray
+    svc: ServiceClassification
+    goods: np.ndarray
+    seeds: np.ndarray
+    size: np.ndarray | None
+    rank: np.ndarray
+    problem: dict[str, str] | None
+    S: np.ndarray
+    F: np.ndarray
+    C: np.ndarray | None
+
+
+def _prepare(table: IOTable, opts: ClusterOptions, linkage_frame: pd.DataFrame | None) -> _Prepared:
+    """Apply steps 1–3: check the numbers, classify services, pick seeds, compute similarity."""
     if opts.focus is not None:
         mrio.check_focus(table, opts.focus)
     codes = list(table.codes)
@@ -1411,95 +1479,125 @@ def detect_clusters(
         )
     if linkage_frame is not None and list(linkage_frame.index) != codes:
         raise OptionError("linkage_frame is not the linkage table of this table (codes differ)")
-    classify = mrio.classify_country_sectors if mrio.is_multiregional(table) else classify_services
+    multi = mrio.is_multiregional(table)
+    classify = mrio.classify_country_sectors if multi else classify_services
     svc = classify(table, isic=opts.isic_map, supporting=opts.supporting)
     for w in svc.warnings:
         log.warning(w)
     goods = np.array([c not in svc.services for c in codes])
-    seed = mrio.seed_country_sectors if mrio.is_multiregional(table) else seed_sectors
-    size = mrio.region_output_share(codes, x) if mrio.is_multiregional(table) else None
+    seed = mrio.seed_country_sectors if multi else seed_sectors
     seeds, _ = seed(codes, x, svc.services, opts.min_output_share)
     goods_codes = [c for c in codes if c not in svc.services]
     problem = aggregation_problem(table, goods_codes, svc.isic, opts.min_goods_sectors)
     # too aggregated: no profiles to compare (the similarity shown is flow strength only)
-    measure = "flow" if problem is not None else opts.similarity
-    S, F, C = sector_similarity(Z, measure, goods)
-    common: dict[str, Any] = {
-        "similarity": pd.DataFrame(S, index=table.Z.index, columns=table.Z.columns),
-        "options": _recorded_options(opts, svc, n_jobs, backend),
-        "services": dict(svc.services),
-        "strongest_chains": strongest_chains(
-            Z,
-            codes,
-            table.names,
-            opts.chain_strength,
-            x=x,
-            min_output_share=opts.min_output_share,
-            size_share=size,
-        ),
-    }
-    if problem is not None:
-        log.warning(problem["en"])
-        return ClusterResult(
-            candidates=[],
-            unclustered=tuple(codes),
-            unclustered_reasons=dict.fromkeys(codes, "too_aggregated"),
-            tree=np.empty((0, 4)),
-            tree_codes=(),
-            labels={},
-            diagnostics={"n_sectors": len(codes), "n_seeds": len(seeds), "k": 0},
-            too_aggregated=True,
-            message=problem,
-            **common,
-        )
-    if len(seeds) < 3:
-        raise AnalysisError(f"only {len(seeds)} sectors can seed candidates: too few to cluster")
-    if opts.k is not None and opts.k >= len(seeds):
-        raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {opts.k}")
-    x_share = x / x.sum()
+    S, F, C = sector_similarity(Z, "flow" if problem else opts.similarity, goods)
     rank = np.empty(len(codes), dtype=int)  # position in code order breaks ties
     rank[sorted(range(len(codes)), key=lambda i: _natural(codes[i]))] = np.arange(len(codes))
-    part = partition(S, F, np.flatnonzero(goods), seeds, x_share, opts, rank)
-    service_idx = [i for i, c in enumerate(codes) if c in svc.services]
-    attached = attach_services(Z, x, service_idx, part.cores, opts, size_share=size)
-    figures = [_Figures(None, None, None) for _ in part.cores]
-    if opts.n_boot and part.cores:
-        st = bootstrap_stability(
-            Z,
-            goods,
-            seeds,
-            x_share,
-            part.cores,
-            F,
-            opts,
-            progress=progress,
-            n_jobs=n_jobs,
-            backend=backend,
-            rank=rank,
-        )
-        figures = [_Figures(*v) for v in zip(st.rule, st.tree, st.cohesion, strict=True)]
+    return _Prepared(
+        table=table,
+        codes=codes,
+        Z=Z,
+        x=x,
+        x_share=x / x.sum(),
+        svc=svc,
+        goods=goods,
+        seeds=seeds,
+        size=mrio.region_output_share(codes, x) if multi else None,
+        rank=rank,
+        problem=problem,
+        S=S,
+        F=F,
+        C=C,
+    )
+
+
+def _aggregated_result(
+    prep: _Prepared, problem: dict[str, str], common: dict[str, Any]
+) -> ClusterResult:
+    """Return the result of a table too aggregated for candidates (step 2)."""
+    log.warning(problem["en"])
+    return ClusterResult(
+        candidates=[],
+        unclustered=tuple(prep.codes),
+        unclustered_reasons=dict.fromkeys(prep.codes, "too_aggregated"),
+        tree=np.empty((0, 4)),
+        tree_codes=(),
+        labels={},
+        diagnostics={"n_sectors": len(prep.codes), "n_seeds": len(prep.seeds), "k": 0},
+        too_aggregated=True,
+        message=problem,
+        **common,
+    )
+
+
+def _stability(
+    prep: _Prepared,
+    part: Partition,
+    opts: ClusterOptions,
+    *,
+    progress: bool | None,
+    n_jobs: int,
+    backend: str | None,
+) -> list[_Figures]:
+    """Step 8 for every core (no figures when ``n_boot`` is 0)."""
+    if not (opts.n_boot and part.cores):
+        return [_Figures(None, None, None) for _ in part.cores]
+    st = bootstrap_stability(
+        prep.Z,
+        prep.goods,
+        prep.seeds,
+        prep.x_share,
+        part.cores,
+        prep.F,
+        opts,
+        progress=progress,
+        n_jobs=n_jobs,
+        backend=backend,
+        rank=prep.rank,
+    )
+    return [_Figures(*v) for v in zip(st.rule, st.tree, st.cohesion, strict=True)]
+
+
+def _context(
+    prep: _Prepared,
+    part: Partition,
+    opts: ClusterOptions,
+    linkage_frame: pd.DataFrame | None,
+    warnings: Sequence[str] | None,
+) -> _Context:
     if linkage_frame is None:
         from .linkages import linkages
 
-        linkage_frame = linkages(table, extraction=False)
-    ctx = _Context(
+        linkage_frame = linkages(prep.table, extraction=False)
+    table = prep.table
+    return _Context(
         table=table,
-        Z=Z,
-        x=x,
+        Z=prep.Z,
+        x=prep.x,
         exports=None if table.exports is None else table.exports.to_numpy(),
-        S=S,
-        F=F,
-        seeds=seeds,
+        S=prep.S,
+        F=prep.F,
+        seeds=prep.seeds,
         coph=squareform(cophenet(part.tree)),
         lk=linkage_frame,
         options=opts,
         table_warnings=tuple(table_warnings(table) if warnings is None else warnings),
     )
+
+
+def _candidates(
+    ctx: _Context,
+    prep: _Prepared,
+    part: Partition,
+    attached: Sequence[Sequence[tuple[int, float]]],
+    figures: Sequence[_Figures],
+    opts: ClusterOptions,
+) -> list[Candidate]:
+    """Apply steps 9–10 to every core and rank the candidates by score."""
+    seeds = prep.seeds
+    C = prep.S if prep.C is None else prep.C
     factors = [
-        seeds[f]
-        for f in feser_bergman_factors(
-            (S if C is None else C)[np.ix_(seeds, seeds)], opts.factor_loading
-        )
+        seeds[f] for f in feser_bergman_factors(C[np.ix_(seeds, seeds)], opts.factor_loading)
     ]
     cands = [
         describe_candidate(
@@ -1513,23 +1611,9 @@ def detect_clusters(
         for ci, core in enumerate(part.cores)
     ]
     cands.sort(key=lambda c: (-c.score, c.id))
-    if mrio.is_multiregional(table):  # sizes within regions; the focus region's candidates
-        cands = mrio.country_sector_candidates(table, cands, opts)
-    reasons = {codes[i]: r for i, r in part.loose.items()}
-    used = {s for lst in attached for s, _ in lst}
-    reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
-    unclustered = tuple(c for c in codes if c in reasons)
-    return ClusterResult(
-        candidates=[replace(c, rank=r + 1) for r, c in enumerate(cands)],
-        unclustered=unclustered,
-        tree=part.tree,
-        tree_codes=tuple(codes[i] for i in seeds),
-        labels={codes[seeds[i]]: int(lab) for i, lab in enumerate(part.labels)},
-        diagnostics=_diagnostics(part, opts, len(codes), seeds, table),
-        unclustered_reasons={c: reasons[c] for c in unclustered},
-        similar_structure_groups=tuple(_similar_group(ctx, g) for g in part.similar),
-        **common,
-    )
+    if mrio.is_multiregional(prep.table):  # sizes within regions; the focus region's ones
+        cands = mrio.country_sector_candidates(prep.table, cands, opts)
+    return [replace(c, rank=r + 1) for r, c in enumerate(cands)]
 
 
 def _similar_group(ctx: _Context, idx: np.ndarray) -> SimilarGroup:
