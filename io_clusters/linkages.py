@@ -52,7 +52,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -216,6 +217,121 @@ def _classify(power: np.ndarray, sens: np.ndarray) -> list[str]:
     return np.select([p & s, p, s], ["key", "backward", "forward"], "weak").tolist()
 
 
+def _without_zero_output(table: IOTable, drop_zero: bool) -> tuple[IOTable, tuple[str, ...]]:
+    """Return the table without zero-output sectors, and their codes in table order."""
+    if not drop_zero:
+        return table, ()
+    before = table.codes
+    table = drop_zero_output(table)
+    if len(table.codes) == len(before):
+        return table, ()
+    kept = set(table.codes)  # built once: the membership test below is O(n)
+    return table, tuple(c for c in before if c not in kept)
+
+
+@dataclass(frozen=True, slots=True)
+class _Totals:
+    """Column and row sums of A, L and G (and L itself when needed); internal."""
+
+    Z_rowsum: np.ndarray
+    bl_direct: np.ndarray
+    bl_total: np.ndarray
+    fl_leontief: np.ndarray
+    Lx: np.ndarray
+    L: np.ndarray | None
+
+
+def _totals(Z: np.ndarray, x: np.ndarray, codes: Sequence[str], *, need_L: bool) -> _Totals:
+    """One LU factorisation of I − A; L formed from it only when ``need_L``."""
+    n = len(x)
+    A = np.empty_like(Z)  # same memory layout as Z, hence the same summation order
+    np.divide(Z, x[None, :], out=A)
+    bl_direct = A.sum(axis=0)
+    lu = _factor(A, codes, colsum=bl_direct, overwrite_A=True)  # A becomes the LU
+    del A  # n×n arrays alive from here on: Z, the LU factors, then L
+    L = None
+    if need_L:
+        L = _solve_identity(lu, n)
+        del lu
+        _check_nonneg(L, codes)
+        bl_total = L.sum(axis=0)
+        fl_leontief = L.sum(axis=1)
+        Lx = L @ x
+    else:
+        ones = np.ones(n)
+        bl_total = scipy.linalg.lu_solve(lu, ones, trans=1, check_finite=False)
+        fl_leontief = scipy.linalg.lu_solve(lu, ones, check_finite=False)
+        Lx = scipy.linalg.lu_solve(lu, x, check_finite=False)
+    return _Totals(Z.sum(axis=1), bl_direct, bl_total, fl_leontief, Lx, L)
+
+
+def _indices(table: IOTable, x: np.ndarray, t: _Totals) -> dict[str, Any]:
+    """Direct and total linkages and the dispersion indices (Rasmussen, Ghosh)."""
+    n = len(x)
+    fl_ghosh = t.Lx / x
+    fl_direct = t.Z_rowsum / x
+    total_L = t.bl_total.sum()
+    total_G = fl_ghosh.sum()
+    bl_direct = t.bl_direct
+    return {
+        "name": list(table.names),
+        "output": x,
+        "bl_direct": bl_direct,
+        "fl_direct": fl_direct,
+        "bl_direct_norm": bl_direct / bl_direct.mean() if bl_direct.mean() > 0 else np.nan,
+        "fl_direct_norm": fl_direct / fl_direct.mean() if fl_direct.mean() > 0 else np.nan,
+        "bl_total": t.bl_total,
+        "fl_total_ghosh": fl_ghosh,
+        "fl_total_leontief": t.fl_leontief,
+        "power_dispersion": n * t.bl_total / total_L,
+        "sensitivity_dispersion": n * fl_ghosh / total_G,
+        "sensitivity_dispersion_leontief": n * t.fl_leontief / total_L,
+    }
+
+
+def _cv_columns(t: _Totals, x: np.ndarray, n: int) -> dict[str, np.ndarray]:
+    """Rasmussen's coefficients of variation, from sums of squares without n×n temporaries."""
+    L = t.L
+    assert L is not None
+    return {
+        "cv_backward": _cv(t.bl_total, np.einsum("ij,ij->j", L, L), n),
+        # row i of G is (l_ij x_j / x_i)_j; the 1/x_i factor cancels in the CV
+        "cv_forward": _cv(t.Lx, np.einsum("ij,ij,j->i", L, L, x * x), n),
+        "cv_forward_leontief": _cv(t.fl_leontief, np.einsum("ij,ij->i", L, L), n),
+    }
+
+
+def _weighted_columns(table: IOTable, x: np.ndarray, t: _Totals) -> dict[str, np.ndarray]:
+    """Return the indices weighted by final demand or output (Laumas 1976; Cella 1984)."""
+    n = len(x)
+    f = x - t.Z_rowsum
+    if table.final_demand.shape[1]:
+        f = table.final_demand.to_numpy().sum(axis=1)
+    wf = f / f.sum() if f.sum() != 0 else np.full(n, 1 / n)
+    wx = x / x.sum()
+    fl_ghosh = t.Lx / x
+    return {
+        "bl_weighted_fd": t.bl_total / (wf @ t.bl_total),
+        "bl_weighted_output": t.bl_total / (wx @ t.bl_total),
+        "fl_weighted_output": fl_ghosh / (wx @ fl_ghosh),
+    }
+
+
+def _extraction_columns(t: _Totals, x: np.ndarray) -> dict[str, np.ndarray]:
+    """Hypothetical extraction in closed form (see the module docstring)."""
+    assert t.L is not None
+    d = np.diag(t.L)
+    total = x.sum()
+    out = {
+        "hem_total": x * t.bl_total / d,
+        "hem_backward": x * (t.bl_total - 1) / d,
+        "hem_forward": x * (t.Lx / x - 1) / d,
+    }
+    for k in ("hem_total", "hem_backward", "hem_forward"):
+        out[f"{k}_pct"] = 100 * out[k] / total
+    return out
+
+
 def linkages(
     table: IOTable,
     *,
@@ -268,83 +384,22 @@ def linkages(
     for name, val in (("cv", cv), ("extraction", extraction), ("weighted", weighted)):
         if not isinstance(val, bool):
             raise OptionError(f"{name} must be True or False, got {val!r}")
-    dropped: tuple[str, ...] = ()
-    if drop_zero:
-        before = table.codes
-        table = drop_zero_output(table)
-        if len(table.codes) != len(before):
-            kept = set(table.codes)  # built once: the membership test below is O(n)
-            dropped = tuple(c for c in before if c not in kept)
+    table, dropped = _without_zero_output(table, drop_zero)
     Z, x = _zx(table)
     n = len(x)
     if n < 2:
         raise AnalysisError("linkage analysis needs at least two sectors with output > 0")
-    A = np.empty_like(Z)  # same memory layout as Z, hence the same summation order
-    np.divide(Z, x[None, :], out=A)
-    bl_direct = A.sum(axis=0)
-    lu = _factor(A, table.codes, colsum=bl_direct, overwrite_A=True)  # A becomes the LU
-    del A  # n×n arrays alive from here on: Z, the LU factors, then L
-    ones = np.ones(n)
-    L = None
-    if cv or extraction:
-        L = _solve_identity(lu, n)
-        del lu
-        _check_nonneg(L, table.codes)
-        bl_total = L.sum(axis=0)
-        fl_leontief = L.sum(axis=1)
-        Lx = L @ x
-    else:
-        bl_total = scipy.linalg.lu_solve(lu, ones, trans=1, check_finite=False)
-        fl_leontief = scipy.linalg.lu_solve(lu, ones, check_finite=False)
-        Lx = scipy.linalg.lu_solve(lu, x, check_finite=False)
-    fl_ghosh = Lx / x
-    z_rowsum = Z.sum(axis=1)
-    fl_direct = z_rowsum / x
-    total_L = bl_total.sum()
-    total_G = fl_ghosh.sum()
-    power = n * bl_total / total_L
-    sens = n * fl_ghosh / total_G
-    sens_l = n * fl_leontief / total_L
-    out: dict[str, Any] = {
-        "name": list(table.names),
-        "output": x,
-        "bl_direct": bl_direct,
-        "fl_direct": fl_direct,
-        "bl_direct_norm": bl_direct / bl_direct.mean() if bl_direct.mean() > 0 else np.nan,
-        "fl_direct_norm": fl_direct / fl_direct.mean() if fl_direct.mean() > 0 else np.nan,
-        "bl_total": bl_total,
-        "fl_total_ghosh": fl_ghosh,
-        "fl_total_leontief": fl_leontief,
-        "power_dispersion": power,
-        "sensitivity_dispersion": sens,
-        "sensitivity_dispersion_leontief": sens_l,
-    }
+    t = _totals(Z, x, table.codes, need_L=cv or extraction)
+    out = _indices(table, x, t)
     if cv:
-        assert L is not None
-        # sums of squares without n x n temporaries
-        out["cv_backward"] = _cv(bl_total, np.einsum("ij,ij->j", L, L), n)
-        # row i of G is (l_ij x_j / x_i)_j; the 1/x_i factor cancels in the CV
-        out["cv_forward"] = _cv(Lx, np.einsum("ij,ij,j->i", L, L, x * x), n)
-        out["cv_forward_leontief"] = _cv(fl_leontief, np.einsum("ij,ij->i", L, L), n)
-    out["key_sector_class"] = _classify(power, sens)
+        assert t.L is not None
+        out.update(_cv_columns(t, x, n))
+    out["key_sector_class"] = _classify(out["power_dispersion"], out["sensitivity_dispersion"])
     if weighted:
-        f = x - z_rowsum
-        if table.final_demand.shape[1]:
-            f = table.final_demand.to_numpy().sum(axis=1)
-        wf = f / f.sum() if f.sum() != 0 else np.full(n, 1 / n)
-        wx = x / x.sum()
-        out["bl_weighted_fd"] = bl_total / (wf @ bl_total)
-        out["bl_weighted_output"] = bl_total / (wx @ bl_total)
-        out["fl_weighted_output"] = fl_ghosh / (wx @ fl_ghosh)
+        out.update(_weighted_columns(table, x, t))
     if extraction:
-        assert L is not None
-        d = np.diag(L)
-        total = x.sum()
-        out["hem_total"] = x * bl_total / d
-        out["hem_backward"] = x * (bl_total - 1) / d
-        out["hem_forward"] = x * (fl_ghosh - 1) / d
-        for k in ("hem_total", "hem_backward", "hem_forward"):
-            out[f"{k}_pct"] = 100 * out[k] / total
+        assert t.L is not None
+        out.update(_extraction_columns(t, x))
     df = pd.DataFrame(out, index=pd.Index(table.codes, name="code"))
     df.attrs["io_clusters"] = {
         "table_id": table.meta.table_id,
