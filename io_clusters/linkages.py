@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -241,7 +240,7 @@ class _Totals:
     L: np.ndarray | None
 
 
-def _totals(Z: np.ndarray, x: np.ndarray, codes: Sequence[str], *, need_L: bool) -> _Totals:
+def _totals(Z: np.ndarray, x: np.ndarray, codes: tuple[str, ...], *, need_L: bool) -> _Totals:
     """One LU factorisation of I − A; L formed from it only when ``need_L``."""
     n = len(x)
     A = np.empty_like(Z)  # same memory layout as Z, hence the same summation order
