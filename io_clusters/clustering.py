@@ -108,7 +108,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import tomllib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -123,7 +122,7 @@ from scipy.spatial.distance import squareform
 from . import mrio
 from .errors import AnalysisError, OptionError
 from .linkages import drop_zero_output
-from .options import METHODS, ClusterOptions, LinkageMethod
+from .options import METHODS, ClusterOptions, LinkageMethod, load_toml
 from .services import ServiceClassification, aggregation_problem, classify_services
 from .similarity import MEASURES, flow_strength, max_correlation
 from .table import IOTable
@@ -380,13 +379,7 @@ def _core_key(codes: Sequence[str]) -> str:
 def load_labels(path: str | Path) -> dict[str, str]:
     """Read a labels file: a TOML ``[labels]`` table of id or ``"a+b"`` → label."""
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such labels file")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise OptionError(f"{path.name}: not valid TOML ({exc})") from exc
-    labels = doc.get("labels")
+    labels = load_toml(path, "labels").get("labels")
     if not isinstance(labels, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
     ):

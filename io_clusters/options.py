@@ -269,6 +269,29 @@ def _refuse_unknown(data: Mapping[str, Any], cls: type, source: str) -> None:
         )
 
 
+def load_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """Parse a user's TOML file (``what``: "config", "labels" …), errors naming the file.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    OptionError
+        Not valid TOML, not UTF-8, or not a file.
+    """
+    import tomllib
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such {what} file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise OptionError(f"{path.name}: not valid TOML ({exc})") from exc
+    except OSError as exc:  # a directory, unreadable …
+        raise OptionError(f"{path}: cannot read the {what} file ({exc.strerror})") from exc
+
+
 #: Keys of a run.toml ``[run]`` table that belong to :class:`ClusterOptions`.
 CLUSTER_KEYS: tuple[str, ...] = tuple(f.name for f in fields(ClusterOptions))
 
@@ -396,15 +419,8 @@ class RunOptions:
     @classmethod
     def from_toml(cls, path: str | Path) -> RunOptions:
         """Read the ``[run]`` table of a TOML file (unknown keys refused)."""
-        import tomllib
-
         path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such config file")
-        try:
-            conf = tomllib.loads(path.read_text(encoding="utf-8-sig"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise OptionError(f"{path.name}: not valid TOML ({exc})") from exc
+        conf = load_toml(path, "config")
         run = conf.get("run", {})
         if not isinstance(run, dict):
             raise OptionError(f"{path.name}: [run] must be a table of options")
