@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from ._version import __version__
-from .clustering import load_labels
+from .clustering import ClusterResult, load_labels
 from .datasets import DEFAULT_EXAMPLE, load_example
 from .errors import TableValidationError
 from .export import write_frame, write_json
@@ -154,6 +154,41 @@ def run(
         **cluster_options,
     )
     say("reading and validating the table")
+    table, report = _read_and_validate(source, opts)
+    if region_data is None and opts.regions:
+        from .regional import read_regional
+
+        region_data = read_regional(opts.regions, year=opts.year, prices=opts.prices)
+    plan = _Plan(
+        options=opts,
+        clusters=clusters,
+        regions=region_data,
+        labels=load_labels(opts.labels) if opts.labels else None,
+        n_jobs=n_jobs,
+        backend=backend,
+        say=say,
+    )
+    out_dir = _out_dir(table, opts)
+    work = _prepare_out(out_dir, _inputs(table, opts))
+    try:
+        analysis = analyse(table, report, plan)
+        doc = document(analysis, plan) if analysis.clusters is not None else None
+        written = write_outputs(analysis, doc, work, plan)
+        outputs = _publish(work, out_dir, written)
+    except OSError as exc:
+        raise as_output_error(exc, out_dir) from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
+    return RunResult(
+        table, report, analysis.linkages, analysis.clusters, analysis.evidence, out_dir, outputs
+    )
+
+
+def _read_and_validate(
+    source: str | Path | IOTable, opts: RunOptions
+) -> tuple[IOTable, ValidationReport]:
+    """Read (or take) the table, apply the negatives option, refuse it on errors."""
     if isinstance(source, IOTable):
         table = treat_negatives(source, opts.negatives)
     else:
@@ -165,11 +200,10 @@ def run(
             + "; ".join(f"{f.check}: {f.message}" for f in report.errors[:3]),
             report,
         )
-    if region_data is None and opts.regions:
-        from .regional import read_regional
+    return table, report
 
-        region_data = read_regional(opts.regions, year=opts.year, prices=opts.prices)
-    user_labels = load_labels(opts.labels) if opts.labels else None
+
+def _out_dir(table: IOTable, opts: RunOptions) -> Path:
     out_dir = (
         Path(opts.out)
         if opts.out is not None
@@ -177,32 +211,15 @@ def run(
     )
     if out_dir.is_symlink():  # e.g. a `latest` pointer: replace what it points to
         out_dir = out_dir.resolve()
+    return out_dir
+
+
+def _inputs(table: IOTable, opts: RunOptions) -> list[Any]:
+    """Files the run reads: outputs must never overwrite them."""
     inputs = [table.meta.source, opts.store, opts.regions, opts.labels]
     if opts.layout and opts.layout.endswith(".toml"):
         inputs.append(opts.layout)
-    work = _prepare_out(out_dir, inputs)
-    try:
-        df, result, evidence, written = _write_outputs(
-            table,
-            report,
-            work,
-            _Plan(
-                options=opts,
-                clusters=clusters,
-                regions=region_data,
-                labels=user_labels,
-                n_jobs=n_jobs,
-                backend=backend,
-                say=say,
-            ),
-        )
-        outputs = _publish(work, out_dir, written)
-    except OSError as exc:
-        raise as_output_error(exc, out_dir) from exc
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    log.info("wrote %s", ", ".join(str(p) for p in outputs.values()))
-    return RunResult(table, report, df, result, evidence, out_dir, outputs)
+    return inputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,56 +235,115 @@ class _Plan:
     say: Callable[[str], None]
 
 
-def _write_outputs(
-    table: IOTable, report: ValidationReport, work: Path, plan: _Plan
-) -> tuple[pd.DataFrame, Any, Any, dict[str, str]]:
-    """Write every output into the private directory ``work``; return name → file."""
-    say, opts, lang = plan.say, plan.options, plan.options.lang
-    written: dict[str, str] = {}
-    written["table"] = write_table(table, work / "table.csv").name
-    findings = report.to_dict()["findings"]
-    written["validation"] = write_json(report.to_dict(), work / "validation.json").name
-    table = drop_zero_output(table)  # once, with one warning, for both analyses
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Everything the run computed, before anything is written.
+
+    Attributes
+    ----------
+    source_table : IOTable
+        The table as read (written as ``table.csv``).
+    table : IOTable
+        The analysed table (zero-output sectors dropped).
+    report : ValidationReport
+    linkages : pandas.DataFrame
+    clusters : ClusterResult or None
+        None when the run was asked for linkages only.
+    geography : dict of str to CandidateGeography, or None
+        Location of every candidate, with regional data.
+    evidence : EvidenceResult or None
+    cases : dict of str to Case
+        The study's cases and the fieldwork store's, by id.
+    """
+
+    source_table: IOTable
+    table: IOTable
+    report: ValidationReport
+    linkages: pd.DataFrame
+    clusters: ClusterResult | None = None
+    geography: dict[str, Any] | None = None
+    evidence: Any = None
+    cases: dict[str, Any] = field(default_factory=dict)
+
+
+def analyse(table: IOTable, report: ValidationReport, plan: _Plan) -> Analysis:
+    """Linkages, candidates, their geography and the evidence pairing (no output)."""
+    say, opts = plan.say, plan.options
+    analysed = drop_zero_output(table)  # once, with one warning, for both analyses
     say("linkages")
-    df = linkages(table)
-    written["linkages"] = write_frame(df, work / "linkages.csv").name
-    result = evidence = None
+    df = linkages(analysed)
     if not plan.clusters:
-        return df, result, evidence, written
+        return Analysis(table, analysed, report, df)
     from .clustering import detect_clusters, table_warnings
 
     say(f"candidate clusters (bootstrap: {opts.cluster.n_boot} replicates)")
     result = detect_clusters(
-        table,
+        analysed,
         opts.cluster,
         linkage_frame=df,
-        warnings=table_warnings(table),
+        warnings=table_warnings(analysed),
         n_jobs=plan.n_jobs,
         backend=plan.backend,
     )
     if plan.labels:
         result = result.relabelled(plan.labels)
     geography = None
-    data = plan.regions
-    if data is not None:
+    if plan.regions is not None:
         from .regional import candidate_geography
 
         say("locating the candidates in the regions")
-        geography = {g.candidate_id: g for g in candidate_geography(table, data, result.candidates)}
+        located = candidate_geography(analysed, plan.regions, result.candidates)
+        geography = {g.candidate_id: g for g in located}
     say("pairing with qualitative evidence")
     # a candidate not located has no regional information: its cases pair as without data
-    located = {k: g for k, g in (geography or {}).items() if g.located} if geography else None
-    evidence, cases = _pair(table, result, opts.store, located)
-    doc = result.to_dict()
+    local = {k: g for k, g in geography.items() if g.located} if geography else None
+    evidence, cases = _pair(analysed, result, opts.store, local)
+    return Analysis(table, analysed, report, df, result, geography, evidence, cases)
+
+
+def document(analysis: Analysis, plan: _Plan) -> dict[str, Any]:
+    """Build the content of ``candidates.json`` (schema ``schemas/candidates.schema.json``)."""
+    assert analysis.clusters is not None
+    opts, table = plan.options, analysis.table
+    doc = analysis.clusters.to_dict()
     doc["run_options"] = {k: v for k, v in opts.to_dict().items() if k != "out"}
-    _add_geography(doc, table, data, geography, evidence)
+    _add_geography(doc, table, plan.regions, analysis.geography, analysis.evidence)
     doc["table"] = table.meta.to_dict()
     doc["versions"] = _versions()
     doc["generated"] = datetime.now(UTC).isoformat(timespec="seconds")
-    doc["lang"] = lang
+    doc["lang"] = opts.lang
+    return doc
+
+
+def write_outputs(
+    analysis: Analysis, doc: dict[str, Any] | None, work: Path, plan: _Plan
+) -> dict[str, str]:
+    """Write every output into the private directory ``work``; return name → file name."""
+    written: dict[str, str] = {}
+    written["table"] = write_table(analysis.source_table, work / "table.csv").name
+    report = analysis.report.to_dict()
+    written["validation"] = write_json(report, work / "validation.json").name
+    written["linkages"] = write_frame(analysis.linkages, work / "linkages.csv").name
+    if doc is None:
+        return written
     written["candidates"] = write_json(doc, work / "candidates.json").name
+    written.update(_write_deliverables(analysis, doc, report["findings"], work, plan))
+    return written
+
+
+def _write_deliverables(
+    analysis: Analysis,
+    doc: dict[str, Any],
+    findings: list[dict[str, Any]],
+    work: Path,
+    plan: _Plan,
+) -> dict[str, str]:
+    """Write the workbook, the figures and maps, and report.html."""
+    say, lang, figures_wanted = plan.say, plan.options.lang, plan.options.figures
+    assert analysis.clusters is not None
+    written: dict[str, str] = {}
     maps: dict[str, list[Path]] = {}
-    if opts.figures and doc.get("regional_data", {}).get("peru_departments"):
+    if figures_wanted and doc.get("regional_data", {}).get("peru_departments"):
         say("drawing maps")
         from .export.maps import write_maps
 
@@ -276,22 +352,41 @@ def _write_outputs(
     from .export.xlsx import write_workbook
 
     written["workbook"] = write_workbook(
-        doc, df, findings, cases, work / "candidates.xlsx", lang=lang, maps=maps
+        doc,
+        analysis.linkages,
+        findings,
+        analysis.cases,
+        work / "candidates.xlsx",
+        lang=lang,
+        maps=maps,
     ).name
     figs: dict[str, list[Path]] = {}
-    if opts.figures:
+    if figures_wanted:
         say("drawing figures")
         from .export.figures import write_figures
 
-        figs = write_figures(table, df, result, work / "figures", lang=lang, doc=doc)
+        figs = write_figures(
+            analysis.table,
+            analysis.linkages,
+            analysis.clusters,
+            work / "figures",
+            lang=lang,
+            doc=doc,
+        )
         figs.update(maps)
         written["figures"] = "figures"
     from .export.report import write_report
 
     written["report"] = write_report(
-        doc, findings, figs, work / "report.html", lang=lang, cases=cases, names=table.name_of
+        doc,
+        findings,
+        figs,
+        work / "report.html",
+        lang=lang,
+        cases=analysis.cases,
+        names=analysis.table.name_of,
     ).name
-    return df, result, evidence, written
+    return written
 
 
 def _add_geography(
