@@ -122,3 +122,30 @@ def test_negligible_negatives_run_end_to_end_with_a_warning(peru_path, tmp_path,
     assert "-0.01" in json.dumps(neg)  # the cell and its value are named
     capsys.readouterr()
     assert main(["run", str(src), "--n-boot", "0", "--negatives", "error", "--out", str(out)]) == 7
+
+
+def test_user_labels_rename_candidates_in_every_output_and_survive_reruns(peru_path, tmp_path):
+    """run --labels: a [labels] table keyed by core codes (any order) or by id."""
+    import openpyxl
+
+    labels = tmp_path / "labels.toml"
+    labels.write_text(
+        '[labels]\n"s08+s02" = "Cadena pesquera de Chimbote"\n"C-s11-s12" = "Textil-confecciones"\n',
+        encoding="utf-8",
+    )
+    for seed, out in ((0, tmp_path / "a"), (7, tmp_path / "b")):
+        args = ["run", str(peru_path), "--n-boot", "5", "--seed", str(seed)]
+        assert main([*args, "--labels", str(labels), "--out", str(out)]) == 0
+        doc = json.loads((out / "candidates.json").read_text(encoding="utf-8"))
+        by_id = {c["id"]: c["label"] for c in doc["candidates"]}
+        assert by_id["C-s02-s08"] == "Cadena pesquera de Chimbote"
+        assert by_id["C-s11-s12"] == "Textil-confecciones"
+        cells = {
+            str(c.value)
+            for ws in openpyxl.load_workbook(out / "candidates.xlsx").worksheets
+            for row in ws.iter_rows()
+            for c in row
+            if c.value is not None
+        }
+        assert any("Cadena pesquera de Chimbote" in v for v in cells)
+        assert "Cadena pesquera de Chimbote" in (out / "report.html").read_text(encoding="utf-8")
