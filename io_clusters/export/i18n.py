@@ -95,13 +95,34 @@ _LABELS: dict[str, tuple[str, str]] = {
         "candidate is a hypothesis for fieldwork.",
     ),
     "method_text": (
-        "Similitud: máximo entre la correlación de perfiles (Czamanski; Feser y Bergman 2000) y "
-        "la intensidad de flujos directos (Hoen 2002); árbol jerárquico de enlace promedio sobre "
-        "1 − similitud; servicios generalizados como miembros de apoyo; estabilidad por "
-        "remuestreo (Jaccard, Hennig 2007); enfoque de Torres Zorrilla (2003).",
-        "Similarity: the larger of profile correlation (Czamanski; Feser & Bergman 2000) and "
-        "direct flow strength (Hoen 2002); average-linkage tree on 1 − similarity; pervasive "
-        "services as supporting members; bootstrap stability (Jaccard, Hennig 2007); following "
+        "Servicios (secciones CIIU Rev.4 D–U) fuera de las semillas y de los perfiles. "
+        "Similitud: máximo entre la correlación de perfiles sobre los sectores de bienes "
+        "(Czamanski; Feser y Bergman 2000) y la intensidad de flujos directos (participación "
+        "en ventas o compras intermedias; Oosterhaven, Eding y Stelder 2001); árbol de enlace "
+        "promedio sobre 1 − similitud, cortado en similitud 0,5. Cada núcleo debe estar unido "
+        "por vínculos directos (flujo ≥ 10 % de las ventas del vendedor o de las compras del "
+        "comprador); un sector suelto se une por un flujo ≥ 0,4; un núcleo de más del 20 % "
+        "de la producción se divide por sus vínculos más débiles; los servicios se asocian "
+        "por sus ventas al núcleo. Estabilidad por remuestreo (Hennig 2007, 200 réplicas que "
+        "repiten toda la regla): la cohesión (proporción de réplicas en que el vínculo más "
+        "débil de la cadena del núcleo se mantiene dentro de un candidato) da la lectura "
+        "«estable / dudoso / no confiable»; el Jaccard con los núcleos de la regla y el "
+        "Jaccard con los nodos del árbol dicen si el límite del candidato es estable. "
+        "Comprobaciones: factores de Feser y Bergman; cadenas más fuertes (flujo ≥ 0,5). "
+        "Enfoque de Torres Zorrilla (2003).",
+        "Services (ISIC Rev.4 sections D–U) are left out of the seeds and the profiles. "
+        "Similarity: the larger of profile correlation over the goods sectors (Czamanski; "
+        "Feser & Bergman 2000) and direct flow strength (share of intermediate sales or "
+        "purchases; Oosterhaven, Eding & Stelder 2001); average-linkage tree on 1 − "
+        "similarity, cut at similarity 0.5. Every core must be connected by direct links "
+        "(a flow ≥ 10 % of the seller's sales or the buyer's purchases); a loose sector "
+        "joins by a flow ≥ 0.4; a core above 20 % of output is split along its weakest "
+        "links; services attach by their sales to the core. Bootstrap stability (Hennig 2007, "
+        "200 replicates re-running the whole rule): cohesion (share of replicates in which "
+        "the weakest link of the core's chain stays inside one candidate) gives the reading "
+        "'stable / doubtful / not to be trusted'; the Jaccard with the rule's cores and the "
+        "Jaccard with the tree's nodes say whether the candidate's boundary is stable. "
+        "Cross-checks: Feser-Bergman factors; strongest chains (flow ≥ 0.5). Following "
         "Torres Zorrilla (2003).",
     ),
     "chart_quadrant": ("Sectores clave (Rasmussen-Hirschman)", "Key sectors (Rasmussen-Hirschman)"),
