@@ -4,7 +4,8 @@ Every error the library raises on purpose derives from :class:`IoClustersError`,
 also from a builtin (``ValueError``, ``ArithmeticError`` …) so that callers may catch
 either. Messages name the file, sheet and cell where that is known, and say what to do.
 
-The CLI maps these classes to exit codes (see :data:`EXIT_CODES`).
+The CLI maps these classes to exit codes (see :data:`EXIT_CODES`); :data:`EXIT_MEANINGS`
+says what every exit code means.
 """
 
 from __future__ import annotations
@@ -143,20 +144,66 @@ class DataWarning(UserWarning):
     """Something in the data deserves attention but does not stop the analysis."""
 
 
+# ------------------------------------------------------------------------ exit codes
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_FOUND = 3
+EXIT_BAD_FILE = 4
+EXIT_LAYOUT = 5
+EXIT_MISMATCH = 6
+EXIT_INVALID = 7
+EXIT_ANALYSIS = 8
+EXIT_SOME_FAILED = 9
+EXIT_OUTPUT = 10
+EXIT_DAMAGED = 11
+EXIT_INTERNAL = 70
+EXIT_LOCKED = 75
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+#: Every exit code of the ``io-clusters`` command and what it means: the one table,
+#: shown by ``io-clusters --help`` and copied in the README (a test compares them).
+EXIT_MEANINGS: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_ERROR: "other io_clusters error",
+    EXIT_USAGE: "bad usage or option value",
+    EXIT_NOT_FOUND: "file not found",
+    EXIT_BAD_FILE: "not a readable xlsx/csv (corrupt, truncated, password-protected, "
+    "legacy .xls, wrong extension)",
+    EXIT_LAYOUT: "no layout fits the file, or the layout spec is wrong",
+    EXIT_MISMATCH: "the file does not match its layout (non-numeric cell, missing output "
+    "column, codes mismatch, merged cells …)",
+    EXIT_INVALID: "read, but validation found errors (`inspect` prints the report)",
+    EXIT_ANALYSIS: "the analysis cannot proceed (e.g. a non-productive table)",
+    EXIT_SOME_FAILED: "`update`: some tables or downloads failed (the others were done; see "
+    "the summary)",
+    EXIT_OUTPUT: "the outputs cannot be written there: read-only or full disk, `--out` is a "
+    "file, a name too long, an output that would overwrite an input (nothing was changed)",
+    EXIT_DAMAGED: "a file the tool keeps is damaged (e.g. the evidence store): the message "
+    "names it and says how to fix it",
+    EXIT_INTERNAL: "internal error: a bug, please report it with `--debug` output",
+    EXIT_LOCKED: "`update`: another update holds the lock",
+    EXIT_INTERRUPTED: "interrupted by Ctrl-C (SIGINT): one line, temporary files removed, "
+    "earlier results intact",
+    EXIT_TERMINATED: "stopped by SIGTERM: one line, temporary files removed, earlier results "
+    "intact",
+}
+
 #: Exit codes of the ``io-clusters`` command, by error class (most specific first).
 EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
-    (FileNotFoundError, 3),
-    (FileFormatError, 4),
-    (ResourceLimitError, 4),
-    (SpecError, 5),
-    (LayoutDetectionError, 5),
-    (TableReadError, 6),
-    (TableValidationError, 7),
-    (AnalysisError, 8),
-    (OptionError, 2),
-    (OutputError, 10),
-    (DamagedFileError, 11),
-    (IoClustersError, 1),
+    (FileNotFoundError, EXIT_NOT_FOUND),
+    (FileFormatError, EXIT_BAD_FILE),
+    (ResourceLimitError, EXIT_BAD_FILE),
+    (SpecError, EXIT_LAYOUT),
+    (LayoutDetectionError, EXIT_LAYOUT),
+    (TableReadError, EXIT_MISMATCH),
+    (TableValidationError, EXIT_INVALID),
+    (AnalysisError, EXIT_ANALYSIS),
+    (OptionError, EXIT_USAGE),
+    (OutputError, EXIT_OUTPUT),
+    (DamagedFileError, EXIT_DAMAGED),
+    (IoClustersError, EXIT_ERROR),
 )
 
 
@@ -165,4 +212,4 @@ def exit_code_for(error: BaseException) -> int:
     for cls, code in EXIT_CODES:
         if isinstance(error, cls):
             return code
-    return 1
+    return EXIT_ERROR

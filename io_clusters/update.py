@@ -53,7 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from ._version import __version__
-from .errors import IoClustersError, OptionError
+from .errors import EXIT_LOCKED as EXIT_LOCKED  # the one exit-code table
+from .errors import EXIT_SOME_FAILED, IoClustersError, OptionError
 from .export import atomic_path
 from .options import RunOptions
 from .publish import clean_stale, deferred_signals, honour_umask
@@ -63,8 +64,6 @@ log = logging.getLogger(__name__)
 
 TABLE_SUFFIXES = (".xlsx", ".xlsm", ".csv")
 SIDECAR_KEYS = {"layout", "country", "series", "edition", "table_id"}
-EXIT_SOME_FAILED = 9
-EXIT_LOCKED = 75
 
 
 class UpdateLockedError(IoClustersError, RuntimeError):
