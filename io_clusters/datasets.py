@@ -129,7 +129,7 @@ def load_example(name: str = DEFAULT_EXAMPLE, *, lang: str = "en") -> IOTable:
     if lang == "es" and meta.get("names_es"):
         # the ISIC concordance recognises CEPAL's sectors by their English names: carry
         # the codes in the table so that the Spanish-named table pairs the same way
-        from .evidence.concordance import sector_isic
+        from .concordance import sector_isic
 
         isic = sector_isic(table)
         table = replace(

@@ -61,8 +61,8 @@ import numpy as np
 import pandas as pd
 
 from . import geo
+from .concordance import codes_match, load_concordances, sector_isic
 from .errors import AnalysisError, LayoutError, OptionError
-from .evidence.concordance import codes_match, load_concordances, sector_isic
 from .table import IOTable, slug
 
 DEFAULT_DELTA = 0.3

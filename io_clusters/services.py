@@ -12,7 +12,7 @@ Where the ISIC codes come from, in order:
 1. ``supporting=`` codes given by the user (they are services, whatever their activity);
 2. ``isic=`` given by the user (code → ISIC code(s));
 3. the table's own ``isic`` codes or a concordance the package carries
-   (:func:`io_clusters.evidence.concordance.sector_isic`);
+   (:func:`io_clusters.concordance.sector_isic`);
 4. otherwise a fallback on names, with a warning: a name with a service word is a
    service unless it also says that the sector makes goods (machinery, equipment,
    products, fabricación …).
@@ -193,7 +193,7 @@ def table_isic(
             value = isic[c]
             out[c] = (value,) if isinstance(value, str) else tuple(value)
         return out
-    from .evidence.concordance import sector_isic
+    from .concordance import sector_isic
 
     try:
         return sector_isic(table)

@@ -6,6 +6,7 @@ evidence, and the fieldwork loop.
 
 from __future__ import annotations
 
+from ..concordance import detect_classification, sector_isic
 from .catalogue import (
     DIMENSIONS,
     PHASES,
@@ -15,7 +16,6 @@ from .catalogue import (
     load_framework,
     phase_check,
 )
-from .concordance import detect_classification, sector_isic
 from .fieldwork import EvidenceStore, FieldworkError, read_fieldwork, write_template
 from .pairing import EvidenceResult, Pairing, Rosenfeld, pair_evidence
 

@@ -68,10 +68,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..clustering import WEAK_LINKAGE, Candidate, ClusterResult
+from ..concordance import codes_match, coverage, detect_classification, sector_isic
 from ..errors import AnalysisError
 from ..table import IOTable
 from .catalogue import DIMENSIONS, Case, Denial, format_lines, load_cases, phase_bounds, span_of
-from .concordance import codes_match, coverage, detect_classification, sector_isic
 
 #: Minimum overlap both ways (share of the case's ISIC codes covered by the candidate's
 #: core, and share of core members covered by the case).
