@@ -1,7 +1,7 @@
 """What changed between two editions of a table (e.g. BCCh MIP 2008 → 2013).
 
 Sectors are put in correspondence through their ISIC Rev.4 divisions
-(:mod:`io_clusters.evidence.concordance`): two sectors are *comparable* when they cover
+(:mod:`io_clusters.concordance`): two sectors are *comparable* when they cover
 exactly the same divisions; other sectors were *reclassified* (split, merged or
 regrouped) and are reported as such, not compared. Candidates are compared through the
 ISIC divisions of their members: two candidates of different editions are *related*
@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .evidence.concordance import sector_isic
+from .concordance import sector_isic
 from .export import atomic_path, write_json
 from .readers import interchange
 
@@ -53,8 +55,8 @@ def _divisions(codes: tuple[str, ...]) -> frozenset[str]:
 
 def _load(
     run_dir: Path,
-) -> tuple[dict[str, Any], pd.DataFrame, dict[str, frozenset[str]], dict[str, str]]:
-    doc = json.loads((run_dir / "candidates.json").read_text(encoding="utf-8"))
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, frozenset[str]], Mapping[str, str]]:
+    doc: dict[str, Any] = json.loads((run_dir / "candidates.json").read_text(encoding="utf-8"))
     lk = pd.read_csv(run_dir / "linkages.csv", index_col=0, dtype={"code": str})
     lk.index = lk.index.astype(str)
     table = interchange.read(run_dir / "table.csv")
@@ -65,57 +67,76 @@ def _load(
     return doc, lk, isic, table.name_of
 
 
-def compare_runs(
-    previous: Path,
-    current: Path,
-    *,
-    previous_label: str = "previous",
-    current_label: str = "current",
-) -> dict[str, Any]:
-    """Compare two run directories of the main job; returns the ``changes.json`` content."""
-    pdoc, plk, pisic, pnames = _load(previous)
-    cdoc, clk, cisic, cnames = _load(current)
-    # sector correspondence
-    comparable = []
-    reclassified = []
-    used_c: set[str] = set()
-    for p, pd_ in pisic.items():
-        same = [c for c, cd in cisic.items() if cd and cd == pd_]
-        if pd_ and len(same) == 1:
-            comparable.append((p, same[0]))
-            used_c.add(same[0])
+@dataclass(frozen=True, slots=True)
+class _Edition:
+    """One run directory as the comparison reads it."""
+
+    doc: dict[str, Any]
+    linkages: pd.DataFrame
+    isic: dict[str, frozenset[str]]
+    names: Mapping[str, str]
+
+    @classmethod
+    def load(cls, run_dir: Path) -> _Edition:
+        return cls(*_load(run_dir))
+
+    def label(self, code: str) -> str:
+        return f"{code} {self.names[code]}"
+
+
+def _comparable(prev: _Edition, cur: _Edition) -> list[tuple[str, str]]:
+    """Sector pairs covering exactly the same (non-empty) ISIC divisions, one to one."""
+    pairs = []
+    for p, divs in prev.isic.items():
+        same = [c for c, cd in cur.isic.items() if cd and cd == divs]
+        if divs and len(same) == 1:
+            pairs.append((p, same[0]))
+    return pairs
+
+
+def _reclassified(
+    prev: _Edition, cur: _Edition, comparable: list[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Sectors without a one-to-one counterpart: merged, regrouped, gone or new."""
     matched_p = {p for p, _ in comparable}
-    for p, pd_ in pisic.items():
+    used_c = {c for _, c in comparable}
+    out: list[dict[str, Any]] = []
+    for p, divs in prev.isic.items():
         if p in matched_p:
             continue
-        overlap = [c for c, cd in cisic.items() if pd_ & cd]
-        reclassified.append(
-            {
-                "previous": f"{p} {pnames[p]}",
-                "current": [f"{c} {cnames[c]}" for c in overlap],
-                "note": "no ISIC concordance"
-                if not pd_
-                else "merged or regrouped"
-                if overlap
-                else "no counterpart",
-            }
+        overlap = [c for c, cd in cur.isic.items() if divs & cd]
+        note = (
+            "no ISIC concordance"
+            if not divs
+            else "merged or regrouped"
+            if overlap
+            else "no counterpart"
         )
-    for c, cd in cisic.items():
-        if c not in used_c and not any(cd & pisic[p] for p in pisic if p not in matched_p):
-            reclassified.append(
-                {"previous": [], "current": f"{c} {cnames[c]}", "note": "new activity"}
-            )
-    # key-sector classes and linkage changes of comparable sectors
-    class_changes = []
-    deltas = []
+        out.append(
+            {"previous": prev.label(p), "current": [cur.label(c) for c in overlap], "note": note}
+        )
+    unmatched_prev = [prev.isic[p] for p in prev.isic if p not in matched_p]
+    for c, cd in cur.isic.items():
+        if c not in used_c and not any(cd & divs for divs in unmatched_prev):
+            out.append({"previous": [], "current": cur.label(c), "note": "new activity"})
+    return out
+
+
+def _linkage_changes(
+    prev: _Edition, cur: _Edition, comparable: list[tuple[str, str]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Key-sector class changes and index deltas (largest first) of comparable sectors."""
+    class_changes: list[dict[str, Any]] = []
+    deltas: list[dict[str, Any]] = []
     for p, c in comparable:
-        if p not in plk.index or c not in clk.index:
+        if p not in prev.linkages.index or c not in cur.linkages.index:
             continue
-        a, b = plk.loc[p], clk.loc[c]
+        a, b = prev.linkages.loc[p].to_dict(), cur.linkages.loc[c].to_dict()
+        sector = cur.names[c]
         if a["key_sector_class"] != b["key_sector_class"]:
             class_changes.append(
                 {
-                    "sector": cnames[c],
+                    "sector": sector,
                     "previous": a["key_sector_class"],
                     "current": b["key_sector_class"],
                 }
@@ -123,7 +144,7 @@ def compare_runs(
         for col in ("power_dispersion", "sensitivity_dispersion", "bl_total"):
             deltas.append(
                 {
-                    "sector": cnames[c],
+                    "sector": sector,
                     "index": col,
                     "previous": round(float(a[col]), 4),
                     "current": round(float(b[col]), 4),
@@ -131,19 +152,23 @@ def compare_runs(
                 }
             )
     deltas.sort(key=lambda d: -abs(d["change"]))
+    return class_changes, deltas
 
-    # candidates
-    def cand_sets(
-        doc: dict[str, Any], isic: dict[str, frozenset[str]]
-    ) -> dict[str, frozenset[str]]:
-        return {
-            c["id"] + " " + c["label"]: frozenset().union(
-                *(isic.get(m["code"], frozenset()) for m in c["members"])
-            )
-            for c in doc["candidates"]
-        }
 
-    pc, cc = cand_sets(pdoc, pisic), cand_sets(cdoc, cisic)
+def _candidate_sets(edition: _Edition) -> dict[str, frozenset[str]]:
+    """Candidate ``"id label"`` → the ISIC divisions of its members."""
+    isic = edition.isic
+    return {
+        c["id"] + " " + c["label"]: frozenset().union(
+            *(isic.get(m["code"], frozenset()) for m in c["members"])
+        )
+        for c in edition.doc["candidates"]
+    }
+
+
+def _candidate_changes(prev: _Edition, cur: _Edition) -> dict[str, list[Any]]:
+    """Candidates that appeared, disappeared, split, merged or persisted (see module doc)."""
+    pc, cc = _candidate_sets(prev), _candidate_sets(cur)
     rel = {
         (a, b)
         for a, sa in pc.items()
@@ -152,7 +177,7 @@ def compare_runs(
     }
     out_deg = {a: [b for x, b in rel if x == a] for a in pc}
     in_deg = {b: [a for a, y in rel if y == b] for b in cc}
-    cands = {
+    return {
         "appeared": [b for b in cc if not in_deg[b]],
         "disappeared": [a for a in pc if not out_deg[a]],
         "split": [{"previous": a, "current": out_deg[a]} for a in pc if len(out_deg[a]) > 1],
@@ -163,7 +188,20 @@ def compare_runs(
             if len(out_deg[a]) == 1 and len(in_deg[out_deg[a][0]]) == 1
         ],
     }
-    n_prev, n_cur = len(pisic), len(cisic)
+
+
+def _summaries(
+    labels: tuple[str, str],
+    sizes: tuple[int, int],
+    n_comparable: int,
+    n_reclassified: int,
+    class_changes: list[dict[str, Any]],
+    deltas: list[dict[str, Any]],
+    cands: dict[str, list[Any]],
+) -> tuple[str, str]:
+    """Return the English and Spanish one-paragraph summaries of a comparison."""
+    (previous_label, current_label), (n_prev, n_cur) = labels, sizes
+    n = {k: len(v) for k, v in cands.items()}
     top = "; ".join(
         f"{d['sector']} {d['index']} {d['previous']} → {d['current']}" for d in deltas[:3]
     )
@@ -173,27 +211,53 @@ def compare_runs(
     )
     summary_en = (
         f"From edition {previous_label} ({n_prev} sectors) to {current_label} ({n_cur} sectors): "
-        f"{len(comparable)} sectors cover the same ISIC activities and are compared; "
-        f"{len(reclassified)} were reclassified and cannot be compared one to one. "
+        f"{n_comparable} sectors cover the same ISIC activities and are compared; "
+        f"{n_reclassified} were reclassified and cannot be compared one to one. "
         f"Key-sector class changed for: {cls}. Largest linkage changes: {top or 'none'}. "
-        f"Candidates: {len(cands['persisted'])} persisted, {len(cands['appeared'])} appeared, "
-        f"{len(cands['disappeared'])} disappeared, {len(cands['split'])} split, "
-        f"{len(cands['merged'])} merged."
+        f"Candidates: {n['persisted']} persisted, {n['appeared']} appeared, "
+        f"{n['disappeared']} disappeared, {n['split']} split, "
+        f"{n['merged']} merged."
     )
     summary_es = (
         f"De la edición {previous_label} ({n_prev} sectores) a la {current_label} ({n_cur} "
-        f"sectores): {len(comparable)} sectores cubren las mismas actividades CIIU y se comparan; "
-        f"{len(reclassified)} fueron reclasificados y no se comparan uno a uno. Cambió la clase de "
+        f"sectores): {n_comparable} sectores cubren las mismas actividades CIIU y se comparan; "
+        f"{n_reclassified} fueron reclasificados y no se comparan uno a uno. Cambió la clase de "
         f"sector clave de: {cls if cls != 'none' else 'ninguno'}. Mayores cambios de "
-        f"encadenamientos: {top or 'ninguno'}. Candidatos: {len(cands['persisted'])} persisten, "
-        f"{len(cands['appeared'])} aparecen, {len(cands['disappeared'])} desaparecen, "
-        f"{len(cands['split'])} se dividen, {len(cands['merged'])} se fusionan."
+        f"encadenamientos: {top or 'ninguno'}. Candidatos: {n['persisted']} persisten, "
+        f"{n['appeared']} aparecen, {n['disappeared']} desaparecen, "
+        f"{n['split']} se dividen, {n['merged']} se fusionan."
+    )
+    return summary_en, summary_es
+
+
+def compare_runs(
+    previous: Path,
+    current: Path,
+    *,
+    previous_label: str = "previous",
+    current_label: str = "current",
+) -> dict[str, Any]:
+    """Compare two run directories of the main job; returns the ``changes.json`` content."""
+    prev, cur = _Edition.load(previous), _Edition.load(current)
+    comparable = _comparable(prev, cur)
+    reclassified = _reclassified(prev, cur, comparable)
+    class_changes, deltas = _linkage_changes(prev, cur, comparable)
+    cands = _candidate_changes(prev, cur)
+    n_prev, n_cur = len(prev.isic), len(cur.isic)
+    summary_en, summary_es = _summaries(
+        (previous_label, current_label),
+        (n_prev, n_cur),
+        len(comparable),
+        len(reclassified),
+        class_changes,
+        deltas,
+        cands,
     )
     return {
         "previous": {"run": str(previous), "edition": previous_label, "n_sectors": n_prev},
         "current": {"run": str(current), "edition": current_label, "n_sectors": n_cur},
         "comparable_sectors": [
-            {"previous": f"{p} {pnames[p]}", "current": f"{c} {cnames[c]}"} for p, c in comparable
+            {"previous": prev.label(p), "current": cur.label(c)} for p, c in comparable
         ],
         "reclassified": reclassified,
         "key_sector_class_changes": class_changes,

@@ -37,13 +37,13 @@ import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from .errors import IoClustersError, OptionError
 from .export import atomic_path
 from .publish import honour_umask
-from .readers._cells import DEFAULT_LIMITS, file_sha256
+from .readers import DEFAULT_LIMITS, file_sha256
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 _SUFFIXES = (".xlsx", ".xlsm", ".csv")
@@ -128,7 +128,15 @@ def _validate_candidate(tmp: Path, source: dict[str, Any]) -> None:
 class _SameHostRedirect(urllib.request.HTTPRedirectHandler):
     """Follow redirects within the same host only; refuse the others with the target."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         old, new = urlsplit(req.full_url), urlsplit(newurl)
         downgrade = old.scheme == "https" and new.scheme != "https"
         if new.hostname != old.hostname or downgrade or new.scheme not in ("http", "https"):

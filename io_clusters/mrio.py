@@ -410,7 +410,7 @@ def _sector_isic(table: IOTable, sectors: Sequence[str]) -> dict[str, tuple[str,
     if all(icio.values()):
         by_sector: dict[str, tuple[str, ...]] = {s: v for s, v in icio.items() if v}
     else:
-        from .evidence.concordance import sector_isic
+        from .concordance import sector_isic
 
         try:
             by_sector = sector_isic(_sector_table(table, sectors))
@@ -643,7 +643,11 @@ def focus_view(
         return res
     codes = list(res.similarity.index)
     pos = {c: i for i, c in enumerate(codes)}
-    sub = table if list(table.codes) == codes else table.without(set(table.codes) - set(codes))
+    sub = (
+        table
+        if list(table.codes) == codes
+        else table.without(sorted(set(table.codes) - set(codes)))
+    )
     home = _focus_mask(sub, focus)
     seeds = list(res.tree_codes)
     seed_set = set(seeds)

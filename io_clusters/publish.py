@@ -276,10 +276,10 @@ def deferred_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    pending: list[int] = []
+    pending: list[signal.Signals] = []
 
     def hold(signum: int, _frame: object) -> None:
-        pending.append(signum)
+        pending.append(signal.Signals(signum))
 
     old = {s: signal.signal(s, hold) for s in (signal.SIGINT, signal.SIGTERM)}
     try:

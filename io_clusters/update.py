@@ -58,7 +58,7 @@ from .errors import EXIT_SOME_FAILED, IoClustersError, OptionError
 from .export import atomic_path
 from .options import RunOptions
 from .publish import clean_stale, deferred_signals, honour_umask
-from .readers._cells import file_sha256
+from .readers import file_sha256
 
 log = logging.getLogger(__name__)
 

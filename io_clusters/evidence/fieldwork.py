@@ -10,11 +10,10 @@ apart from the study's catalogue, which it never overwrites.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +92,21 @@ def _sheet_title(cid: str, label: str, used: set[str]) -> str:
     return title
 
 
+_GUIDE_LINES = (
+    "Una hoja por candidato. Para cada dimensión elija la fase que la evidencia indica,",
+    "describa la evidencia, su fuente, la fecha (AAAA-MM-DD) y la región.",
+    "Si la evidencia queda entre dos fases, elija el rango (p. ej. 'II–III').",
+    "Deje la fase vacía o 'sin evidencia' cuando no haya información.",
+    "Luego: io-clusters evidence import ESTE_ARCHIVO.xlsx",
+    "Fieldwork: one sheet per candidate; choose a phase per dimension, describe the",
+    "evidence, its source, date (YYYY-MM-DD) and region; a range such as 'II–III'",
+    "when the evidence lies between two phases;",
+    "then run `io-clusters evidence import`.",
+)
+_HEADER = ("Dimensión", "Fase", "Evidencia", "Fuente", "Fecha", "Región")
+_WIDTHS = (28, 44, 60, 30, 14, 24)
+
+
 def write_template(result: dict[str, Any], path: str | Path) -> Path:
     """Write a fieldwork workbook for the candidates of ``result``.
 
@@ -105,39 +119,18 @@ def write_template(result: dict[str, Any], path: str | Path) -> Path:
         The ``.xlsx`` to write (atomically).
     """
     import openpyxl
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     table = result.get("table", {})
     isic_by = {
         p["candidate_id"]: p.get("isic", []) for p in result.get("evidence", {}).get("pairings", [])
     }
-    fw = load_framework()
-    names = {d["id"]: d["name_es"] for d in fw["dimensions"]}
+    names = _dimension_names()
     wb = openpyxl.Workbook()
     wb.remove(wb.worksheets[0])  # the new workbook's only (default) sheet
     used: set[str] = set()
-    guide = wb.create_sheet("Instrucciones")
-    guide["A1"] = "Trabajo de campo — evidencia cualitativa por candidato (fases I–IV, Cuadro 2)"
-    guide["A1"].font = Font(bold=True, size=13)
-    lines = [
-        "Una hoja por candidato. Para cada dimensión elija la fase que la evidencia indica,",
-        "describa la evidencia, su fuente, la fecha (AAAA-MM-DD) y la región.",
-        "Si la evidencia queda entre dos fases, elija el rango (p. ej. 'II–III').",
-        "Deje la fase vacía o 'sin evidencia' cuando no haya información.",
-        "Luego: io-clusters evidence import ESTE_ARCHIVO.xlsx",
-        "Fieldwork: one sheet per candidate; choose a phase per dimension, describe the",
-        "evidence, its source, date (YYYY-MM-DD) and region; a range such as 'II–III'",
-        "when the evidence lies between two phases;",
-        "then run `io-clusters evidence import`.",
-    ]
-    for i, text in enumerate(lines, start=3):
-        guide.cell(i, 1, text)
-    guide.column_dimensions["A"].width = 100
+    _write_guide(wb.create_sheet("Instrucciones"))
     for cand in result.get("candidates", []):
         ws = wb.create_sheet(_sheet_title(cand["id"], cand["label"], used))
-        ws["A1"] = f"{cand['id']} — {cand['label']}"
-        ws["A1"].font = Font(bold=True, size=13)
         meta = {
             "candidate_id": cand["id"],
             "label": cand["label"],
@@ -146,36 +139,69 @@ def write_template(result: dict[str, Any], path: str | Path) -> Path:
             "sectors": ";".join(m["code"] for m in cand["members"]),
             "isic": ";".join(isic_by.get(cand["id"], [])),
         }
-        for key, row in _META_ROWS.items():
-            ws.cell(row, 1, key).font = Font(italic=True, color="666666")
-            ws.cell(row, 2, escape_formula(meta[key]))
-        header = ["Dimensión", "Fase", "Evidencia", "Fuente", "Fecha", "Región"]
-        for j, h in enumerate(header, start=1):
-            c = ws.cell(_FIRST_DIM_ROW - 1, j, h)
-            c.font = Font(bold=True, color="FFFFFF")
-            c.fill = PatternFill("solid", fgColor="305496")
-        for i, dim in enumerate(DIMENSIONS):
-            r = _FIRST_DIM_ROW + i
-            ws.cell(r, 1, names[dim])
-            options = phase_options(dim)
-            dv = DataValidation(
-                type="list",
-                formula1='"' + ",".join(o.replace(",", ";") for o in options) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle="Fase",
-                error="Elija una fase de la lista / choose a phase from the list",
-            )
-            ws.add_data_validation(dv)
-            dv.add(ws.cell(r, 2))
-            for j in range(3, 7):
-                ws.cell(r, j).alignment = Alignment(wrap_text=True, vertical="top")
-        for col, width in zip("ABCDEF", (28, 44, 60, 30, 14, 24), strict=True):
-            ws.column_dimensions[col].width = width
-        ws.freeze_panes = ws.cell(_FIRST_DIM_ROW, 2)
+        _write_candidate_sheet(ws, f"{cand['id']} — {cand['label']}", meta, names)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return Path(path)
+
+
+def _dimension_names() -> dict[str, str]:
+    """Return dimension id → Spanish name (the text of column A of the template)."""
+    return {d["id"]: d["name_es"] for d in load_framework()["dimensions"]}
+
+
+def _write_guide(guide: Any) -> None:
+    """Fill the ``Instrucciones`` sheet."""
+    from openpyxl.styles import Font
+
+    guide["A1"] = "Trabajo de campo — evidencia cualitativa por candidato (fases I–IV, Cuadro 2)"
+    guide["A1"].font = Font(bold=True, size=13)
+    for i, text in enumerate(_GUIDE_LINES, start=3):
+        guide.cell(i, 1, text)
+    guide.column_dimensions["A"].width = 100
+
+
+def _write_candidate_sheet(
+    ws: Any, title: str, meta: dict[str, str], names: dict[str, str]
+) -> None:
+    """Fill one candidate's sheet: title, metadata rows, the dimension grid."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=13)
+    for key, row in _META_ROWS.items():
+        ws.cell(row, 1, key).font = Font(italic=True, color="666666")
+        ws.cell(row, 2, escape_formula(meta[key]))
+    for j, h in enumerate(_HEADER, start=1):
+        c = ws.cell(_FIRST_DIM_ROW - 1, j, h)
+        c.font = Font(bold=True, color="FFFFFF")
+        c.fill = PatternFill("solid", fgColor="305496")
+    for i, dim in enumerate(DIMENSIONS):
+        r = _FIRST_DIM_ROW + i
+        ws.cell(r, 1, names[dim])
+        dv = _phase_validation(dim)
+        ws.add_data_validation(dv)
+        dv.add(ws.cell(r, 2))
+        for j in range(3, 7):
+            ws.cell(r, j).alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in zip("ABCDEF", _WIDTHS, strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = ws.cell(_FIRST_DIM_ROW, 2)
+
+
+def _phase_validation(dim: str) -> Any:
+    """Return the drop-down list of one dimension's phase cell."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    options = phase_options(dim)
+    return DataValidation(
+        type="list",
+        formula1='"' + ",".join(o.replace(",", ";") for o in options) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Fase",
+        error="Elija una fase de la lista / choose a phase from the list",
+    )
 
 
 def _parse_date(v: Any) -> str | None:
@@ -191,6 +217,19 @@ def _parse_date(v: Any) -> str | None:
         raise ValueError(f"not a date (use YYYY-MM-DD): {v!r}") from None
 
 
+@dataclass(slots=True)
+class _Problems:
+    """Every malformed cell of a workbook, as :class:`BadCell` records and messages."""
+
+    cells: list[BadCell] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, sheet: str, ref: str, value: Any, problem: str, *, at: str = "") -> None:
+        """Record a bad cell range ``ref``; the message names ``at`` (default ``ref``)."""
+        self.cells.append(BadCell(sheet, ref, value))
+        self.messages.append(f"{sheet}!{at or ref}: {problem}")
+
+
 def read_fieldwork(path: str | Path) -> list[dict[str, Any]]:
     """Validate a filled fieldwork workbook and return its evidence records.
 
@@ -200,83 +239,107 @@ def read_fieldwork(path: str | Path) -> list[dict[str, Any]]:
         Listing every malformed cell (sheet!cell = value and the problem); nothing is
         returned or stored when there is any.
     """
-    from ..readers._cells import cell_ref, open_workbook, require_file
+    from ..readers import file_sha256, open_workbook, require_file
 
     p = require_file(path)
     wb = open_workbook(p)
-    fw = load_framework()
-    names = {d["id"]: d["name_es"] for d in fw["dimensions"]}
-    bad: list[BadCell] = []
-    problems: list[str] = []
+    names = _dimension_names()
+    problems = _Problems()
     records = []
     sheets = [ws for ws in wb.worksheets if ws.title != "Instrucciones"]
     if not sheets:
         raise FieldworkError(f"{p.name}: no candidate sheets (is this a fieldwork template?)", [])
-    digest = hashlib.sha256(p.read_bytes()).hexdigest()
+    digest = file_sha256(p)
     for ws in sheets:
         meta = {k: ws.cell(r, 2).value for k, r in _META_ROWS.items()}
         if (
             ws.cell(_META_ROWS["candidate_id"], 1).value != "candidate_id"
             or not meta["candidate_id"]
         ):
-            bad.append(BadCell(ws.title, "A2:B2", ws.cell(2, 2).value))
-            problems.append(f"{ws.title}!B2: missing candidate_id (sheet not from the template?)")
-            continue
-        dims = {}
-        for i, dim in enumerate(DIMENSIONS):
-            r = _FIRST_DIM_ROW + i
-            vals = {c: ws.cell(r, j + 1).value for j, c in enumerate(_COLS)}
-            if str(vals["dimension"] or "").strip() != names[dim]:
-                bad.append(BadCell(ws.title, cell_ref(r, 1), vals["dimension"]))
-                problems.append(f"{ws.title}!{cell_ref(r, 1)}: expected dimension {names[dim]!r}")
-                continue
-            try:
-                phase = parse_phase_cell(vals["phase"])
-            except ValueError as exc:
-                bad.append(BadCell(ws.title, cell_ref(r, 2), vals["phase"]))
-                problems.append(f"{ws.title}!{cell_ref(r, 2)}: {exc}")
-                continue
-            text = str(vals["evidence"] or "").strip()
-            if phase and not text:
-                bad.append(BadCell(ws.title, cell_ref(r, 3), vals["evidence"]))
-                problems.append(f"{ws.title}!{cell_ref(r, 3)}: a phase needs its evidence text")
-            if text and not str(vals["source"] or "").strip():
-                bad.append(BadCell(ws.title, cell_ref(r, 4), vals["source"]))
-                problems.append(f"{ws.title}!{cell_ref(r, 4)}: evidence needs a source")
-            try:
-                date = _parse_date(vals["date"])
-            except ValueError as exc:
-                bad.append(BadCell(ws.title, cell_ref(r, 5), vals["date"]))
-                problems.append(f"{ws.title}!{cell_ref(r, 5)}: {exc}")
-                date = None
-            if text or phase:
-                dims[dim] = {
-                    "phase": phase,
-                    "evidence": text,
-                    "source": str(vals["source"] or "").strip(),
-                    "date": date,
-                    "region": str(vals["region"] or "").strip(),
-                }
-        if dims:
-            records.append(
-                {
-                    "candidate_id": str(meta["candidate_id"]),
-                    "label": str(meta["label"] or ""),
-                    "table_id": str(meta["table_id"] or ""),
-                    "country": str(meta["country"] or ""),
-                    "sectors": [s for s in str(meta["sectors"] or "").split(";") if s],
-                    "isic": [s for s in str(meta["isic"] or "").split(";") if s],
-                    "dimensions": dims,
-                    "sheet": ws.title,
-                    "file": p.name,
-                    "file_sha256": digest,
-                }
+            problems.add(
+                ws.title,
+                "A2:B2",
+                ws.cell(2, 2).value,
+                "missing candidate_id (sheet not from the template?)",
+                at="B2",
             )
-    if bad:
-        shown = "; ".join(problems[:10])
-        more = f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
-        raise FieldworkError(f"{p.name}: {len(problems)} problem(s): {shown}{more}", bad)
+            continue
+        dims = _read_dimensions(ws, names, problems)
+        if dims:
+            records.append(_record(meta, dims, ws.title, p.name, digest))
+    if problems.cells:
+        msgs = problems.messages
+        shown = "; ".join(msgs[:10])
+        more = f" (and {len(msgs) - 10} more)" if len(msgs) > 10 else ""
+        raise FieldworkError(f"{p.name}: {len(msgs)} problem(s): {shown}{more}", problems.cells)
     return records
+
+
+def _read_dimensions(
+    ws: Any, names: dict[str, str], problems: _Problems
+) -> dict[str, dict[str, Any]]:
+    """Return the filled dimension rows of one candidate sheet, collecting problems."""
+    dims = {}
+    for i, dim in enumerate(DIMENSIONS):
+        r = _FIRST_DIM_ROW + i
+        vals = {c: ws.cell(r, j + 1).value for j, c in enumerate(_COLS)}
+        row = _read_dimension_row(ws.title, r, vals, names[dim], problems)
+        if row is not None:
+            dims[dim] = row
+    return dims
+
+
+def _read_dimension_row(
+    sheet: str, r: int, vals: dict[str, Any], name: str, problems: _Problems
+) -> dict[str, Any] | None:
+    """Return one dimension row (None when empty or unreadable), collecting problems."""
+    from ..cellref import cell_ref
+
+    if str(vals["dimension"] or "").strip() != name:
+        problems.add(sheet, cell_ref(r, 1), vals["dimension"], f"expected dimension {name!r}")
+        return None
+    try:
+        phase = parse_phase_cell(vals["phase"])
+    except ValueError as exc:
+        problems.add(sheet, cell_ref(r, 2), vals["phase"], str(exc))
+        return None
+    text = str(vals["evidence"] or "").strip()
+    if phase and not text:
+        problems.add(sheet, cell_ref(r, 3), vals["evidence"], "a phase needs its evidence text")
+    if text and not str(vals["source"] or "").strip():
+        problems.add(sheet, cell_ref(r, 4), vals["source"], "evidence needs a source")
+    try:
+        date = _parse_date(vals["date"])
+    except ValueError as exc:
+        problems.add(sheet, cell_ref(r, 5), vals["date"], str(exc))
+        date = None
+    if not (text or phase):
+        return None
+    return {
+        "phase": phase,
+        "evidence": text,
+        "source": str(vals["source"] or "").strip(),
+        "date": date,
+        "region": str(vals["region"] or "").strip(),
+    }
+
+
+def _record(
+    meta: dict[str, Any], dims: dict[str, dict[str, Any]], sheet: str, file: str, digest: str
+) -> dict[str, Any]:
+    """Return the evidence record of one candidate sheet."""
+    return {
+        "candidate_id": str(meta["candidate_id"]),
+        "label": str(meta["label"] or ""),
+        "table_id": str(meta["table_id"] or ""),
+        "country": str(meta["country"] or ""),
+        "sectors": [s for s in str(meta["sectors"] or "").split(";") if s],
+        "isic": [s for s in str(meta["isic"] or "").split(";") if s],
+        "dimensions": dims,
+        "sheet": sheet,
+        "file": file,
+        "file_sha256": digest,
+    }
 
 
 @dataclass(frozen=True, slots=True)
