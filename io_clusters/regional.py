@@ -230,82 +230,126 @@ def read_regional(
     if not rows:
         raise LayoutError(f"{p.name}: no rows")
     cols = set(rows[0])
-    measure = ""
-    y: int | None
     if {"prices", "departamento", "year", "activity_no", "vab_miles_soles"} <= cols:
-        if prices not in ("constant", "current"):
-            raise OptionError("prices must be 'constant' or 'current'")
-        basis = "constant_2007" if prices == "constant" else "current"
-        rows = [r for r in rows if r["prices"] == basis and r["activity_no"] != "0"]
-        years = sorted({int(r["year"]) for r in rows})
-        y = years[-1] if year is None else int(year)
-        if y not in years:
-            raise OptionError(f"year {y} not in {p.name} ({years[0]}-{years[-1]})")
-        rows = [r for r in rows if int(r["year"]) == y]
-        frame = pd.DataFrame(
-            {
-                "region": [_region_name(r["departamento"]) for r in rows],
-                "activity": [r["activity_no"] for r in rows],
-                "value": [float(r["vab_miles_soles"]) for r in rows],
-            }
-        )
-        names = {r["activity_no"]: r["activity"] for r in rows}
-        units = f"miles de soles ({'de 2007' if prices == 'constant' else 'corrientes'})"
-        cls = "inei-12"
-        measure = "valor agregado bruto (VAB)"
-        source = f"INEI, Valor Agregado Bruto por departamentos y actividades ({p.name})"
-        price_basis = basis
+        frame, names, meta = _read_inei(rows, p.name, year, prices)
     elif {"region", "activity", "value"} <= cols:
-        if "year" in cols:
-            years = sorted({int(r["year"]) for r in rows if r["year"]})
-            if year is not None and int(year) not in years:
-                raise OptionError(f"year {year} not in {p.name} ({', '.join(map(str, years))})")
-            y = years[-1] if year is None else int(year)
-            rows = [r for r in rows if r["year"] and int(r["year"]) == y]
-        else:
-            y = year
-        meta = {}
-        for key in ("classification", "measure", "units", "prices", "source"):
-            found = sorted({(r.get(key) or "").strip() for r in rows} - {""})
-            if len(found) > 1:
-                raise LayoutError(f"{p.name}: one {key} per file, found {', '.join(found)}")
-            meta[key] = found[0] if found else ""
-        cls = meta["classification"] or "table"
-        bad = []
-        parsed: list[float] = []
-        for i, r in enumerate(rows, start=2):
-            try:
-                parsed.append(float(r["value"]))
-            except (TypeError, ValueError):
-                bad.append(f"row {i}: {r['value']!r}")
-        if bad:
-            raise LayoutError(f"{p.name}: values that are not numbers: {'; '.join(bad[:20])}")
-        acts = [str(r["activity"]).strip() for r in rows]
-        if cls == "isic4":
-            acts = [a.upper() for a in acts]
-            _check_isic(acts, p.name)
-        frame = pd.DataFrame(
-            {"region": [_region_name(r["region"]) for r in rows], "activity": acts, "value": parsed}
-        )
-        names = {
-            a: (r.get("activity_name") or "").strip() or (f"ISIC {a}" if cls == "isic4" else a)
-            for a, r in zip(acts, rows, strict=True)
-        }
-        units, measure, price_basis = meta["units"], meta["measure"], meta["prices"]
-        source = meta["source"] or p.name
+        frame, names, meta = _read_long(rows, cols, p.name, year)
     else:
         raise LayoutError(
             f"{p.name}: expected INEI's departmental VAB columns or region,activity,value; "
             f"found {', '.join(sorted(cols))}"
         )
+    return RegionalData(_activity_by_region(frame, p.name), names, **meta)
+
+
+def _read_inei(
+    rows: list[dict[str, str]], file: str, year: int | None, prices: str
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, Any]]:
+    """Return the long (region, activity, value) frame, names and metadata of INEI's file."""
+    if prices not in ("constant", "current"):
+        raise OptionError("prices must be 'constant' or 'current'")
+    basis = "constant_2007" if prices == "constant" else "current"
+    rows = [r for r in rows if r["prices"] == basis and r["activity_no"] != "0"]
+    years = sorted({int(r["year"]) for r in rows})
+    y = years[-1] if year is None else int(year)
+    if y not in years:
+        raise OptionError(f"year {y} not in {file} ({years[0]}-{years[-1]})")
+    rows = [r for r in rows if int(r["year"]) == y]
+    frame = pd.DataFrame(
+        {
+            "region": [_region_name(r["departamento"]) for r in rows],
+            "activity": [r["activity_no"] for r in rows],
+            "value": [float(r["vab_miles_soles"]) for r in rows],
+        }
+    )
+    names = {r["activity_no"]: r["activity"] for r in rows}
+    meta = {
+        "classification": "inei-12",
+        "year": y,
+        "prices": basis,
+        "units": f"miles de soles ({'de 2007' if prices == 'constant' else 'corrientes'})",
+        "source": f"INEI, Valor Agregado Bruto por departamentos y actividades ({file})",
+        "measure": "valor agregado bruto (VAB)",
+    }
+    return frame, names, meta
+
+
+def _read_long(
+    rows: list[dict[str, str]], cols: set[str], file: str, year: int | None
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, Any]]:
+    """Return the long frame, names and metadata of a ``region,activity,value`` CSV."""
+    y: int | None
+    if "year" in cols:
+        years = sorted({int(r["year"]) for r in rows if r["year"]})
+        if year is not None and int(year) not in years:
+            raise OptionError(f"year {year} not in {file} ({', '.join(map(str, years))})")
+        y = years[-1] if year is None else int(year)
+        rows = [r for r in rows if r["year"] and int(r["year"]) == y]
+    else:
+        y = year
+    meta = _file_meta(rows, file)
+    cls = meta["classification"] or "table"
+    parsed = _parse_values(rows, file)
+    acts = [str(r["activity"]).strip() for r in rows]
+    if cls == "isic4":
+        acts = [a.upper() for a in acts]
+        _check_isic(acts, file)
+    frame = pd.DataFrame(
+        {"region": [_region_name(r["region"]) for r in rows], "activity": acts, "value": parsed}
+    )
+    names = {
+        a: (r.get("activity_name") or "").strip() or (f"ISIC {a}" if cls == "isic4" else a)
+        for a, r in zip(acts, rows, strict=True)
+    }
+    return (
+        frame,
+        names,
+        {
+            "classification": cls,
+            "year": y,
+            "prices": meta["prices"],
+            "units": meta["units"],
+            "source": meta["source"] or file,
+            "measure": meta["measure"],
+        },
+    )
+
+
+def _file_meta(rows: list[dict[str, str]], file: str) -> dict[str, str]:
+    """Return the one classification, measure, units, prices and source of a long CSV."""
+    meta = {}
+    for key in ("classification", "measure", "units", "prices", "source"):
+        found = sorted({(r.get(key) or "").strip() for r in rows} - {""})
+        if len(found) > 1:
+            raise LayoutError(f"{file}: one {key} per file, found {', '.join(found)}")
+        meta[key] = found[0] if found else ""
+    return meta
+
+
+def _parse_values(rows: list[dict[str, str]], file: str) -> list[float]:
+    """Return the ``value`` column as numbers; every value that is not one is listed."""
+    bad = []
+    parsed: list[float] = []
+    for i, r in enumerate(rows, start=2):
+        try:
+            parsed.append(float(r["value"]))
+        except (TypeError, ValueError):
+            bad.append(f"row {i}: {r['value']!r}")
+    if bad:
+        raise LayoutError(f"{file}: values that are not numbers: {'; '.join(bad[:20])}")
+    return parsed
+
+
+def _activity_by_region(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Return activity × region values of a long frame, refusing duplicates and negatives."""
     dup = frame[frame.duplicated(["region", "activity"], keep=False)]
     if len(dup):
         pairs = sorted({f"{r} × {a}" for r, a in zip(dup["region"], dup["activity"], strict=True)})
-        raise LayoutError(f"{p.name}: (region, activity) given more than once: {', '.join(pairs)}")
+        raise LayoutError(f"{file}: (region, activity) given more than once: {', '.join(pairs)}")
     if (frame["value"] < 0).any():
         neg = frame[frame["value"] < 0]
         raise LayoutError(
-            f"{p.name}: negative regional values: "
+            f"{file}: negative regional values: "
             + ", ".join(f"{r} × {a}" for r, a in zip(neg["region"], neg["activity"], strict=True))
         )
     values = frame.pivot_table(index="activity", columns="region", values="value", aggfunc="sum")
@@ -313,7 +357,7 @@ def read_regional(
     order = sorted(values.index, key=lambda a: (len(str(a)), str(a)))
     values = values.loc[order]
     values.columns = [str(c) for c in values.columns]
-    return RegionalData(values, names, cls, y, price_basis, units, source, measure)
+    return values
 
 
 def _check_isic(acts: list[str], name: str) -> None:

@@ -413,37 +413,51 @@ def _sentences(
     denied_text: list[tuple[Case, Denial]],
 ) -> tuple[str, str]:
     if status == "io_only":
-        tail_en = tail_es = ""
-        if elsewhere:
-            tail_es += f" Evidencia en otras regiones del país: {_names(elsewhere, 'es')}."
-            tail_en += f" Evidence elsewhere in the country: {_names(elsewhere, 'en')}."
-        if foreign:
-            names = "; ".join(f"{k.name} ({k.country}, {k.phase})" for k in foreign[:3])
-            tail_en += f" Analogues abroad: {names}."
-            tail_es += f" Análogos en el extranjero: {names}."
-        es = (
-            f"{c.label}: propuesto solo por las transacciones de la tabla; no hay evidencia "
-            "cualitativa local sobre el carácter de las relaciones entre empresas ni sobre los "
-            f"beneficios del cluster.{tail_es}"
-        )
-        en = (
-            f"{c.label}: proposed by the table's transactions alone; there is no local "
-            "qualitative evidence on the character of the relations between firms or on the "
-            f"benefits of a cluster.{tail_en}"
-        )
-        return es, en
+        return _sentences_io_only(c, elsewhere, foreign)
     if status == "contradicted":
-        k, d = denied_text[0]
-        return (
-            f"{c.label}: el estudio niega expresamente un eslabón del núcleo del candidato donde "
-            f"este se concentra — {k.name} ({_place(k)}): «{d.quote}» ({format_lines(d.lines)}). "
-            "Las transacciones no prueban relaciones entre empresas.",
-            f"{c.label}: the study explicitly denies a link in the candidate's core where the "
-            f"candidate is concentrated — {k.name} ({_place(k)}): «{d.quote}» "
-            f"({format_lines(d.lines)}). Transactions do not prove relations between firms.",
-        )
-    es = f"{c.label}: emparejado con {_names(deciding, 'es')}."
-    en = f"{c.label}: paired with {_names(deciding, 'en')}."
+        return _sentences_contradicted(c, denied_text)
+    return _sentences_paired(c, deciding, elsewhere, flags, denied_text)
+
+
+def _sentences_io_only(c: Candidate, elsewhere: list[Case], foreign: list[Case]) -> tuple[str, str]:
+    tail_en = tail_es = ""
+    if elsewhere:
+        tail_es += f" Evidencia en otras regiones del país: {_names(elsewhere, 'es')}."
+        tail_en += f" Evidence elsewhere in the country: {_names(elsewhere, 'en')}."
+    if foreign:
+        names = "; ".join(f"{k.name} ({k.country}, {k.phase})" for k in foreign[:3])
+        tail_en += f" Analogues abroad: {names}."
+        tail_es += f" Análogos en el extranjero: {names}."
+    es = (
+        f"{c.label}: propuesto solo por las transacciones de la tabla; no hay evidencia "
+        "cualitativa local sobre el carácter de las relaciones entre empresas ni sobre los "
+        f"beneficios del cluster.{tail_es}"
+    )
+    en = (
+        f"{c.label}: proposed by the table's transactions alone; there is no local "
+        "qualitative evidence on the character of the relations between firms or on the "
+        f"benefits of a cluster.{tail_en}"
+    )
+    return es, en
+
+
+def _sentences_contradicted(
+    c: Candidate, denied_text: list[tuple[Case, Denial]]
+) -> tuple[str, str]:
+    k, d = denied_text[0]
+    return (
+        f"{c.label}: el estudio niega expresamente un eslabón del núcleo del candidato donde "
+        f"este se concentra — {k.name} ({_place(k)}): «{d.quote}» ({format_lines(d.lines)}). "
+        "Las transacciones no prueban relaciones entre empresas.",
+        f"{c.label}: the study explicitly denies a link in the candidate's core where the "
+        f"candidate is concentrated — {k.name} ({_place(k)}): «{d.quote}» "
+        f"({format_lines(d.lines)}). Transactions do not prove relations between firms.",
+    )
+
+
+def _phase_one_notes(deciding: list[Case]) -> tuple[str, str]:
+    """Return sentences on the deciding cases that are incipient agglomerations (phase I)."""
+    es = en = ""
     for k in deciding:
         if not _phase_one(k):
             continue
@@ -460,6 +474,19 @@ def _sentences(
             f"relations within the zone are scarce{detail_en}; the table's flows are national "
             "and may run outside that zone."
         )
+    return es, en
+
+
+def _sentences_paired(
+    c: Candidate,
+    deciding: list[Case],
+    elsewhere: list[Case],
+    flags: tuple[str, ...],
+    denied_text: list[tuple[Case, Denial]],
+) -> tuple[str, str]:
+    phase_es, phase_en = _phase_one_notes(deciding)
+    es = f"{c.label}: emparejado con {_names(deciding, 'es')}.{phase_es}"
+    en = f"{c.label}: paired with {_names(deciding, 'en')}.{phase_en}"
     if "denied_linkage" in flags:
         for k, d in denied_text:
             es += f" {k.name}: el estudio dice que falta un eslabón: «{d.quote}»."
@@ -541,84 +568,124 @@ def pair_evidence(
         no_concordance = None
     except AnalysisError as exc:  # pair nothing, and say why on every candidate
         isic_of, no_concordance = {}, str(exc)
-    country = table.meta.country
-    cases = (*load_cases(), *extra_cases)
+    ctx = _Context(
+        isic_of=isic_of,
+        no_concordance=no_concordance,
+        country=table.meta.country,
+        table_id=table.meta.table_id,
+        cases=(*load_cases(), *extra_cases),
+        geography=geography,
+    )
     pairings = []
     covered_cases: set[str] = set()
     for cand in clusters.candidates:
-        core = _core_codes(cand)
-        core_isic = {m: tuple(isic_of.get(m, ())) for m in core} if isic_of else {}
-        codes = {k for ks in core_isic.values() for k in ks}
-        weights = _core_weights(cand, core)
-        found = []
-        for case in cases:
-            case_cov, core_cov = _overlap(case, cand, core_isic, weights, table.meta.table_id)
-            if case_cov >= MIN_OVERLAP and core_cov >= MIN_OVERLAP:
-                found.append((case, case_cov, core_cov))
-        conc = _concentrated(cand, geography)
-        regional = conc is not None
-        local_all = [k for k, _, _ in found if k.country == country]
-        deciding = [k for k in local_all if not regional or _in_regions(k, conc or ())]
-        elsewhere = [k for k in local_all if k not in deciding]
-        foreign = [k for k, _, _ in found if k.country != country]
-        covered_cases.update(k.id for k in local_all)
-        denied = _denials(deciding, codes)
-        status, reasons, flags = _status(cand, deciding, elsewhere, denied, regional)
-        if no_concordance:
-            reasons = (*reasons, no_concordance)
-        es, en = _sentences(cand, status, deciding, elsewhere, foreign, flags, denied)
-        verify: tuple[str, ...] = ()
-        geo = (geography or {}).get(cand.id)
-        if geo is not None:
-            conc_rows = [r for r in geo.regions if r["concentrated"]]
-            # departments of the deciding cases first, then the most concentrated
-            hosts = {department_key(d) for k in deciding for d in k.departments}
-            first = [r for r in conc_rows if department_key(r["region"]) in hosts]
-            top = (first + [r for r in conc_rows if r not in first])[:5]
-            verify = tuple(f"{r['region']} (LQ {r['lq']:.2f})" for r in top)
-            if verify:
-                es += f" Verificar en campo en: {', '.join(verify)}."
-                en += f" To be verified on the ground in: {', '.join(verify)}."
-        supported = {k.id for k in local_all if regional and _in_regions(k, conc or ())}
-        found.sort(
-            key=lambda m: (
-                m[0].country != country,
-                m[0] not in deciding,
-                m[0].source == "study",
-                -m[1] - m[2],
-                m[0].id,
-            )
-        )
-        dims_cov = sorted({d.dimension for k in deciding for d in k.dimensions if d.en or d.es})
-        signalled = {d.dimension for k in deciding for d in k.dimensions if d.phase}
-        pairings.append(
-            Pairing(
-                candidate_id=cand.id,
-                label=cand.label,
-                isic=tuple(sorted(codes)),
-                matches=tuple(
-                    _match_record(k, cc, kc, country, k.id in supported, k in deciding)
-                    for k, cc, kc in found
-                ),
-                rosenfeld=Rosenfeld(
-                    status=status,
-                    sentence_es=es,
-                    sentence_en=en,
-                    phase=span_of([k.phase for k in deciding if k.phase]),
-                    regions=tuple(dict.fromkeys(k.region for k in deciding)),
-                    dimensions_covered=tuple(d for d in DIMENSIONS if d in dims_cov),
-                    dimensions_unverified=tuple(d for d in DIMENSIONS if d not in signalled),
-                    reasons=reasons,
-                    verify_in=verify,
-                    flags=flags,
-                    cases=tuple(_ref(k) for k in deciding),
-                    evidence_elsewhere=tuple(_ref(k) for k in elsewhere),
-                ),
-            )
-        )
+        pairing, local = _pair_one(cand, ctx)
+        pairings.append(pairing)
+        covered_cases.update(local)
+    country = ctx.country
     unproposed = tuple(
         k.id
-        for k in cases
+        for k in ctx.cases
         if k.country == country and k.source == "study" and k.id not in covered_cases
     )
     return EvidenceResult(tuple(pairings), detect_classification(table), unproposed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every candidate's pairing reads: concordance, country, cases, geography."""
+
+    isic_of: dict[str, tuple[str, ...]]
+    no_concordance: str | None
+    country: str | None
+    table_id: str
+    cases: tuple[Case, ...]
+    geography: dict[str, Any] | None
+
+
+def _found(
+    cand: Candidate, core_isic: dict[str, tuple[str, ...]], ctx: _Context
+) -> list[tuple[Case, float, float]]:
+    """Return the cases overlapping the candidate's core both ways, with both coverages."""
+    weights = _core_weights(cand, _core_codes(cand))
+    found = []
+    for case in ctx.cases:
+        case_cov, core_cov = _overlap(case, cand, core_isic, weights, ctx.table_id)
+        if case_cov >= MIN_OVERLAP and core_cov >= MIN_OVERLAP:
+            found.append((case, case_cov, core_cov))
+    return found
+
+
+def _verify_in(geo: Any, deciding: list[Case]) -> tuple[str, ...]:
+    """Return where to verify: the deciding cases' departments, then the most concentrated.
+
+    At most five departments, each with its location quotient.
+    """
+    if geo is None:
+        return ()
+    conc_rows = [r for r in geo.regions if r["concentrated"]]
+    hosts = {department_key(d) for k in deciding for d in k.departments}
+    first = [r for r in conc_rows if department_key(r["region"]) in hosts]
+    top = (first + [r for r in conc_rows if r not in first])[:5]
+    return tuple(f"{r['region']} (LQ {r['lq']:.2f})" for r in top)
+
+
+def _pair_one(cand: Candidate, ctx: _Context) -> tuple[Pairing, set[str]]:
+    """Pair one candidate; also return the ids of its same-country cases."""
+    country = ctx.country
+    core = _core_codes(cand)
+    core_isic = {m: tuple(ctx.isic_of.get(m, ())) for m in core} if ctx.isic_of else {}
+    codes = {k for ks in core_isic.values() for k in ks}
+    found = _found(cand, core_isic, ctx)
+    conc = _concentrated(cand, ctx.geography)
+    regional = conc is not None
+    local_all = [k for k, _, _ in found if k.country == country]
+    deciding = [k for k in local_all if not regional or _in_regions(k, conc or ())]
+    elsewhere = [k for k in local_all if k not in deciding]
+    foreign = [k for k, _, _ in found if k.country != country]
+    denied = _denials(deciding, codes)
+    status, reasons, flags = _status(cand, deciding, elsewhere, denied, regional)
+    if ctx.no_concordance:
+        reasons = (*reasons, ctx.no_concordance)
+    es, en = _sentences(cand, status, deciding, elsewhere, foreign, flags, denied)
+    verify = _verify_in((ctx.geography or {}).get(cand.id), deciding)
+    if verify:
+        es += f" Verificar en campo en: {', '.join(verify)}."
+        en += f" To be verified on the ground in: {', '.join(verify)}."
+    supported = {k.id for k in local_all if regional and _in_regions(k, conc or ())}
+    found.sort(
+        key=lambda m: (
+            m[0].country != country,
+            m[0] not in deciding,
+            m[0].source == "study",
+            -m[1] - m[2],
+            m[0].id,
+        )
+    )
+    dims_cov = sorted({d.dimension for k in deciding for d in k.dimensions if d.en or d.es})
+    signalled = {d.dimension for k in deciding for d in k.dimensions if d.phase}
+    rosenfeld = Rosenfeld(
+        status=status,
+        sentence_es=es,
+        sentence_en=en,
+        phase=span_of([k.phase for k in deciding if k.phase]),
+        regions=tuple(dict.fromkeys(k.region for k in deciding)),
+        dimensions_covered=tuple(d for d in DIMENSIONS if d in dims_cov),
+        dimensions_unverified=tuple(d for d in DIMENSIONS if d not in signalled),
+        reasons=reasons,
+        verify_in=verify,
+        flags=flags,
+        cases=tuple(_ref(k) for k in deciding),
+        evidence_elsewhere=tuple(_ref(k) for k in elsewhere),
+    )
+    matches = tuple(
+        _match_record(k, cc, kc, country, k.id in supported, k in deciding) for k, cc, kc in found
+    )
+    pairing = Pairing(
+        candidate_id=cand.id,
+        label=cand.label,
+        isic=tuple(sorted(codes)),
+        matches=matches,
+        rosenfeld=rosenfeld,
+    )
+    return pairing, {k.id for k in local_all}
