@@ -111,45 +111,12 @@ class SupplyUseTable:
                 "(products × industries)"
             )
         p, k = S.shape
-        prods = tuple(
-            str(c) for c in (products if products is not None else [f"P{i + 1}" for i in range(p)])
-        )
-        inds = tuple(
-            str(c)
-            for c in (industries if industries is not None else [f"I{j + 1}" for j in range(k)])
-        )
+        prods, inds = _codes(products, "P", p), _codes(industries, "I", k)
         if len(prods) != p or len(inds) != k:
             raise LayoutError(
                 f"{len(prods)} product and {len(inds)} industry codes for a {p}×{k} table"
             )
         pi, ii = pd.Index(prods, name="product"), pd.Index(inds, name="industry")
-        if final_demand is None:
-            fd = pd.DataFrame(index=pi, dtype="float64")
-        elif isinstance(final_demand, pd.DataFrame):
-            fd = pd.DataFrame(
-                final_demand.to_numpy(dtype="float64"), index=pi, columns=final_demand.columns
-            )
-        else:
-            arr = np.asarray(final_demand, dtype="float64")
-            arr = arr.reshape(p, -1)
-            cols = (
-                ["final_demand"]
-                if arr.shape[1] == 1
-                else [f"f{j + 1}" for j in range(arr.shape[1])]
-            )
-            fd = pd.DataFrame(arr, index=pi, columns=cols)
-        if value_added is None:
-            va = pd.DataFrame(columns=ii, dtype="float64")
-        elif isinstance(value_added, pd.DataFrame):
-            va = pd.DataFrame(
-                value_added.to_numpy(dtype="float64"), index=value_added.index, columns=ii
-            )
-        else:
-            arr = np.asarray(value_added, dtype="float64").reshape(-1, k)
-            idx = (
-                ["value_added"] if arr.shape[0] == 1 else [f"v{r + 1}" for r in range(arr.shape[0])]
-            )
-            va = pd.DataFrame(arr, index=idx, columns=ii)
         imp = None
         if imports_use is not None:
             imp = pd.DataFrame(np.asarray(imports_use, dtype="float64"), index=pi, columns=ii)
@@ -159,8 +126,8 @@ class SupplyUseTable:
             industries=inds,
             supply=pd.DataFrame(S, index=pi, columns=ii),
             use=pd.DataFrame(U, index=pi, columns=ii),
-            final_demand=fd,
-            value_added=va,
+            final_demand=_final_demand_frame(final_demand, pi),
+            value_added=_value_added_frame(value_added, ii),
             imports_use=imp,
             meta=meta_obj,
             product_names=tuple(product_names) if product_names is not None else prods,
@@ -178,83 +145,131 @@ class SupplyUseTable:
         return self.supply.to_numpy().sum(axis=0)
 
 
+def _codes(given: Any, prefix: str, n: int) -> tuple[str, ...]:
+    """Return the given codes as text, or ``prefix1…prefixn`` when none are given."""
+    return tuple(
+        str(c) for c in (given if given is not None else [f"{prefix}{i + 1}" for i in range(n)])
+    )
+
+
+def _final_demand_frame(final_demand: Any, pi: pd.Index) -> pd.DataFrame:
+    """Return final demand as a products × categories frame (no columns when None)."""
+    if final_demand is None:
+        return pd.DataFrame(index=pi, dtype="float64")
+    if isinstance(final_demand, pd.DataFrame):
+        return pd.DataFrame(
+            final_demand.to_numpy(dtype="float64"), index=pi, columns=final_demand.columns
+        )
+    arr = np.asarray(final_demand, dtype="float64")
+    arr = arr.reshape(len(pi), -1)
+    cols = ["final_demand"] if arr.shape[1] == 1 else [f"f{j + 1}" for j in range(arr.shape[1])]
+    return pd.DataFrame(arr, index=pi, columns=cols)
+
+
+def _value_added_frame(value_added: Any, ii: pd.Index) -> pd.DataFrame:
+    """Return value added as a components × industries frame (no rows when None)."""
+    if value_added is None:
+        return pd.DataFrame(columns=ii, dtype="float64")
+    if isinstance(value_added, pd.DataFrame):
+        return pd.DataFrame(
+            value_added.to_numpy(dtype="float64"), index=value_added.index, columns=ii
+        )
+    arr = np.asarray(value_added, dtype="float64").reshape(-1, len(ii))
+    idx = ["value_added"] if arr.shape[0] == 1 else [f"v{r + 1}" for r in range(arr.shape[0])]
+    return pd.DataFrame(arr, index=idx, columns=ii)
+
+
 def validate_sut(sut: SupplyUseTable) -> ValidationReport:
     """Check the identities of a supply-use table and report every finding.
 
     Supply = use by product; inputs + value added = output by industry; finite,
     non-negative blocks. Findings name the block, the product or industry and the cell.
     """
-    f: list[Finding] = []
-    for block, frame in (("supply", sut.supply), ("use", sut.use)):
-        arr = frame.to_numpy()
-        bad = np.argwhere(~np.isfinite(arr))
-        if len(bad):
-            f.append(
-                Finding(
-                    "finite",
-                    "error",
-                    f"{len(bad)} NaN/infinite value(s) in the {block} block, "
-                    f"e.g. product {frame.index[bad[0][0]]}, industry {frame.columns[bad[0][1]]}",
-                    cells=tuple(
-                        f"{block}[{frame.index[i]},{frame.columns[j]}]" for i, j in bad[:10]
-                    ),
-                )
-            )
-        neg = np.argwhere(arr < 0)
-        if len(neg):
-            f.append(
-                Finding(
-                    "negative_flows",
-                    "error",
-                    f"{len(neg)} negative value(s) in the {block} block, e.g. product "
-                    f"{frame.index[neg[0][0]]}, industry {frame.columns[neg[0][1]]}",
-                    cells=tuple(
-                        f"{block}[{frame.index[i]},{frame.columns[j]}]" for i, j in neg[:10]
-                    ),
-                )
-            )
+    f: list[Finding] = [
+        *_block_findings("supply", sut.supply),
+        *_block_findings("use", sut.use),
+    ]
     if any(x.severity == "error" for x in f):
         return ValidationReport(sut.meta.table_id, tuple(f))
     q, g = sut.q, sut.g
-    uses = sut.use.to_numpy().sum(axis=1) + sut.final_demand.to_numpy().sum(axis=1)
-    for name, lhs, rhs, labels, what in (
-        ("product_balance", uses, q, sut.products, "use + final demand vs supply, by product"),
-        (
-            "industry_balance",
+    if sut.final_demand.shape[1] == 0:
+        f.append(Finding("product_balance", "info", "not checked: no final demand"))
+    else:
+        uses = sut.use.to_numpy().sum(axis=1) + sut.final_demand.to_numpy().sum(axis=1)
+        f.append(
+            _balance_finding(
+                "product_balance",
+                uses,
+                q,
+                sut.products,
+                "use + final demand vs supply, by product",
+            )
+        )
+    if sut.value_added.shape[0] == 0:
+        f.append(Finding("industry_balance", "info", "not checked: no value added"))
+    else:
+        inputs = (
             sut.use.to_numpy().sum(axis=0)
             + sut.value_added.to_numpy().sum(axis=0)
-            + (0 if sut.imports_use is None else sut.imports_use.to_numpy().sum(axis=0)),
-            g,
-            sut.industries,
-            "inputs + value added vs output, by industry",
-        ),
-    ):
-        if name == "product_balance" and sut.final_demand.shape[1] == 0:
-            f.append(Finding(name, "info", "not checked: no final demand"))
-            continue
-        if name == "industry_balance" and sut.value_added.shape[0] == 0:
-            f.append(Finding(name, "info", "not checked: no value added"))
-            continue
-        pos = rhs > 0
-        rel = np.zeros_like(rhs)
-        rel[pos] = np.abs(lhs[pos] - rhs[pos]) / rhs[pos]
-        k = int(np.argmax(rel)) if len(rel) else 0
-        sev: Severity = (
-            "info" if rel[k] <= BALANCE_OK else "warning" if rel[k] <= BALANCE_ERROR else "error"
+            + (0 if sut.imports_use is None else sut.imports_use.to_numpy().sum(axis=0))
         )
         f.append(
-            Finding(
-                name,
-                sev,
-                f"{what}: worst {labels[k]} with relative error {rel[k]:.3g}",
-                (labels[k],),
-                value=float(rel[k]),
+            _balance_finding(
+                "industry_balance",
+                inputs,
+                g,
+                sut.industries,
+                "inputs + value added vs output, by industry",
             )
         )
     zero = [c for c, v in zip(sut.industries, g, strict=True) if v == 0]
     if zero:
         f.append(Finding("zero_output", "warning", f"industries with no output: {', '.join(zero)}"))
     return ValidationReport(sut.meta.table_id, tuple(f))
+
+
+def _block_findings(block: str, frame: pd.DataFrame) -> list[Finding]:
+    """Return the NaN/infinite and negative-value findings of one block."""
+    f = []
+    arr = frame.to_numpy()
+    for check, mask, what in (
+        ("finite", ~np.isfinite(arr), "NaN/infinite value(s)"),
+        ("negative_flows", arr < 0, "negative value(s)"),
+    ):
+        bad = np.argwhere(mask)
+        if len(bad):
+            f.append(
+                Finding(
+                    check,
+                    "error",
+                    f"{len(bad)} {what} in the {block} block, e.g. product "
+                    f"{frame.index[bad[0][0]]}, industry {frame.columns[bad[0][1]]}",
+                    cells=tuple(
+                        f"{block}[{frame.index[i]},{frame.columns[j]}]" for i, j in bad[:10]
+                    ),
+                )
+            )
+    return f
+
+
+def _balance_finding(
+    name: str, lhs: np.ndarray, rhs: np.ndarray, labels: tuple[str, ...], what: str
+) -> Finding:
+    """Return the worst relative imbalance between ``lhs`` and ``rhs`` as a finding."""
+    pos = rhs > 0
+    rel = np.zeros_like(rhs)
+    rel[pos] = np.abs(lhs[pos] - rhs[pos]) / rhs[pos]
+    k = int(np.argmax(rel)) if len(rel) else 0
+    sev: Severity = (
+        "info" if rel[k] <= BALANCE_OK else "warning" if rel[k] <= BALANCE_ERROR else "error"
+    )
+    return Finding(
+        name,
+        sev,
+        f"{what}: worst {labels[k]} with relative error {rel[k]:.3g}",
+        (labels[k],),
+        value=float(rel[k]),
+    )
 
 
 def _inv(M: np.ndarray, what: str) -> np.ndarray:
@@ -297,57 +312,17 @@ def to_symmetric(sut: SupplyUseTable, model: str = "D", *, negatives: str = "rep
         raise OptionError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     if negatives not in ("report", "zero"):
         raise OptionError("negatives must be 'report' or 'zero'")
-    S = sut.supply.to_numpy()
-    U = sut.use.to_numpy()
-    Y = sut.final_demand.to_numpy()
-    W = sut.value_added.to_numpy()
-    Mi = None if sut.imports_use is None else sut.imports_use.to_numpy()
-    q, g = sut.q, sut.g
-    if (q <= 0).any() or (g <= 0).any():
-        zero = [c for c, v in zip(sut.products, q, strict=True) if v <= 0] + [
-            c for c, v in zip(sut.industries, g, strict=True) if v <= 0
-        ]
-        raise AnalysisError(
-            f"products or industries with no output: {', '.join(zero)}; drop them first"
-        )
+    _check_outputs(sut)
     notes = [f"symmetric table from supply and use tables, Eurostat (2008) ch. 11 model {model}"]
-    if model in ("A", "B"):
-        T = _inv(S, f"model {model}") @ np.diag(q) if model == "A" else np.diag(1 / g) @ S.T
-        Z = U @ T
-        fd, x = Y, q
-        va = W @ T if W.size else W.reshape(0, len(q))
-        imports = (np.ones(U.shape[0]) @ Mi @ T) if Mi is not None else None
-        codes, names = sut.products, sut.product_names
-    else:
-        T = np.diag(g) @ _inv(S, f"model {model}") if model == "C" else S.T @ np.diag(1 / q)
-        Z = T @ U
-        fd, x = T @ Y if Y.size else np.zeros((len(g), 0)), g
-        va = W
-        imports = (np.ones(U.shape[0]) @ Mi) if Mi is not None else None
-        codes, names = sut.industries, sut.industry_names
-    neg = np.argwhere(Z < -1e-12 * max(1.0, float(np.abs(Z).max())))
-    if len(neg):
-        secondary = [sut.industries[j] for j in range(S.shape[1]) if (S[:, j] > 0).sum() > 1]
-        pairs = ", ".join(f"({codes[i]}, {codes[j]})" for i, j in neg[:10])
-        msg = (
-            f"model {model} gives {len(neg)} negative flow(s) at {pairs}; industries with "
-            f"secondary production: {', '.join(secondary) or 'none'}"
-        )
-        if negatives == "zero":
-            lost = float(-Z[Z < 0].sum())
-            Z = np.where(Z < 0, 0.0, Z)
-            msg += f"; set to zero (the table no longer balances by {lost:.6g})"
-        else:
-            msg += (
-                "; options: negatives='zero', or model B/D (industry technology / fixed "
-                "product sales structure)"
-            )
+    b = _transform(sut, model)
+    Z, msg = _negative_flows(b.Z, sut, b.codes, model, negatives)
+    if msg is not None:
         notes.append(msg)
         warnings.warn(msg, DataWarning, stacklevel=2)
-    idx = pd.Index(codes, name="code")
+    idx = pd.Index(b.codes, name="code")
     va_frame = (
-        pd.DataFrame(va, index=sut.value_added.index, columns=idx)
-        if va.size
+        pd.DataFrame(b.va, index=sut.value_added.index, columns=idx)
+        if b.va.size
         else pd.DataFrame(columns=idx, dtype="float64")
     )
     meta = replace(
@@ -359,12 +334,94 @@ def to_symmetric(sut: SupplyUseTable, model: str = "D", *, negatives: str = "rep
         isic=None,
     )
     return IOTable(
-        codes=tuple(codes),
-        names=tuple(names),
+        codes=tuple(b.codes),
+        names=tuple(b.names),
         Z=pd.DataFrame(Z, index=idx, columns=idx),
-        x=pd.Series(x, index=idx),
-        final_demand=pd.DataFrame(fd, index=idx, columns=sut.final_demand.columns),
+        x=pd.Series(b.x, index=idx),
+        final_demand=pd.DataFrame(b.fd, index=idx, columns=sut.final_demand.columns),
         value_added=va_frame,
-        imports=None if imports is None else pd.Series(imports, index=idx),
+        imports=None if b.imports is None else pd.Series(b.imports, index=idx),
         meta=meta,
     )
+
+
+def _check_outputs(sut: SupplyUseTable) -> None:
+    """Refuse products or industries with no output (their coefficients are undefined)."""
+    q, g = sut.q, sut.g
+    if (q <= 0).any() or (g <= 0).any():
+        zero = [c for c, v in zip(sut.products, q, strict=True) if v <= 0] + [
+            c for c, v in zip(sut.industries, g, strict=True) if v <= 0
+        ]
+        raise AnalysisError(
+            f"products or industries with no output: {', '.join(zero)}; drop them first"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Blocks:
+    """The symmetric table's blocks as arrays, before they become an :class:`IOTable`."""
+
+    Z: np.ndarray
+    fd: np.ndarray
+    x: np.ndarray
+    va: np.ndarray
+    imports: np.ndarray | None
+    codes: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def _transform(sut: SupplyUseTable, model: str) -> _Blocks:
+    """Return the blocks of model A/B (product × product) or C/D (industry × industry)."""
+    S = sut.supply.to_numpy()
+    U = sut.use.to_numpy()
+    Y = sut.final_demand.to_numpy()
+    W = sut.value_added.to_numpy()
+    Mi = None if sut.imports_use is None else sut.imports_use.to_numpy()
+    q, g = sut.q, sut.g
+    if model in ("A", "B"):
+        T = _inv(S, f"model {model}") @ np.diag(q) if model == "A" else np.diag(1 / g) @ S.T
+        return _Blocks(
+            Z=U @ T,
+            fd=Y,
+            x=q,
+            va=W @ T if W.size else W.reshape(0, len(q)),
+            imports=(np.ones(U.shape[0]) @ Mi @ T) if Mi is not None else None,
+            codes=sut.products,
+            names=sut.product_names,
+        )
+    T = np.diag(g) @ _inv(S, f"model {model}") if model == "C" else S.T @ np.diag(1 / q)
+    return _Blocks(
+        Z=T @ U,
+        fd=T @ Y if Y.size else np.zeros((len(g), 0)),
+        x=g,
+        va=W,
+        imports=(np.ones(U.shape[0]) @ Mi) if Mi is not None else None,
+        codes=sut.industries,
+        names=sut.industry_names,
+    )
+
+
+def _negative_flows(
+    Z: np.ndarray, sut: SupplyUseTable, codes: tuple[str, ...], model: str, negatives: str
+) -> tuple[np.ndarray, str | None]:
+    """Return Z (negatives zeroed when asked) and the note on negative flows, if any."""
+    neg = np.argwhere(Z < -1e-12 * max(1.0, float(np.abs(Z).max())))
+    if not len(neg):
+        return Z, None
+    S = sut.supply.to_numpy()
+    secondary = [sut.industries[j] for j in range(S.shape[1]) if (S[:, j] > 0).sum() > 1]
+    pairs = ", ".join(f"({codes[i]}, {codes[j]})" for i, j in neg[:10])
+    msg = (
+        f"model {model} gives {len(neg)} negative flow(s) at {pairs}; industries with "
+        f"secondary production: {', '.join(secondary) or 'none'}"
+    )
+    if negatives == "zero":
+        lost = float(-Z[Z < 0].sum())
+        Z = np.where(Z < 0, 0.0, Z)
+        msg += f"; set to zero (the table no longer balances by {lost:.6g})"
+    else:
+        msg += (
+            "; options: negatives='zero', or model B/D (industry technology / fixed "
+            "product sales structure)"
+        )
+    return Z, msg
