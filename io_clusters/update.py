@@ -712,17 +712,10 @@ def _compute(
     plan: _Plan,
 ) -> TableOutcome:
     from .pipeline import run
-    from .readers import read_table
 
     started = time.perf_counter()
     now = datetime.now(UTC)
-    options = plan.options.updated(
-        layout=side.get("layout"), country=side.get("country")
-    )  # the sidecar wins over the run.toml defaults
-    layout: str | Path | None = options.layout
-    if layout and str(layout).endswith(".toml"):
-        layout = path.parent / str(layout)
-    table = read_table(path, layout=layout, country=options.country, **options.reader_options())
+    table, options = _read_for_update(path, side, plan)
     table_id = side.get("table_id") or table.meta.table_id
     dir_name, dup_note = _table_dir(key, table_id, manifest)
     table_dir = plan.out / dir_name
@@ -734,15 +727,7 @@ def _compute(
         _pause("before-run")
         result = run(table, options, out=tmp, regions=plan.regions)
         _pause("after-run")
-        record: dict[str, Any] = {
-            "sha256": inputs["table"],
-            "inputs": inputs,
-            "tool_version": __version__,
-            "options": plan.options.to_dict(),
-            "options_hash": opts_key,
-            "started": now.isoformat(timespec="seconds"),
-            **{k: side[k] for k in ("series", "edition") if k in side},
-        }
+        record = _start_record(inputs, opts_key, side, plan, now)
         comparison = _compare_editions(key, record, manifest, result, tmp, plan)
         final = _free_name(
             runs, f"{now.strftime('%Y%m%dT%H%M%S')}.{now.microsecond:06d}Z-{inputs['table'][:8]}"
@@ -776,6 +761,39 @@ def _compute(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _read_for_update(path: Path, side: dict[str, Any], plan: _Plan) -> tuple[Any, RunOptions]:
+    """Read a raw table with the run options, the sidecar's layout and country winning."""
+    from .readers import read_table
+
+    options = plan.options.updated(
+        layout=side.get("layout"), country=side.get("country")
+    )  # the sidecar wins over the run.toml defaults
+    layout: str | Path | None = options.layout
+    if layout and str(layout).endswith(".toml"):
+        layout = path.parent / str(layout)
+    table = read_table(path, layout=layout, country=options.country, **options.reader_options())
+    return table, options
+
+
+def _start_record(
+    inputs: dict[str, Any],
+    opts_key: str,
+    side: dict[str, Any],
+    plan: _Plan,
+    now: datetime,
+) -> dict[str, Any]:
+    """Return the manifest record of a run, as known before it is switched in."""
+    return {
+        "sha256": inputs["table"],
+        "inputs": inputs,
+        "tool_version": __version__,
+        "options": plan.options.to_dict(),
+        "options_hash": opts_key,
+        "started": now.isoformat(timespec="seconds"),
+        **{k: side[k] for k in ("series", "edition") if k in side},
+    }
 
 
 def _free_name(runs: Path, name: str) -> Path:
