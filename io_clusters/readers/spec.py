@@ -113,6 +113,13 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     table = data.get("table")
     if not isinstance(table, dict):
         raise SpecError(f"{where}: needs a [table] section (see the README's spec example)")
+    _check_table(table, where)
+    _check_sections(data, table, where)
+    return {"where": where, **data}
+
+
+def _check_table(table: dict[str, Any], where: str) -> None:
+    """Refuse unknown or missing keys of ``[table]``, malformed ranges, country and year."""
     unknown = sorted(set(table) - _TABLE_KEYS)
     if unknown:
         raise SpecError(
@@ -135,6 +142,10 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
         (isinstance(year, int) and not isinstance(year, bool)) or str(year).strip().isdigit()
     ):
         raise SpecError(f"{where}: year = {year!r} must be a whole number (e.g. 2007)")
+
+
+def _check_sections(data: dict[str, Any], table: dict[str, Any], where: str) -> None:
+    """Refuse malformed ``[final_demand]``, ``[value_added]``, ``[isic]`` and unknown sections."""
     for section in ("final_demand", "value_added"):
         sec = data.get(section, {})
         if not isinstance(sec, dict):
@@ -159,7 +170,6 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     unknown_sections = sorted(set(data) - {"table", "final_demand", "value_added", "isic"})
     if unknown_sections:
         raise SpecError(f"{where}: unknown section(s) {', '.join(unknown_sections)}")
-    return {"where": where, **data}
 
 
 def _line(rows_by_sheet: dict[str, list], rng: SheetRange, co: Coercer | None) -> list[Any]:
