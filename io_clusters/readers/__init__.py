@@ -380,45 +380,13 @@ def read_table(
     _check_options(unknown, given)
     limits = limits or DEFAULT_LIMITS
     p = require_file(path, limits)
-    if layout is not None and (str(layout).endswith(".toml") or isinstance(layout, Path)):
-        given["spec"] = layout
-        layout = "spec"
-    elif layout is None and spec is not None:
-        layout = "spec"
-    if layout is not None and layout not in REGISTRY:
-        raise LayoutDetectionError(
-            f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)} or a spec .toml"
-        )
-    kind = sniff(p)
-    wb = None
-    extra_notes: tuple[str, ...] = ()
-    if kind in ("zip", "ole"):
-        wb = open_workbook(p, limits)
-        extra_notes = inspect_package(p, limits) + workbook_notes(wb)
-    elif p.suffix.lower() in (".xlsx", ".xlsm"):
-        open_workbook(p, limits)  # raises a FileFormatError that says what the file is
+    layout = _layout_asked(layout, spec, given)
+    wb, extra_notes = _open(p, limits)
     if layout is None:
         layout = detect_layout(p, wb, encoding=encoding, delimiter=delimiter)
         log.info("%s: detected layout %s", p.name, layout)
     reader = REGISTRY[str(layout)]
-    if reader.workbook_only and wb is None:
-        err = SpecError if reader.name == "spec" else LayoutError
-        raise err(
-            f"{p.name}: the {reader.name} layout reads workbooks (.xlsx); this is a text file"
-        )
-    options = {
-        k: v
-        for k, v in given.items()
-        if v is not None and k not in ("negatives", "negative_tolerance")
-    }
-    if "country" not in reader.options:
-        options.pop("country", None)  # single-country layouts carry their own
-    extra = sorted(set(options) - reader.options)
-    if extra:
-        raise OptionError(
-            f"the {reader.name} layout takes no option {', '.join(extra)} "
-            f"(it takes: {', '.join(sorted(reader.options)) or 'none'})"
-        )
+    options = _reader_options(reader, p, wb, given)
     try:
         table = reader.read(p, wb, **options)
     except TableReadError:
@@ -441,6 +409,58 @@ def read_table(
     )
     table = _clean_labels(replace(table, meta=meta))
     return treat_negatives(table, negatives, negative_tolerance)
+
+
+def _layout_asked(
+    layout: str | Path | None, spec: str | Path | dict[str, Any] | None, given: dict[str, Any]
+) -> str | None:
+    """Return the layout asked for (a spec path becomes ``"spec"``), or None to detect it."""
+    if layout is not None and (str(layout).endswith(".toml") or isinstance(layout, Path)):
+        given["spec"] = layout
+        layout = "spec"
+    elif layout is None and spec is not None:
+        layout = "spec"
+    if layout is not None and layout not in REGISTRY:
+        raise LayoutDetectionError(
+            f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)} or a spec .toml"
+        )
+    return None if layout is None else str(layout)
+
+
+def _open(p: Path, limits: Limits) -> tuple[Any, tuple[str, ...]]:
+    """Return (the opened workbook or None for a text file, notes on the package)."""
+    kind = sniff(p)
+    wb = None
+    extra_notes: tuple[str, ...] = ()
+    if kind in ("zip", "ole"):
+        wb = open_workbook(p, limits)
+        extra_notes = inspect_package(p, limits) + workbook_notes(wb)
+    elif p.suffix.lower() in (".xlsx", ".xlsm"):
+        open_workbook(p, limits)  # raises a FileFormatError that says what the file is
+    return wb, extra_notes
+
+
+def _reader_options(reader: Reader, p: Path, wb: Any, given: dict[str, Any]) -> dict[str, Any]:
+    """Return the options to pass to ``reader``; refuse those it does not take."""
+    if reader.workbook_only and wb is None:
+        err = SpecError if reader.name == "spec" else LayoutError
+        raise err(
+            f"{p.name}: the {reader.name} layout reads workbooks (.xlsx); this is a text file"
+        )
+    options = {
+        k: v
+        for k, v in given.items()
+        if v is not None and k not in ("negatives", "negative_tolerance")
+    }
+    if "country" not in reader.options:
+        options.pop("country", None)  # single-country layouts carry their own
+    extra = sorted(set(options) - reader.options)
+    if extra:
+        raise OptionError(
+            f"the {reader.name} layout takes no option {', '.join(extra)} "
+            f"(it takes: {', '.join(sorted(reader.options)) or 'none'})"
+        )
+    return options
 
 
 def write_table(table: IOTable, path: str | Path) -> Path:

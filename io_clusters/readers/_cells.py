@@ -206,36 +206,7 @@ def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tup
     path = Path(name)
     try:
         with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            if total > limits.max_uncompressed_bytes:
-                raise ResourceLimitError(
-                    f"{path.name}: the workbook unpacks to {_size(total)}, over the limit "
-                    f"of {_size(limits.max_uncompressed_bytes)}; refused before loading "
-                    "(raise it with --max-unpacked-mb N)"
-                )
-            for i in infos:
-                ratio = i.file_size / max(i.compress_size, 1)
-                if i.file_size > 10 * 2**20 and ratio > limits.max_compression_ratio:
-                    raise ResourceLimitError(
-                        f"{path.name}: part {i.filename} expands {ratio:.0f} times "
-                        f"({i.file_size / 2**20:.0f} MiB): a zip bomb or a damaged file; refused"
-                    )
-            cells = sum(
-                _count_cells(zf, i)
-                for i in infos
-                if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
-            )
-            if cells > limits.max_cells:
-                raise ResourceLimitError(
-                    f"{path.name}: the sheets hold {cells:,} cells, over the limit of "
-                    f"{limits.max_cells:,}; refused before loading (raise it with --max-cells N)"
-                )
-            links = sorted(
-                i.filename.rsplit("/", 1)[-1]
-                for i in infos
-                if i.filename.startswith("xl/externalLinks/") and i.filename.endswith(".xml")
-            )
+            links = _package_links(path, zf, limits)
     except ResourceLimitError:
         raise
     except (
@@ -257,6 +228,40 @@ def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tup
             "read from the copies stored in the file, not from the linked files"
         )
     return tuple(notes)
+
+
+def _package_links(path: Path, zf: zipfile.ZipFile, limits: Limits) -> list[str]:
+    """Refuse a package over the limits; return the file names of its external links."""
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise ResourceLimitError(
+            f"{path.name}: the workbook unpacks to {_size(total)}, over the limit "
+            f"of {_size(limits.max_uncompressed_bytes)}; refused before loading "
+            "(raise it with --max-unpacked-mb N)"
+        )
+    for i in infos:
+        ratio = i.file_size / max(i.compress_size, 1)
+        if i.file_size > 10 * 2**20 and ratio > limits.max_compression_ratio:
+            raise ResourceLimitError(
+                f"{path.name}: part {i.filename} expands {ratio:.0f} times "
+                f"({i.file_size / 2**20:.0f} MiB): a zip bomb or a damaged file; refused"
+            )
+    cells = sum(
+        _count_cells(zf, i)
+        for i in infos
+        if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
+    )
+    if cells > limits.max_cells:
+        raise ResourceLimitError(
+            f"{path.name}: the sheets hold {cells:,} cells, over the limit of "
+            f"{limits.max_cells:,}; refused before loading (raise it with --max-cells N)"
+        )
+    return sorted(
+        i.filename.rsplit("/", 1)[-1]
+        for i in infos
+        if i.filename.startswith("xl/externalLinks/") and i.filename.endswith(".xml")
+    )
 
 
 def _count_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:

@@ -15,6 +15,7 @@ country are in other rows of the full sheet, not in the per-country extract.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -129,61 +130,15 @@ def read(
     frame.columns = [str(c).strip() for c in frame.columns]
     countries = sorted({str(v).strip() for v in frame["Country_iso3"] if str(v).strip()})
     country = _country(path, countries, country)
-    rows = frame.index[frame["Country_iso3"].astype(str).str.strip() == country]
-    sub = frame.loc[rows]
+    rows = _Rows.of(frame, country, lines)
     clean = LabelCleaner()
-    col_pos = {c: i + 1 for i, c in enumerate(frame.columns)}
-    name_col = "Sector" if "Sector" in frame.columns else "Nosector"
-    codes = [
-        clean(str(v).strip(), f"{sheet}!{cell_ref(lines[r], col_pos['Nosector'])}")
-        for r, v in zip(rows, sub["Nosector"], strict=True)
-    ]
-    names = [
-        clean(str(v).strip(), f"{sheet}!{cell_ref(lines[r], col_pos[name_col])}")
-        for r, v in zip(rows, sub[name_col], strict=True)
-    ]
+    codes, names = rows.labels(sheet, clean)
     z_cols = _block_columns(path, codes, country, list(frame.columns))
-    co = Coercer(sheet, text_source=wb is None, decimal=decimal)
-    if decimal is None and any("';'" in n for n in text_notes):
-        co.decimal = ","
-    num_cols = [c for c in frame.columns if c not in ("Country_iso3", "Nosector", "Sector")]
-    co.settle(
-        (lines[r], col_pos[c], v)
-        for c in num_cols
-        for r, v in zip(rows, sub[c], strict=True)
-        if isinstance(v, str) and "," in v
-    )
-
-    def numeric(col: str) -> np.ndarray:
-        j = col_pos[col]
-        return np.array(
-            [co.value(v, lines[r], j) for r, v in zip(rows, sub[col], strict=True)],
-            dtype="float64",
-        )
-
-    Z = np.column_stack([numeric(c) for c in z_cols])
-    x = numeric("Output")
-    sector_col = re.compile(r"^([A-Z]{3})s\d+$")
-    foreign_int = [c for c in frame.columns if (m := sector_col.match(c)) and m.group(1) != country]
-    own_fd = [c for c in (f"CONS_{country}", f"GFCF_{country}") if c in frame.columns]
-    foreign_fd = [
-        c for c in frame.columns if re.match(r"^(CONS|GFCF)_[A-Z]{3}$", c) and c not in own_fd
-    ]
-    extra = [c for c in frame.columns if c.upper().startswith("EXP_")]
-    fd: dict[str, np.ndarray] = {c.split("_")[0]: numeric(c) for c in own_fd}
-    if foreign_int:
-        fd["EXP_LAC_intermediate"] = np.sum([numeric(c) for c in foreign_int], axis=0)
-    if foreign_fd:
-        fd["EXP_LAC_final"] = np.sum([numeric(c) for c in foreign_fd], axis=0)
-    if extra:
-        fd["EXP_extra_regional"] = np.sum([numeric(c) for c in extra], axis=0)
-    if "Adjustment" in frame.columns:
-        fd["Adjustment"] = numeric("Adjustment")
+    co = _coercer(rows, sheet, text_source=wb is None, decimal=decimal, text_notes=text_notes)
+    Z = np.column_stack([rows.numeric(co, c) for c in z_cols])
+    x = rows.numeric(co, "Output")
+    fd = _final_demand(rows, co, country)
     co.raise_if_bad(path, f"the rows of {country}")
-    z_first_row = lines[int(rows[0])]
-    contiguous = list(rows) == list(range(int(rows[0]), int(rows[0]) + len(rows)))
-    year_m = re.search(r"(?:19|20)\d{2}", path.name)
-    year = int(year_m.group(0)) if year_m else None
     notes = [
         f"domestic block {z_cols[0]}..{z_cols[-1]} of {len(countries)} country file",
         *text_notes,
@@ -195,18 +150,124 @@ def read(
         Z=Z,
         x=x,
         final_demand=fd,
-        meta=TableMeta(
-            table_id=slug(f"{country}-{year or ''}-cepal-lac"),
-            country=country,
-            year=year,
-            units="millones de dólares corrientes (millions of current USD)",
-            layout=NAME,
-            domestic=True,
+        meta=_meta(
+            path,
+            country,
             sheet=sheet,
-            z_origin=(z_first_row, col_pos[z_cols[0]]) if contiguous else None,
+            z_origin=rows.z_origin(z_cols[0]),
             notes=tuple(notes),
-            citation="CEPAL, Matriz Insumo-Producto de América Latina 2011 (preliminar), "
-            "sheet LAC_IOT_2011",
             issues=(*issues, *co.issues(), *clean.issues()),
         ),
+    )
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """One country's rows of the raw frame, with the sheet line of each row."""
+
+    frame: pd.DataFrame
+    rows: pd.Index
+    lines: list[int]
+    col_pos: dict[str, int]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, country: str, lines: list[int]) -> _Rows:
+        rows = frame.index[frame["Country_iso3"].astype(str).str.strip() == country]
+        col_pos = {c: i + 1 for i, c in enumerate(frame.columns)}
+        return cls(frame.loc[rows], rows, lines, col_pos)
+
+    def labels(self, sheet: str, clean: LabelCleaner) -> tuple[list[str], list[str]]:
+        """Return (codes, names), cleaned of control characters."""
+        name_col = "Sector" if "Sector" in self.frame.columns else "Nosector"
+        return self._text("Nosector", sheet, clean), self._text(name_col, sheet, clean)
+
+    def _text(self, col: str, sheet: str, clean: LabelCleaner) -> list[str]:
+        j = self.col_pos[col]
+        return [
+            clean(str(v).strip(), f"{sheet}!{cell_ref(self.lines[r], j)}")
+            for r, v in zip(self.rows, self.frame[col], strict=True)
+        ]
+
+    def numeric(self, co: Coercer, col: str) -> np.ndarray:
+        """Return column ``col`` of these rows as float64 (bad cells recorded in ``co``)."""
+        j = self.col_pos[col]
+        return np.array(
+            [
+                co.value(v, self.lines[r], j)
+                for r, v in zip(self.rows, self.frame[col], strict=True)
+            ],
+            dtype="float64",
+        )
+
+    def z_origin(self, first_col: str) -> tuple[int, int] | None:
+        """Return the top-left cell of the block when the rows are contiguous."""
+        first = int(self.rows[0])
+        if list(self.rows) != list(range(first, first + len(self.rows))):
+            return None
+        return (self.lines[first], self.col_pos[first_col])
+
+
+def _coercer(
+    rows: _Rows, sheet: str, *, text_source: bool, decimal: str | None, text_notes: tuple[str, ...]
+) -> Coercer:
+    """Return a Coercer whose decimal separator is settled from the country's cells."""
+    co = Coercer(sheet, text_source=text_source, decimal=decimal)
+    if decimal is None and any("';'" in n for n in text_notes):
+        co.decimal = ","
+    columns = rows.frame.columns
+    num_cols = [c for c in columns if c not in ("Country_iso3", "Nosector", "Sector")]
+    co.settle(
+        (rows.lines[r], rows.col_pos[c], v)
+        for c in num_cols
+        for r, v in zip(rows.rows, rows.frame[c], strict=True)
+        if isinstance(v, str) and "," in v
+    )
+    return co
+
+
+def _final_demand(rows: _Rows, co: Coercer, country: str) -> dict[str, np.ndarray]:
+    """Return the country's own final demand and every other use of its output."""
+    columns = list(rows.frame.columns)
+    sector_col = re.compile(r"^([A-Z]{3})s\d+$")
+    foreign_int = [c for c in columns if (m := sector_col.match(c)) and m.group(1) != country]
+    own_fd = [c for c in (f"CONS_{country}", f"GFCF_{country}") if c in columns]
+    foreign_fd = [c for c in columns if re.match(r"^(CONS|GFCF)_[A-Z]{3}$", c) and c not in own_fd]
+    extra = [c for c in columns if c.upper().startswith("EXP_")]
+    fd: dict[str, np.ndarray] = {c.split("_")[0]: rows.numeric(co, c) for c in own_fd}
+    for label, cols in (
+        ("EXP_LAC_intermediate", foreign_int),
+        ("EXP_LAC_final", foreign_fd),
+        ("EXP_extra_regional", extra),
+    ):
+        if cols:
+            fd[label] = np.sum([rows.numeric(co, c) for c in cols], axis=0)
+    if "Adjustment" in columns:
+        fd["Adjustment"] = rows.numeric(co, "Adjustment")
+    return fd
+
+
+def _meta(
+    path: Path,
+    country: str,
+    *,
+    sheet: str,
+    z_origin: tuple[int, int] | None,
+    notes: tuple[str, ...],
+    issues: tuple[ReadIssue, ...],
+) -> TableMeta:
+    year_m = re.search(r"(?:19|20)\d{2}", path.name)
+    year = int(year_m.group(0)) if year_m else None
+    return TableMeta(
+        table_id=slug(f"{country}-{year or ''}-cepal-lac"),
+        country=country,
+        year=year,
+        units="millones de dólares corrientes (millions of current USD)",
+        layout=NAME,
+        domestic=True,
+        sheet=sheet,
+        z_origin=z_origin,
+        notes=notes,
+        citation="CEPAL, Matriz Insumo-Producto de América Latina 2011 (preliminar), "
+        "sheet LAC_IOT_2011",
+        issues=issues,
     )

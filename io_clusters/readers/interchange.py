@@ -47,6 +47,7 @@ import re
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -318,8 +319,7 @@ def read(
         raise LayoutError(f"{path.name}: the interchange grid is empty")
     clean = LabelCleaner()
     header, z_cols, col_codes = _header(path, rows[0], lines[0], sheet, clean)
-    x_col = header.index("x")
-    fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
+    x_col, fd_cols = _output_columns(header)
     body, body_lines = rows[1:], lines[1:]
     kinds, sector_rows, codes, names = _sectors(path, body, body_lines, sheet, clean, len(header))
     _check_codes(path, codes, col_codes, kinds)
@@ -332,43 +332,19 @@ def read(
         decimal = ","
         notes.append("decimal comma assumed (semicolon-separated file); pass decimal='.' if not")
     co = Coercer(sheet, text_source=wb is None, decimal=decimal)
-    num_cols = [*z_cols, x_col, *(j for j, _ in fd_cols)]
-    co.settle(
-        (body_lines[i], j + 1, body[i][j])
-        for i in range(len(body))
-        for j in num_cols
-        if j < len(body[i]) and isinstance(body[i][j], str) and "," in body[i][j]
-    )
-
-    def cells(i: int, cols: list[int]) -> np.ndarray:
-        row, line = body[i], body_lines[i]
-        return np.array([co.value(row[j] if j < len(row) else None, line, j + 1) for j in cols])
-
-    Z = np.array([cells(i, z_cols) for i in sector_rows]).reshape(len(codes), len(codes))
-    x = np.array([cells(i, [x_col])[0] for i in sector_rows])
-    fd = {name: np.array([cells(i, [j])[0] for i in sector_rows]) for j, name in fd_cols}
-    va = {
-        clean(_unescape(body[i][1]), f"{sheet}!B{body_lines[i]}").strip(): cells(i, z_cols)
-        for i, kd in enumerate(kinds)
-        if kd == "primary"
-    }
-    imp_rows = [i for i, kd in enumerate(kinds) if kd == "imports"]
-    imports = cells(imp_rows[0], z_cols) if imp_rows else None
+    grid = _Body(body, body_lines, co)
+    grid.settle([*z_cols, x_col, *(j for j, _ in fd_cols)])
+    Z, x, fd = grid.sector_blocks(sector_rows, z_cols, x_col, fd_cols)
+    va, imports = grid.input_rows(kinds, z_cols, clean, sheet)
     co.raise_if_bad(path, "the interchange grid")
-    isic = None
-    if "isic" in header:
-        j = header.index("isic")
-        isic = tuple(parse_isic(body[i][j] if j < len(body[i]) else None) for i in sector_rows)
-    first = body_lines[sector_rows[0]]
-    contiguous = [body_lines[i] for i in sector_rows] == list(range(first, first + len(codes)))
     meta = _table_meta(
         path,
         pairs,
         clean,
         sheet=sheet,
-        z_origin=(first, z_cols[0] + 1) if contiguous else None,
+        z_origin=_z_origin([body_lines[i] for i in sector_rows], z_cols[0]),
         notes=(*notes, *co.notes()),
-        isic=isic,
+        isic=grid.isic(header, sector_rows),
         issues=(*(text.issues if text is not None else ()), *co.issues()),
     )
     return IOTable.from_blocks(
@@ -381,6 +357,78 @@ def read(
         imports=imports,
         meta=meta,
     )
+
+
+def _output_columns(header: list[str]) -> tuple[int, list[tuple[int, str]]]:
+    """Return the position of column ``x`` and (position, category) of the ``fd:`` columns."""
+    x_col = header.index("x")
+    fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
+    return x_col, fd_cols
+
+
+def _z_origin(sector_lines: list[int], first_z_col: int) -> tuple[int, int] | None:
+    """Return the top-left cell of Z when the sector rows are consecutive lines."""
+    first = sector_lines[0]
+    if sector_lines != list(range(first, first + len(sector_lines))):
+        return None
+    return (first, first_z_col + 1)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """The grid's rows under the header, the line of each, and their number coercer."""
+
+    rows: list[Sequence[Any]]
+    lines: list[int]
+    co: Coercer
+
+    def settle(self, num_cols: list[int]) -> None:
+        """Settle the decimal separator from the text cells of the number columns."""
+        body = self.rows
+        self.co.settle(
+            (self.lines[i], j + 1, body[i][j])
+            for i in range(len(body))
+            for j in num_cols
+            if j < len(body[i]) and isinstance(body[i][j], str) and "," in body[i][j]
+        )
+
+    def cells(self, i: int, cols: list[int]) -> np.ndarray:
+        row, line = self.rows[i], self.lines[i]
+        return np.array(
+            [self.co.value(row[j] if j < len(row) else None, line, j + 1) for j in cols]
+        )
+
+    def sector_blocks(
+        self, sector_rows: list[int], z_cols: list[int], x_col: int, fd_cols: list[tuple[int, str]]
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Return (Z, x, final demand) from the sector rows."""
+        n = len(sector_rows)
+        Z = np.array([self.cells(i, z_cols) for i in sector_rows]).reshape(n, n)
+        x = np.array([self.cells(i, [x_col])[0] for i in sector_rows])
+        fd = {name: np.array([self.cells(i, [j])[0] for i in sector_rows]) for j, name in fd_cols}
+        return Z, x, fd
+
+    def input_rows(
+        self, kinds: list[str], z_cols: list[int], clean: LabelCleaner, sheet: str
+    ) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+        """Return (primary-input rows by name, imported inputs or None)."""
+        body = self.rows
+        va = {
+            clean(_unescape(body[i][1]), f"{sheet}!B{self.lines[i]}").strip(): self.cells(i, z_cols)
+            for i, kd in enumerate(kinds)
+            if kd == "primary"
+        }
+        imp_rows = [i for i, kd in enumerate(kinds) if kd == "imports"]
+        imports = self.cells(imp_rows[0], z_cols) if imp_rows else None
+        return va, imports
+
+    def isic(self, header: list[str], sector_rows: list[int]) -> tuple[tuple[str, ...], ...] | None:
+        """Return the ISIC codes of the sector rows (None without an ``isic`` column)."""
+        if "isic" not in header:
+            return None
+        j = header.index("isic")
+        body = self.rows
+        return tuple(parse_isic(body[i][j] if j < len(body[i]) else None) for i in sector_rows)
 
 
 def _header(
@@ -551,21 +599,12 @@ def _read_csv_fast(
     row, column and value. The values are the same either way: pandas parses decimal
     numbers to the nearest double, as ``float()`` does.
     """
-    if decimal == ",":
+    parsed = _fast_frame(path, encoding, delimiter, decimal)
+    if parsed is None:
         return None
-    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
-    if delim != ",":
-        return None
-    head = _csv_head(path, enc)
-    if head is None:
-        return None
-    comments, header = head
-    width, skip = len(header), len(comments) + 1
-    labels = [0, 1, 2] + ([header.index("isic")] if "isic" in header else [])
-    frame = _numeric_frame(path, enc, skip, width, labels)
-    if frame is None:
-        return None
-    numeric = [j for j in range(width) if j not in labels]
+    enc, comments, header, frame = parsed
+    labels = _label_columns(header)
+    numeric = [j for j in range(len(header)) if j not in labels]
     text = frame[labels].fillna("")  # blank labels: '' as in the cell-by-cell reader
     if any(has_control(v) for col in text for v in text[col]):
         return None  # control characters are cleaned, cell by cell, with a warning
@@ -583,35 +622,94 @@ def _read_csv_fast(
         return None
     numbers = frame.iloc[:, numeric].to_numpy(dtype="float64")
     pos = {j: k for k, j in enumerate(numeric)}
-    x_col = header.index("x")
-    fd_cols = [(j, h[3:].strip()) for j, h in enumerate(header) if h.startswith("fd:")]
+    x_col, fd_cols = _output_columns(header)
     need = np.array([pos[j] for j in (*z_cols, x_col, *(j for j, _ in fd_cols))], dtype=np.intp)
-    other = ~sector
     zpos = np.array([pos[j] for j in z_cols], dtype=np.intp)
     if not (
         np.isfinite(numbers[np.ix_(sector, need)]).all()
-        and np.isfinite(numbers[np.ix_(other, zpos)]).all()
+        and np.isfinite(numbers[np.ix_(~sector, zpos)]).all()
     ):
         return None
-    kinds_arr = np.array(kinds)
-    imp_rows = np.flatnonzero(kinds_arr == "imports")
-    names_all = np.asarray(text[2])
     first_sector = int(np.flatnonzero(sector)[0])
     contiguous = bool(sector[first_sector : first_sector + len(codes)].all())
-    pairs = _comment_pairs(comments, ",", path.name)
+    skip = len(comments) + 1
+    return _fast_table(
+        path,
+        _FastGrid(text, numbers, pos, np.array(kinds), sector, codes, zpos),
+        header,
+        pairs=_comment_pairs(comments, ",", path.name),
+        z_origin=(skip + 1 + first_sector, z_cols[0] + 1) if contiguous else None,
+        issues=() if encoding is not None or enc == "utf-8" else _encoding_issue(path, enc),
+    )
+
+
+def _label_columns(header: list[str]) -> list[int]:
+    """Return the positions of the text columns: kind, code, name (and isic)."""
+    return [0, 1, 2] + ([header.index("isic")] if "isic" in header else [])
+
+
+def _fast_frame(
+    path: Path, encoding: str | None, delimiter: str | None, decimal: str | None
+) -> tuple[str, list[tuple[int, list[str]]], list[str], Any] | None:
+    """Return (encoding, ``#`` rows, header, frame) of a plain comma-separated file, or None."""
+    if decimal == ",":
+        return None
+    enc, delim, _header, _first = sniff_text(path, encoding, delimiter)
+    if delim != ",":
+        return None
+    head = _csv_head(path, enc)
+    if head is None:
+        return None
+    comments, header = head
+    width, skip = len(header), len(comments) + 1
+    frame = _numeric_frame(path, enc, skip, width, _label_columns(header))
+    if frame is None:
+        return None
+    return enc, comments, header, frame
+
+
+@dataclass(frozen=True)
+class _FastGrid:
+    """The checked grid of the fast path: text columns, numbers and the sector rows."""
+
+    text: Any
+    numbers: np.ndarray
+    pos: dict[int, int]
+    kinds: np.ndarray
+    sector: np.ndarray
+    codes: list[str]
+    zpos: np.ndarray
+
+
+def _fast_table(
+    path: Path,
+    g: _FastGrid,
+    header: list[str],
+    *,
+    pairs: list[tuple[str, str, str]],
+    z_origin: tuple[int, int] | None,
+    issues: tuple[ReadIssue, ...],
+) -> IOTable:
+    """Build the table from a grid that passed every check of the fast path."""
+    x_col, fd_cols = _output_columns(header)
+    numbers, pos, sector, zpos = g.numbers, g.pos, g.sector, g.zpos
+    imp_rows = np.flatnonzero(g.kinds == "imports")
+    names_all = np.asarray(g.text[2])
     clean = LabelCleaner()
     isic = None
     if "isic" in header:
-        isic = tuple(parse_isic(v or None) for v in np.asarray(text[header.index("isic")])[sector])
+        isic = tuple(
+            parse_isic(v or None) for v in np.asarray(g.text[header.index("isic")])[sector]
+        )
     return IOTable.from_blocks(
-        codes=codes,
+        codes=g.codes,
         names=[str(_unescape(n)) for n in names_all[sector]],
         Z=numbers[np.ix_(sector, zpos)],
         x=numbers[sector, pos[x_col]],
         final_demand={name: numbers[sector, pos[j]] for j, name in fd_cols},
         primary={
-            str(_unescape(text[1].iat[i])).strip(): numbers[i, zpos]
-            for i in np.flatnonzero(kinds_arr == "primary")
+            str(_unescape(g.text[1].iat[i])).strip(): numbers[i, zpos]
+            for i in np.flatnonzero(g.kinds == "primary")
         },
         imports=numbers[imp_rows[0], zpos] if len(imp_rows) else None,
         meta=_table_meta(
@@ -619,10 +717,10 @@ def _read_csv_fast(
             pairs,
             clean,
             sheet=path.name,
-            z_origin=(skip + 1 + first_sector, z_cols[0] + 1) if contiguous else None,
+            z_origin=z_origin,
             notes=(),
             isic=isic,
-            issues=() if encoding is not None or enc == "utf-8" else _encoding_issue(path, enc),
+            issues=issues,
         ),
     )
 

@@ -19,6 +19,7 @@ the ``IMP_`` rows; otherwise Z holds total (domestic + imported) flows.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -114,31 +115,11 @@ def read(
     frame, sheet, text_notes, issues, semicolon = _frame(path, wb, encoding, delimiter)
     if decimal is None and semicolon:
         decimal = ","
-    year = None
     long_layout = {"ROW", "COL", "VALUE"} <= {str(c).upper() for c in frame.columns}
-    if long_layout:
-        frame, country, year = _pivot_long(frame, path, country)
-    if year is None:
-        m = re.search(r"(?:19|20)\d{2}", path.name)
-        year = int(m.group(0)) if m else None
-    if country is None:
-        m = re.match(r"^([A-Z]{3})", path.name)
-        country = m.group(1) if m else None
+    frame, country, year = _country_year(frame, path, country, long_layout)
     labels = [str(v).strip() for v in frame.iloc[:, 0]]
     columns = [str(c).strip() for c in frame.columns]
-    prefix = "DOM_" if any(v.startswith("DOM_") for v in labels) else "TTL_"
-    z_rows = [i for i, v in enumerate(labels) if v.startswith(prefix) and v not in _TOTAL_ROWS]
-    codes = [labels[i][len(prefix) :] for i in z_rows]
-    if not codes:
-        raise LayoutError(f"{path.name}: no {prefix}<industry> rows in the first column")
-    col_of = {c: j for j, c in enumerate(columns)}
-    missing = [f"D{c}" for c in codes if f"D{c}" not in col_of]
-    if missing:
-        raise LayoutError(
-            f"{path.name}: industry columns missing for rows {prefix}…: {', '.join(missing[:5])}"
-        )
-    if "OUTPUT" not in labels:
-        raise LayoutError(f"{path.name}: no OUTPUT row (gross output) in the first column")
+    prefix, z_rows, codes = _z_rows(path, labels, columns)
     co = Coercer(sheet, text_source=wb is None, decimal=decimal)
     co.settle(
         (i + 2, j + 1, v)
@@ -146,33 +127,21 @@ def read(
         for j in range(1, len(columns))
         if isinstance(v := frame.iat[i, j], str) and "," in v
     )
-
-    def num(i: int, col: str) -> float:
-        v = frame.iat[i, col_of[col]]
-        if isinstance(v, float) and np.isnan(v):
-            v = None  # a cell missing from the long layout's pivot
-        return co.value(v, i + 2, col_of[col] + 1)
-
+    cells = _Cells(frame, {c: j for j, c in enumerate(columns)}, co)
     dcols = [f"D{c}" for c in codes]
-    Z = np.array([[num(i, c) for c in dcols] for i in z_rows])
+    Z = np.array([[cells.num(i, c) for c in dcols] for i in z_rows])
     out_i = labels.index("OUTPUT")
-    x = np.array([num(out_i, c) for c in dcols])
-    fd = {code: np.array([num(i, code) for i in z_rows]) for code in FD_CODES if code in col_of}
-    imp_rows = [i for i, v in enumerate(labels) if v.startswith("IMP_")] if prefix == "DOM_" else []
-    imports = np.array([sum(num(i, c) for i in imp_rows) for c in dcols]) if imp_rows else None
-    va_labels = [
-        v
-        for v in labels
-        if v not in _TOTAL_ROWS
-        and v != "OUTPUT"
-        and not v.startswith(("TTL_", "DOM_", "IMP_"))
-        and v
-    ]
-    va = {v: np.array([num(labels.index(v), c) for c in dcols]) for v in va_labels}
+    x = np.array([cells.num(out_i, c) for c in dcols])
+    fd = {
+        code: np.array([cells.num(i, code) for i in z_rows])
+        for code in FD_CODES
+        if code in cells.col_of
+    }
+    imports = _imports(cells, labels, dcols) if prefix == "DOM_" else None
+    va = {v: np.array([cells.num(labels.index(v), c) for c in dcols]) for v in _va_labels(labels)}
     co.raise_if_bad(path, f"sheet {sheet!r}")
-    contiguous = z_rows == list(range(z_rows[0], z_rows[0] + len(z_rows)))
-    dpos = [col_of[c] for c in dcols]
-    contiguous &= dpos == list(range(dpos[0], dpos[0] + len(dpos)))
+    dpos = [cells.col_of[c] for c in dcols]
+    contiguous = _consecutive(z_rows) and _consecutive(dpos)
     return IOTable.from_blocks(
         codes=codes,
         names=codes,
@@ -195,3 +164,74 @@ def read(
             issues=(*issues, *co.issues()),
         ),
     )
+
+
+def _country_year(
+    frame: pd.DataFrame, path: Path, country: str | None, long_layout: bool
+) -> tuple[pd.DataFrame, str | None, int | None]:
+    """Return the wide frame, its country and year (from the data, else the file name)."""
+    year = None
+    if long_layout:
+        frame, country, year = _pivot_long(frame, path, country)
+    if year is None:
+        m = re.search(r"(?:19|20)\d{2}", path.name)
+        year = int(m.group(0)) if m else None
+    if country is None:
+        m = re.match(r"^([A-Z]{3})", path.name)
+        country = m.group(1) if m else None
+    return frame, country, year
+
+
+def _z_rows(path: Path, labels: list[str], columns: list[str]) -> tuple[str, list[int], list[str]]:
+    """Return (row prefix, rows of Z, industry codes), or raise saying what is missing."""
+    prefix = "DOM_" if any(v.startswith("DOM_") for v in labels) else "TTL_"
+    z_rows = [i for i, v in enumerate(labels) if v.startswith(prefix) and v not in _TOTAL_ROWS]
+    codes = [labels[i][len(prefix) :] for i in z_rows]
+    if not codes:
+        raise LayoutError(f"{path.name}: no {prefix}<industry> rows in the first column")
+    col_of = {c: j for j, c in enumerate(columns)}
+    missing = [f"D{c}" for c in codes if f"D{c}" not in col_of]
+    if missing:
+        raise LayoutError(
+            f"{path.name}: industry columns missing for rows {prefix}…: {', '.join(missing[:5])}"
+        )
+    if "OUTPUT" not in labels:
+        raise LayoutError(f"{path.name}: no OUTPUT row (gross output) in the first column")
+    return prefix, z_rows, codes
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The wide frame's cells as numbers (bad cells recorded in ``co``)."""
+
+    frame: pd.DataFrame
+    col_of: dict[str, int]
+    co: Coercer
+
+    def num(self, i: int, col: str) -> float:
+        v = self.frame.iat[i, self.col_of[col]]
+        if isinstance(v, float) and np.isnan(v):
+            v = None  # a cell missing from the long layout's pivot
+        return self.co.value(v, i + 2, self.col_of[col] + 1)
+
+
+def _imports(cells: _Cells, labels: list[str], dcols: list[str]) -> np.ndarray | None:
+    """Return the column sums of the ``IMP_`` rows (None when there are none)."""
+    imp_rows = [i for i, v in enumerate(labels) if v.startswith("IMP_")]
+    return np.array([sum(cells.num(i, c) for i in imp_rows) for c in dcols]) if imp_rows else None
+
+
+def _va_labels(labels: list[str]) -> list[str]:
+    """Return the labels of primary-input rows (neither Z, imports, totals nor output)."""
+    return [
+        v
+        for v in labels
+        if v not in _TOTAL_ROWS
+        and v != "OUTPUT"
+        and not v.startswith(("TTL_", "DOM_", "IMP_"))
+        and v
+    ]
+
+
+def _consecutive(positions: list[int]) -> bool:
+    return positions == list(range(positions[0], positions[0] + len(positions)))

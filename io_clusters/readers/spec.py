@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,13 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     table = data.get("table")
     if not isinstance(table, dict):
         raise SpecError(f"{where}: needs a [table] section (see the README's spec example)")
+    _check_table(table, where)
+    _check_sections(data, table, where)
+    return {"where": where, **data}
+
+
+def _check_table(table: dict[str, Any], where: str) -> None:
+    """Refuse unknown or missing keys of ``[table]``, malformed ranges, country and year."""
     unknown = sorted(set(table) - _TABLE_KEYS)
     if unknown:
         raise SpecError(
@@ -134,6 +142,10 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
         (isinstance(year, int) and not isinstance(year, bool)) or str(year).strip().isdigit()
     ):
         raise SpecError(f"{where}: year = {year!r} must be a whole number (e.g. 2007)")
+
+
+def _check_sections(data: dict[str, Any], table: dict[str, Any], where: str) -> None:
+    """Refuse malformed ``[final_demand]``, ``[value_added]``, ``[isic]`` and unknown sections."""
     for section in ("final_demand", "value_added"):
         sec = data.get(section, {})
         if not isinstance(sec, dict):
@@ -158,7 +170,6 @@ def load_spec(spec: str | Path | dict[str, Any]) -> dict[str, Any]:
     unknown_sections = sorted(set(data) - {"table", "final_demand", "value_added", "isic"})
     if unknown_sections:
         raise SpecError(f"{where}: unknown section(s) {', '.join(unknown_sections)}")
-    return {"where": where, **data}
 
 
 def _line(rows_by_sheet: dict[str, list], rng: SheetRange, co: Coercer | None) -> list[Any]:
@@ -201,42 +212,20 @@ def read(
     s = load_spec(spec)
     t = s["table"]
     sh = _Sheets(wb, path, str(t["sheet"]), s["where"])
-    z = sh.block(t["z"])
-    out_r = sh.vector("output", t["output"])
-    fd_r = {k: sh.vector(f"final_demand.{k}", v) for k, v in s.get("final_demand", {}).items()}
-    va_r = {k: sh.vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
-    imp_r = sh.vector("imports", t["imports"]) if "imports" in t else None
-    numeric = [z, out_r, *fd_r.values(), *va_r.values()] + ([imp_r] if imp_r else [])
-    structure_notes = []
-    for sheet in sorted({r.sheet for r in numeric}):
-        structure_notes += check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
+    ranges = _Ranges.resolve(sh, s)
+    structure_notes = ranges.merged_notes(wb, path)
     clean = LabelCleaner()
     codes = _codes(sh, t, clean)
-    names = codes
-    if "names" in t:
-        names_r = sh.vector("names", t["names"])
-        names = [
-            clean(str(v).strip(), f"{names_r.sheet}!{cell_ref(*_nth(names_r, k))}")
-            if v is not None
-            else c
-            for k, (v, c) in enumerate(zip(sh.line(names_r), codes, strict=True))
-        ]
+    names = _names(sh, t, codes, clean)
     isic = None
     if "isic" in t:
         isic = tuple(parse_isic(v) for v in sh.line(sh.vector("isic", t["isic"])))
     elif "isic" in s:
         isic = _isic_table(s["isic"], codes, s["where"])
     cos: dict[str, Coercer] = {}
-
-    def co_for(r: SheetRange) -> Coercer:
-        return cos.setdefault(r.sheet, Coercer(r.sheet, decimal=decimal))
-
-    Z = co_for(z).block(sh.rows[z.sheet], z)
-    x = np.array(sh.line(out_r, co_for(out_r)))
-    fd = {k: np.array(sh.line(r, co_for(r))) for k, r in fd_r.items()}
-    va = {k: np.array(sh.line(r, co_for(r))) for k, r in va_r.items()}
-    imports = np.array(sh.line(imp_r, co_for(imp_r))) if imp_r else None
+    Z, x, fd, va, imports = ranges.values(sh, cos, decimal)
     _raise_if_bad(cos, path, sh.main, sh.where)
+    z = ranges.z
     transposed = bool(t.get("transposed", False))
     year = t.get("year")
     notes = (*(note for co in cos.values() for note in co.notes()), *structure_notes)
@@ -264,6 +253,67 @@ def read(
             issues=(*(i for co in cos.values() for i in co.issues()), *clean.issues()),
         ),
     )
+
+
+def _names(sh: _Sheets, t: dict[str, Any], codes: list[str], clean: LabelCleaner) -> list[str]:
+    """Sector names from the ``names`` range (a blank name is the code), else the codes."""
+    if "names" not in t:
+        return codes
+    names_r = sh.vector("names", t["names"])
+    return [
+        clean(str(v).strip(), f"{names_r.sheet}!{cell_ref(*_nth(names_r, k))}")
+        if v is not None
+        else c
+        for k, (v, c) in enumerate(zip(sh.line(names_r), codes, strict=True))
+    ]
+
+
+@dataclass(frozen=True)
+class _Ranges:
+    """The numeric ranges of a spec, resolved and checked against the block's size."""
+
+    z: SheetRange
+    output: SheetRange
+    final_demand: dict[str, SheetRange]
+    value_added: dict[str, SheetRange]
+    imports: SheetRange | None
+
+    @classmethod
+    def resolve(cls, sh: _Sheets, s: dict[str, Any]) -> _Ranges:
+        t = s["table"]
+        z = sh.block(t["z"])
+        out_r = sh.vector("output", t["output"])
+        fd_r = {k: sh.vector(f"final_demand.{k}", v) for k, v in s.get("final_demand", {}).items()}
+        va_r = {k: sh.vector(f"value_added.{k}", v) for k, v in s.get("value_added", {}).items()}
+        imp_r = sh.vector("imports", t["imports"]) if "imports" in t else None
+        return cls(z, out_r, fd_r, va_r, imp_r)
+
+    def merged_notes(self, wb: Any, path: Path) -> list[str]:
+        """Check every sheet's numeric ranges for merged cells; return the notes."""
+        numeric = [self.z, self.output, *self.final_demand.values(), *self.value_added.values()]
+        numeric += [self.imports] if self.imports else []
+        notes: list[str] = []
+        for sheet in sorted({r.sheet for r in numeric}):
+            notes += check_merged(wb[sheet], [r for r in numeric if r.sheet == sheet], path)
+        return notes
+
+    def values(
+        self, sh: _Sheets, cos: dict[str, Coercer], decimal: str | None
+    ) -> tuple[
+        np.ndarray, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray | None
+    ]:
+        """Return (Z, x, final demand, value added, imports); one coercer per sheet in ``cos``."""
+
+        def co_for(r: SheetRange) -> Coercer:
+            return cos.setdefault(r.sheet, Coercer(r.sheet, decimal=decimal))
+
+        Z = co_for(self.z).block(sh.rows[self.z.sheet], self.z)
+        x = np.array(sh.line(self.output, co_for(self.output)))
+        fd = {k: np.array(sh.line(r, co_for(r))) for k, r in self.final_demand.items()}
+        va = {k: np.array(sh.line(r, co_for(r))) for k, r in self.value_added.items()}
+        imp_r = self.imports
+        imports = np.array(sh.line(imp_r, co_for(imp_r))) if imp_r else None
+        return Z, x, fd, va, imports
 
 
 def _isic_table(table: dict[str, Any], codes: list[str], where: str) -> tuple[tuple[str, ...], ...]:

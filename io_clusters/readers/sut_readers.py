@@ -158,51 +158,18 @@ def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
     wb = open_workbook(p)
     first = parse_range(t["supply"])
     sr = _SutRanges(wb, p, spec_path.name, first.sheet or wb.sheetnames[0])
-    rows_by = sr.rows
-    rng, line, codes = sr.range, sr.line, sr.codes
-    S_r, U_r = rng(t["supply"]), rng(t["use"])
+    S_r, U_r = sr.range(t["supply"]), sr.range(t["use"])
     if S_r.shape != U_r.shape:
         raise LayoutError(
             f"{p.name}: supply block {S_r} is {S_r.shape}, use block {U_r} is "
             f"{U_r.shape}; both must be products × industries of the same size"
         )
     n_p, n_k = S_r.shape
-    prods = codes(t["products"], n_p, "products")
-    inds = codes(t["industries"], n_k, "industries")
-    for key, ref, n in (("use_products", prods, n_p), ("use_industries", inds, n_k)):
-        if key in t and codes(t[key], n, key) != ref:
-            raise LayoutError(
-                f"{p.name}: {key} ({t[key]}) differ from the supply block's codes; "
-                "both blocks must list products and industries in the same order"
-            )
-    blocks = {"supply": S_r, "use": U_r}
-    if "imports_use" in t:
-        blocks["imports_use"] = rng(t["imports_use"])
-    for r in blocks.values():
-        check_merged(wb[r.sheet], [r], p)
-    arrays = {}
-    for name, r in blocks.items():
-        co = Coercer(r.sheet)
-        arrays[name] = co.block(rows_by[r.sheet], r)
-        co.raise_if_bad(p, f"the {name} block {r}")
-    fd: dict[str, np.ndarray] = {}
-    va: dict[str, np.ndarray] = {}
-    for section, target, n in (("final_demand", fd, n_p), ("value_added", va, n_k)):
-        for label, text in spec.get(section, {}).items():
-            r, _ = line(text, n, f"{section}.{label}")
-            co = Coercer(r.sheet)
-            target[label] = co.block(rows_by[r.sheet], r).reshape(-1)
-            co.raise_if_bad(p, f"{section} {label!r} ({r})")
-    pnames = (
-        [str(v) for v in line(t["product_names"], n_p, "product_names")[1]]
-        if "product_names" in t
-        else None
-    )
-    inames = (
-        [str(v) for v in line(t["industry_names"], n_k, "industry_names")[1]]
-        if "industry_names" in t
-        else None
-    )
+    prods, inds = _spec_codes(sr, t, n_p, n_k)
+    arrays = _spec_blocks(sr, t, {"supply": S_r, "use": U_r})
+    fd, va = _spec_vectors(sr, spec, n_p, n_k)
+    pnames = _spec_names(sr, t, "product_names", n_p)
+    inames = _spec_names(sr, t, "industry_names", n_k)
     import pandas as pd
 
     return SupplyUseTable.from_arrays(
@@ -225,6 +192,59 @@ def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
     )
 
 
+def _spec_codes(
+    sr: _SutRanges, t: dict[str, Any], n_p: int, n_k: int
+) -> tuple[list[str], list[str]]:
+    """Return (product codes, industry codes), checked against the use block's when given."""
+    prods = sr.codes(t["products"], n_p, "products")
+    inds = sr.codes(t["industries"], n_k, "industries")
+    for key, ref, n in (("use_products", prods, n_p), ("use_industries", inds, n_k)):
+        if key in t and sr.codes(t[key], n, key) != ref:
+            raise LayoutError(
+                f"{sr.p.name}: {key} ({t[key]}) differ from the supply block's codes; "
+                "both blocks must list products and industries in the same order"
+            )
+    return prods, inds
+
+
+def _spec_blocks(
+    sr: _SutRanges, t: dict[str, Any], blocks: dict[str, SheetRange]
+) -> dict[str, np.ndarray]:
+    """Return the supply, use (and imports_use) blocks as numbers, or raise naming cells."""
+    if "imports_use" in t:
+        blocks["imports_use"] = sr.range(t["imports_use"])
+    for r in blocks.values():
+        check_merged(sr.wb[r.sheet], [r], sr.p)
+    arrays = {}
+    for name, r in blocks.items():
+        co = Coercer(r.sheet)
+        arrays[name] = co.block(sr.rows[r.sheet], r)
+        co.raise_if_bad(sr.p, f"the {name} block {r}")
+    return arrays
+
+
+def _spec_vectors(
+    sr: _SutRanges, spec: dict[str, Any], n_p: int, n_k: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Return the ``[final_demand]`` (p cells) and ``[value_added]`` (k cells) vectors."""
+    fd: dict[str, np.ndarray] = {}
+    va: dict[str, np.ndarray] = {}
+    for section, target, n in (("final_demand", fd, n_p), ("value_added", va, n_k)):
+        for label, text in spec.get(section, {}).items():
+            r, _ = sr.line(text, n, f"{section}.{label}")
+            co = Coercer(r.sheet)
+            target[label] = co.block(sr.rows[r.sheet], r).reshape(-1)
+            co.raise_if_bad(sr.p, f"{section} {label!r} ({r})")
+    return fd, va
+
+
+def _spec_names(sr: _SutRanges, t: dict[str, Any], key: str, n: int) -> list[str] | None:
+    """Return the names in range ``t[key]`` of ``n`` cells (None when not given)."""
+    if key not in t:
+        return None
+    return [str(v) for v in sr.line(t[key], n, key)[1]]
+
+
 def _read_interchange_csv(p: Path) -> SupplyUseTable:
     lines = p.read_text(encoding="utf-8-sig").splitlines()
     meta = [ln[1:].strip() for ln in lines if ln.startswith("#")]
@@ -239,37 +259,9 @@ def _parse_grid(
 ) -> SupplyUseTable:
     import pandas as pd
 
-    header = [h.strip() for h in rows[0]]
-    if header[:3] != ["kind", "code", "name"] or not any(h.startswith("i:") for h in header):
-        raise LayoutError(
-            f"{p.name}: header must start with kind,code,name and have i:<industry> columns"
-        )
-    icols = [j for j, h in enumerate(header) if h.startswith("i:")]
-    fcols = [(j, h[3:]) for j, h in enumerate(header) if h.startswith("fd:")]
-    inds = [header[j][2:] for j in icols]
+    icols, fcols, inds = _grid_header(p, rows[0])
     co = Coercer(sheet, text_source=True)
-    blocks: dict[str, list] = {"supply": [], "use": [], "imports_use": [], "primary": []}
-    names: dict[str, dict[str, str]] = {"supply": {}, "use": {}}
-    fd_rows: dict[str, list[float]] = {}
-    inames = None
-    for r, row in enumerate(rows[1:], start=2):
-        if not row or not row[0].strip():
-            continue
-        kind, code, name = row[0].strip(), _unescape(row[1].strip()), _unescape(row[2])
-        if kind == "industry":
-            inames = [_unescape(row[j]) if j < len(row) else "" for j in icols]
-            continue
-        if kind not in blocks:
-            raise LayoutError(
-                f"{p.name}: line {r}: unknown kind {kind!r} "
-                "(supply/use/imports_use/primary/industry)"
-            )
-        vals = [co.value(row[j] if j < len(row) else "", r, j + 1) for j in icols]
-        blocks[kind].append((code, vals))
-        if kind in names:
-            names[kind][code] = name
-        if kind == "use":
-            fd_rows[code] = [co.value(row[j] if j < len(row) else "", r, j + 1) for j, _ in fcols]
+    blocks, names, fd_rows, inames = _grid_rows(p, rows, icols, fcols, co)
     co.raise_if_bad(p, "the supply-use grid")
     prods = [c for c, _ in blocks["supply"]]
     if [c for c, _ in blocks["use"]] != prods:
@@ -303,6 +295,53 @@ def _parse_grid(
         sha256=file_sha256(p),
         layout="sut-interchange",
     )
+
+
+def _grid_header(
+    p: Path, first_row: list[str]
+) -> tuple[list[int], list[tuple[int, str]], list[str]]:
+    """Return (``i:`` column positions, (position, category) of ``fd:`` columns, industries)."""
+    header = [h.strip() for h in first_row]
+    if header[:3] != ["kind", "code", "name"] or not any(h.startswith("i:") for h in header):
+        raise LayoutError(
+            f"{p.name}: header must start with kind,code,name and have i:<industry> columns"
+        )
+    icols = [j for j, h in enumerate(header) if h.startswith("i:")]
+    fcols = [(j, h[3:]) for j, h in enumerate(header) if h.startswith("fd:")]
+    return icols, fcols, [header[j][2:] for j in icols]
+
+
+def _grid_rows(
+    p: Path,
+    rows: list[list[str]],
+    icols: list[int],
+    fcols: list[tuple[int, str]],
+    co: Coercer,
+) -> tuple[dict[str, list], dict[str, dict[str, str]], dict[str, list[float]], list[str] | None]:
+    """Return (rows by kind, names by kind, final demand by product, industry names)."""
+    blocks: dict[str, list] = {"supply": [], "use": [], "imports_use": [], "primary": []}
+    names: dict[str, dict[str, str]] = {"supply": {}, "use": {}}
+    fd_rows: dict[str, list[float]] = {}
+    inames = None
+    for r, row in enumerate(rows[1:], start=2):
+        if not row or not row[0].strip():
+            continue
+        kind, code, name = row[0].strip(), _unescape(row[1].strip()), _unescape(row[2])
+        if kind == "industry":
+            inames = [_unescape(row[j]) if j < len(row) else "" for j in icols]
+            continue
+        if kind not in blocks:
+            raise LayoutError(
+                f"{p.name}: line {r}: unknown kind {kind!r} "
+                "(supply/use/imports_use/primary/industry)"
+            )
+        vals = [co.value(row[j] if j < len(row) else "", r, j + 1) for j in icols]
+        blocks[kind].append((code, vals))
+        if kind in names:
+            names[kind][code] = name
+        if kind == "use":
+            fd_rows[code] = [co.value(row[j] if j < len(row) else "", r, j + 1) for j, _ in fcols]
+    return blocks, names, fd_rows, inames
 
 
 def write_sut(sut: SupplyUseTable, path: str | Path) -> Path:
