@@ -70,6 +70,7 @@ from typing import Any
 from ..clustering import WEAK_LINKAGE, Candidate, ClusterResult
 from ..concordance import codes_match, coverage, detect_classification, sector_isic
 from ..errors import AnalysisError
+from ..geo import DEPARTMENTS
 from ..table import IOTable
 from .catalogue import DIMENSIONS, Case, Denial, format_lines, load_cases, phase_bounds, span_of
 
@@ -86,34 +87,8 @@ STATUSES = ("io_only", "paired", "contradicted")
 FLAGS = ("local_relations_scarce", "weak_linkage", "unstable", "denied_linkage")
 
 #: Peru's departments as INEI names them (24 plus the Constitutional Province of
-#: Callao). Local to the evidence package until a shared geography table exists.
-PERU_DEPARTMENTS: tuple[str, ...] = (
-    "Amazonas",
-    "Áncash",
-    "Apurímac",
-    "Arequipa",
-    "Ayacucho",
-    "Cajamarca",
-    "Callao",
-    "Cusco",
-    "Huancavelica",
-    "Huánuco",
-    "Ica",
-    "Junín",
-    "La Libertad",
-    "Lambayeque",
-    "Lima",
-    "Loreto",
-    "Madre de Dios",
-    "Moquegua",
-    "Pasco",
-    "Piura",
-    "Puno",
-    "San Martín",
-    "Tacna",
-    "Tumbes",
-    "Ucayali",
-)
+#: Callao), from the one geography table (:data:`io_clusters.geo.DEPARTMENTS`).
+PERU_DEPARTMENTS: tuple[str, ...] = tuple(d.name for d in DEPARTMENTS)
 #: Words before a department's name that do not belong to it (folded).
 _PREFIXES = ("departamento del ", "departamento de ", "region de ", "region ")
 
