@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from scipy.cluster.hierarchy import dendrogram, leaves_list
@@ -45,12 +46,22 @@ MAX_NETWORKS = 20
 MAX_KEY_LABELS = 30
 #: Qualitative palette without grey (grey marks sectors in no candidate): tab10 without
 #: its grey, then the dark and light halves of tab20 and tab20b.
+
+
+def _listed_colours(name: str) -> list[Any]:
+    """Return the colours of a qualitative (listed) matplotlib colormap."""
+    cmap = plt.get_cmap(name)
+    if not isinstance(cmap, ListedColormap):
+        raise TypeError(f"colormap {name!r} is not a listed colormap")
+    return list(np.asarray(cmap.colors))
+
+
 PALETTE: tuple[str, ...] = tuple(
     matplotlib.colors.to_hex(c)
     for c in (
-        *[c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7],
-        *[c for i, c in enumerate(plt.get_cmap("tab20b").colors) if i % 4 in (0, 2)],
-        *[c for i, c in enumerate(plt.get_cmap("tab20").colors) if i % 2 == 1 and i != 15],
+        *[c for i, c in enumerate(_listed_colours("tab10")) if i != 7],
+        *[c for i, c in enumerate(_listed_colours("tab20b")) if i % 4 in (0, 2)],
+        *[c for i, c in enumerate(_listed_colours("tab20")) if i % 2 == 1 and i != 15],
     )
 )
 GREY = "#9E9E9E"
@@ -100,8 +111,8 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
     leaf_colour = {i: colour_of.get(codes[i], GREY) for i in range(n)}
     link_colour: dict[int, str] = {}
     for i, (a, b, _, _) in enumerate(res.tree):
-        ca = leaf_colour.get(int(a)) if a < n else link_colour.get(int(a))
-        cb = leaf_colour.get(int(b)) if b < n else link_colour.get(int(b))
+        ca = leaf_colour.get(int(a), GREY) if a < n else link_colour.get(int(a), GREY)
+        cb = leaf_colour.get(int(b), GREY) if b < n else link_colour.get(int(b), GREY)
         link_colour[n + i] = ca if ca == cb and ca != GREY else GREY
     names = sector_names(table.name_of, lang)
     labelled = n <= MAX_LABELLED_LEAVES
@@ -127,7 +138,7 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
             code = lbl.get_text().split("  ")[0].replace(r"\$", "$")
             lbl.set_color(colour_of.get(code, "#404040"))
     # candidate ids next to their branches (leaves are 10 units apart in scipy's layout)
-    order = [codes[i] for i in dn["leaves"]]
+    order = [codes[i] for i in dn["leaves"] or []]
     ys: dict[str, list[float]] = {}
     for pos, code in enumerate(order):
         if code in cand_of:
@@ -399,8 +410,8 @@ def write_figures(
     for cand in res.candidates[:MAX_NETWORKS]:
         shown = cand.renamed(relabel(cand.label, names_en, display))
         figs[f"network_{cand.id}"] = network_figure(table, shown, out, lang)
-    for cand in (doc or {}).get("candidates", [])[:MAX_NETWORKS]:
-        if cand.get("regions"):
-            shown = dict(cand, label=relabel(cand["label"], names_en, display))
-            figs[f"regions_{cand['id']}"] = regions_figure(shown, out, lang)
+    for entry in (doc or {}).get("candidates", [])[:MAX_NETWORKS]:
+        if entry.get("regions"):
+            located = dict(entry, label=relabel(entry["label"], names_en, display))
+            figs[f"regions_{entry['id']}"] = regions_figure(located, out, lang)
     return figs

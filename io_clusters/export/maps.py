@@ -136,6 +136,7 @@ def map_figure(
     if located and values:
         vmax = max(2.0, max(values.values()))
         norm = TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=vmax)
+    face: str | tuple[float, float, float, float]
     for code, rings in shapes.items():
         if norm is not None and code in values:
             face = cmap(norm(values[code]))

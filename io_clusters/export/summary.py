@@ -173,7 +173,7 @@ def dimension_names(lang: str) -> dict[str, str]:
 def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
     """One executive-summary line per candidate (see :func:`candidate_headers`)."""
     dim_name = dimension_names(view.lang)
-    rows = []
+    rows: list[list[Any]] = []
     for c in doc.get("candidates", []):
         r = c.get("rosenfeld", {})
         core = [m["code"] for m in c["members"] if m["role"] == "core"]

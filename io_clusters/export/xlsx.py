@@ -1105,7 +1105,7 @@ def write_workbook(
     view = View(lang, names_en)
     cands = doc.get("candidates", [])
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     _executive_summary(wb, doc, findings, cases, view)
     _candidates_sheet(wb, cands, view)
     _members_sheet(wb, cands, view)
