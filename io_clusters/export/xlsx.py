@@ -21,7 +21,8 @@ against formula injection; sheet names respect Excel's 31-character limit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -228,6 +229,60 @@ def _table_sheet(
         ws.row_dimensions[r].height = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
     _page_setup(ws, w, f"1:{first - 1}", title_cols)
     return ws
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table sheet: its header, how a record fills it, how it shows.
+
+    ``key`` names the column: charts and conditional formats find their sheet column
+    with :func:`_position`, never by a typed number. ``value`` computes the cell from one
+    record; ``fmt`` is the number format, ``cap`` the largest width of wrapped text (the
+    width otherwise follows the content), ``width`` a fixed width, ``machine`` the
+    machine name shown in a second header row.
+    """
+
+    key: str
+    header: str
+    value: Callable[[Any], Any]
+    fmt: str | None = None
+    cap: float | None = None
+    width: float | None = None
+    machine: str | None = None
+
+
+def _position(columns: Sequence[Column], key: str) -> int:
+    """Return the sheet column (1-based) of the column ``key``."""
+    return 1 + [c.key for c in columns].index(key)
+
+
+def _spec_sheet(
+    wb: Workbook,
+    title: str,
+    columns: Sequence[Column],
+    records: Sequence[Any],
+    *,
+    title_cols: str | None = "A:B",
+) -> tuple[Any, list[list[Any]]]:
+    """Write one row per record from column specifications; return the sheet and rows.
+
+    Widths are fixed when every column gives one, else fitted to the content; a second
+    header row of machine names is written when any column has one.
+    """
+    rows = [[c.value(r) for c in columns] for r in records]
+    fixed = [c.width for c in columns if c.width is not None]
+    ws = _table_sheet(
+        wb,
+        title,
+        [c.header for c in columns],
+        rows,
+        formats={j: c.fmt for j, c in enumerate(columns, start=1) if c.fmt},
+        caps={j: c.cap for j, c in enumerate(columns, start=1) if c.cap},
+        widths=fixed if len(fixed) == len(columns) else None,
+        machine=[c.machine or "" for c in columns] if any(c.machine for c in columns) else None,
+        title_cols=title_cols,
+    )
+    return ws, rows
 
 
 def _status_rules(ws: Any, col: int, first: int, last: int, lang: str) -> None:
@@ -485,94 +540,93 @@ def _run_details(
     ws.row_dimensions[len(items) + 3].height = 15.0 * _lines(L("caveat"), 134)
 
 
-def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
+def _matched_names(c: Mapping[str, Any]) -> str:
+    """Paired cases of a candidate: same-country ones, else up to three with their country."""
+    ms = c.get("matched_cases", [])
+    names = [m["name"] for m in ms if m["same_country"]] or [
+        m["name"] + f" ({m['country']})" for m in ms
+    ][:3]
+    return "; ".join(names) or "—"
+
+
+def _candidate_columns(view: View) -> list[Column]:
+    """Column specifications of the candidates sheet (one record = one candidate)."""
     L, lang = view.L, view.lang
     sentence_key = "sentence_es" if lang == "es" else "sentence_en"
 
-    def matched(c: Mapping[str, Any]) -> str:
-        ms = c.get("matched_cases", [])
-        names = [m["name"] for m in ms if m["same_country"]] or [
-            m["name"] + f" ({m['country']})" for m in ms
-        ][:3]
-        return "; ".join(names) or "—"
+    def col(
+        key: str, value: Callable[[Any], Any], fmt: str | None = None, cap: float | None = None
+    ) -> Column:
+        return Column(key, L(key), value, fmt=fmt, cap=cap)
 
-    def flags(c: Mapping[str, Any]) -> str:
-        return "; ".join(enum("candidate_flag", f, lang) for f in c.get("flags") or []) or "—"
+    def words(kind: str, keys: Sequence[str] | None) -> str:
+        return ", ".join(enum(kind, k, lang) for k in keys or []) or "—"
 
-    # (header key, value, number format, width cap)
-    columns: list[tuple[str, Any, str | None, float | None]] = [
-        ("id", lambda c: c["id"], None, None),
-        ("label", view.cand_label, None, 30),
-        ("members", lambda c: "; ".join(view.name(m["code"]) for m in c["members"]), None, 45),
-        ("core", lambda c: ", ".join(k for k in _core(c)), None, 24),
-        ("n_members", lambda c: len(c["members"]), None, None),
-        ("score", lambda c: c["score"], "0.00", None),
-        ("cohesion", lambda c: c.get("cohesion"), "0.00", None),
-        ("stability", lambda c: c.get("stability_tree", c.get("stability")), "0.00", None),
-        ("stability_rule", lambda c: c.get("stability"), "0.00", None),
-        (
+    rosenfeld = lambda c: c.get("rosenfeld", {})  # noqa: E731
+    return [
+        col("id", lambda c: c["id"]),
+        col("label", view.cand_label, cap=30),
+        col("members", lambda c: "; ".join(view.name(m["code"]) for m in c["members"]), cap=45),
+        col("core", lambda c: ", ".join(k for k in _core(c)), cap=24),
+        col("n_members", lambda c: len(c["members"])),
+        col("score", lambda c: c["score"], "0.00"),
+        col("cohesion", lambda c: c.get("cohesion"), "0.00"),
+        col("stability", lambda c: c.get("stability_tree", c.get("stability")), "0.00"),
+        col("stability_rule", lambda c: c.get("stability"), "0.00"),
+        col(
             "stability_reading",
             lambda c: enum("stability_reading", c["stability_reading"], lang),
-            None,
-            None,
         ),
-        (
-            "confirmed_by",
+        col("confirmed_by", lambda c: words("confirmed_by", c.get("confirmed_by")), cap=26),
+        col("intra_flow_share", lambda c: c["intra_flow_share"], "0.0%"),
+        col("output_share", lambda c: c["output_share"], "0.0%"),
+        col("core_output_share", core_share, "0.0%"),
+        col("export_share", lambda c: c["export_share"], "0.0%"),
+        col("matched_cases", _matched_names, cap=35),
+        col("phase", lambda c: rosenfeld(c).get("phase") or "—"),
+        col("rosenfeld_status", lambda c: status_words(c, lang), cap=22),
+        col("rosenfeld_sentence", lambda c: view.text(rosenfeld(c).get(sentence_key)), cap=60),
+        col("regions", lambda c: "; ".join(rosenfeld(c).get("regions", [])) or "—", cap=30),
+        col(
+            "flags",
             lambda c: (
-                ", ".join(enum("confirmed_by", k, lang) for k in c.get("confirmed_by") or []) or "—"
+                "; ".join(enum("candidate_flag", f, lang) for f in c.get("flags") or []) or "—"
             ),
-            None,
-            26,
+            cap=30,
         ),
-        ("intra_flow_share", lambda c: c["intra_flow_share"], "0.0%", None),
-        ("output_share", lambda c: c["output_share"], "0.0%", None),
-        ("core_output_share", core_share, "0.0%", None),
-        ("export_share", lambda c: c["export_share"], "0.0%", None),
-        ("matched_cases", matched, None, 35),
-        ("phase", lambda c: c.get("rosenfeld", {}).get("phase") or "—", None, None),
-        ("rosenfeld_status", lambda c: status_words(c, lang), None, 22),
-        (
-            "rosenfeld_sentence",
-            lambda c: view.text(c.get("rosenfeld", {}).get(sentence_key)),
-            None,
-            60,
+        col(
+            "warnings",
+            lambda c: "; ".join(view.warning(w) for w in c["warnings"]) or "—",
+            cap=45,
         ),
-        (
-            "regions",
-            lambda c: "; ".join(c.get("rosenfeld", {}).get("regions", [])) or "—",
-            None,
-            30,
-        ),
-        ("flags", flags, None, 30),
-        ("warnings", lambda c: "; ".join(view.warning(w) for w in c["warnings"]) or "—", None, 45),
     ]
-    rows = [[fn(c) for _, fn, _, _ in columns] for c in cands]
-    ws = _table_sheet(
-        wb,
-        L("sheet_candidates"),
-        [L(k) for k, _, _, _ in columns],
-        rows,
-        formats={j: f for j, (_, _, f, _) in enumerate(columns, start=1) if f},
-        caps={j: cap for j, (_, _, _, cap) in enumerate(columns, start=1) if cap},
-    )
-    status_col = 1 + [k for k, _, _, _ in columns].index("rosenfeld_status")
-    _status_rules(ws, status_col, 2, len(rows) + 1, lang)
+
+
+def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
+    """Candidates sheet: one row per candidate, status fills, a bar chart of the sizes."""
+    columns = _candidate_columns(view)
+    ws, rows = _spec_sheet(wb, view.L("sheet_candidates"), columns, cands)
+    _status_rules(ws, _position(columns, "rosenfeld_status"), 2, len(rows) + 1, view.lang)
     if rows:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = L("chart_sizes")
-        chart.y_axis.title = L("n_members")
-        chart.add_data(
-            Reference(ws, min_col=5, min_row=1, max_row=len(rows) + 1), titles_from_data=True
-        )
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(rows) + 1))
-        chart.x_axis.tickLblSkip = 1
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.legend = None
-        chart.height, chart.width = min(17.0, max(6.0, 0.6 * len(rows) + 3)), 14
-        ws.row_breaks.append(Break(id=len(rows) + 1))  # the chart prints whole
-        ws.add_chart(chart, f"B{len(rows) + 4}")
+        _sizes_chart(ws, columns, len(rows), view)
+
+
+def _sizes_chart(ws: Any, columns: Sequence[Column], n: int, view: View) -> None:
+    """Bar chart of the number of members by candidate id, below the table."""
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = view.L("chart_sizes")
+    chart.y_axis.title = view.L("n_members")
+    size_col = _position(columns, "n_members")
+    chart.add_data(Reference(ws, min_col=size_col, min_row=1, max_row=n + 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=_position(columns, "id"), min_row=2, max_row=n + 1))
+    chart.x_axis.tickLblSkip = 1
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend = None
+    chart.height, chart.width = min(17.0, max(6.0, 0.6 * n + 3)), 14
+    ws.row_breaks.append(Break(id=n + 1))  # the chart prints whole
+    ws.add_chart(chart, f"B{n + 4}")
 
 
 def _core(c: Mapping[str, Any]) -> list[str]:
