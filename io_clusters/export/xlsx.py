@@ -634,104 +634,93 @@ def _core(c: Mapping[str, Any]) -> list[str]:
 
 
 def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
+    """Members sheet: one row per (candidate, member), dispersion columns colour-scaled."""
     L, lang = view.L, view.lang
-    rows = [
-        [
-            c["id"],
-            view.cand_label(c),
-            m["code"],
-            view.name(m["code"]),
-            enum("role", m["role"], lang),
-            m["mean_similarity"],
-            m["output_share"],
-            m["export_share"],
-            m["power_dispersion"],
-            m["sensitivity_dispersion"],
-            enum("key_sector_class", m["key_sector_class"], lang),
-            view.name(m["link_partner"]) if m.get("link_partner") else "—",
-            m.get("link_strength"),
-        ]
-        for c in cands
-        for m in c["members"]
+
+    def col(
+        key: str, value: Callable[[Any], Any], fmt: str | None = None, cap: float | None = None
+    ) -> Column:
+        return Column(key, L(key), value, fmt=fmt, cap=cap)
+
+    def member(key: str) -> Callable[[Any], Any]:
+        return lambda cm: cm[1][key]
+
+    columns = [
+        col("id", lambda cm: cm[0]["id"]),
+        col("label", lambda cm: view.cand_label(cm[0]), cap=28),
+        col("code", member("code")),
+        col("name", lambda cm: view.name(cm[1]["code"]), cap=36),
+        col("role", lambda cm: enum("role", cm[1]["role"], lang)),
+        col("mean_similarity", member("mean_similarity"), "0.00"),
+        col("output_share", member("output_share"), "0.0%"),
+        col("export_share", member("export_share"), "0.0%"),
+        col("power", member("power_dispersion"), "0.00"),
+        col("sensitivity", member("sensitivity_dispersion"), "0.00"),
+        col(
+            "key_sector_class", lambda cm: enum("key_sector_class", cm[1]["key_sector_class"], lang)
+        ),
+        col(
+            "link_partner",
+            lambda cm: view.name(cm[1]["link_partner"]) if cm[1].get("link_partner") else "—",
+            cap=30,
+        ),
+        col("link_strength", lambda cm: cm[1].get("link_strength"), "0.00"),
     ]
-    keys = (
-        "id",
-        "label",
-        "code",
-        "name",
-        "role",
-        "mean_similarity",
-        "output_share",
-        "export_share",
-        "power",
-        "sensitivity",
-        "key_sector_class",
-        "link_partner",
-        "link_strength",
-    )
-    ws = _table_sheet(
-        wb,
-        L("sheet_members"),
-        [L(k) for k in keys],
-        rows,
-        formats={6: "0.00", 7: "0.0%", 8: "0.0%", 9: "0.00", 10: "0.00", 13: "0.00"},
-        caps={2: 28, 4: 36, 12: 30},
-    )
-    _scale(ws, 9, 2, len(rows) + 1)
-    _scale(ws, 10, 2, len(rows) + 1)
+    records = [(c, m) for c in cands for m in c["members"]]
+    ws, rows = _spec_sheet(wb, L("sheet_members"), columns, records)
+    _scale(ws, _position(columns, "power"), 2, len(rows) + 1)
+    _scale(ws, _position(columns, "sensitivity"), 2, len(rows) + 1)
 
 
 def _chains_sheet(wb: Workbook, doc: Mapping[str, Any], view: View) -> None:
+    """Strongest chains: seller, buyer, strength, shares and the candidates holding both."""
     L = view.L
     where: dict[str, set[str]] = {}
     for c in doc.get("candidates", []):
         where[c["id"]] = {m["code"] for m in c["members"]}
-    rows = []
-    for ch in doc.get("strongest_chains") or []:
+
+    def holders(ch: Mapping[str, Any]) -> str:
         s, b = ch["seller"], ch["buyer"]
-        ids = [cid for cid, codes in where.items() if s in codes and b in codes]
-        rows.append(
-            [
-                s,
-                view.name(s) if s in view.names else view.text(ch.get("seller_name", s)),
-                b,
-                view.name(b) if b in view.names else view.text(ch.get("buyer_name", b)),
-                ch.get("strength"),
-                ch.get("share_of_seller_sales"),
-                ch.get("share_of_buyer_purchases"),
-                ", ".join(ids) or "—",
-            ]
-        )
-    keys = (
-        "seller",
-        "name",
-        "buyer",
-        "name",
-        "strength",
-        "share_of_seller_sales",
-        "share_of_buyer_purchases",
-        "candidate_of_chain",
-    )
-    machine = [
-        "seller",
-        "seller_name",
-        "buyer",
-        "buyer_name",
-        "strength",
-        "share_of_seller_sales",
-        "share_of_buyer_purchases",
-        "candidate",
+        return ", ".join(cid for cid, codes in where.items() if s in codes and b in codes) or "—"
+
+    def name(code: str, fallback: Any) -> str:
+        return view.name(code) if code in view.names else view.text(fallback)
+
+    def col(key: str, machine: str, value: Callable[[Any], Any], **kw: Any) -> Column:
+        return Column(key, L(key), value, machine=machine, **kw)
+
+    columns = [
+        col("seller", "seller", lambda ch: ch["seller"]),
+        col(
+            "name",
+            "seller_name",
+            lambda ch: name(ch["seller"], ch.get("seller_name", ch["seller"])),
+            cap=34,
+        ),
+        col("buyer", "buyer", lambda ch: ch["buyer"]),
+        col(
+            "name",
+            "buyer_name",
+            lambda ch: name(ch["buyer"], ch.get("buyer_name", ch["buyer"])),
+            cap=34,
+        ),
+        col("strength", "strength", lambda ch: ch.get("strength"), fmt="0.00"),
+        col(
+            "share_of_seller_sales",
+            "share_of_seller_sales",
+            lambda ch: ch.get("share_of_seller_sales"),
+            fmt="0.0%",
+        ),
+        col(
+            "share_of_buyer_purchases",
+            "share_of_buyer_purchases",
+            lambda ch: ch.get("share_of_buyer_purchases"),
+            fmt="0.0%",
+        ),
+        col("candidate_of_chain", "candidate", holders),
     ]
-    ws = _table_sheet(
-        wb,
-        L("sheet_chains"),
-        [L(k) for k in keys],
-        rows,
-        formats={5: "0.00", 6: "0.0%", 7: "0.0%"},
-        caps={2: 34, 4: 34},
-        machine=machine,
-        title_cols=None,
-    )
+    chains = doc.get("strongest_chains") or []
+    ws, rows = _spec_sheet(wb, L("sheet_chains"), columns, chains, title_cols=None)
     if not rows:
         ws.cell(4, 1, "—")
 
