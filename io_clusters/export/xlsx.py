@@ -725,44 +725,46 @@ def _chains_sheet(wb: Workbook, doc: Mapping[str, Any], view: View) -> None:
         ws.cell(4, 1, "—")
 
 
+def _linkage_format(name: str, kind: str) -> str | None:
+    """Return the number format of a linkage column (``kind``: its dtype kind); None for text."""
+    if kind not in "fi":
+        return None
+    if name == "output" or (name.startswith("hem_") and not name.endswith("_pct")):
+        return "#,##0.0"
+    if name.endswith("_pct"):
+        return "0.00"
+    return "0.000"
+
+
 def _linkages_sheet(wb: Workbook, linkages: pd.DataFrame, view: View) -> None:
-    L, lang = view.L, view.lang
+    """Linkages sheet: every column of the table, colour scales and the key-sector chart."""
+    lang = view.lang
     lk = linkages.reset_index()
     cols = [str(h) for h in lk.columns]
-    rows = []
-    for rec in lk.to_dict("records"):
-        row = []
-        for h in cols:
-            v = rec[h]
-            if h == "name":
-                v = view.name(str(rec[cols[0]]))
-            elif h == "key_sector_class":
-                v = enum("key_sector_class", v, lang)
-            row.append(v)
-        rows.append(row)
-    fmt = {}
-    for j, h in enumerate(cols, start=1):
-        if lk[h].dtype.kind not in "fi":
-            continue
-        if h == "output" or (h.startswith("hem_") and not h.endswith("_pct")):
-            fmt[j] = "#,##0.0"
-        elif h.endswith("_pct"):
-            fmt[j] = "0.00"
-        else:
-            fmt[j] = "0.000"
-    ws = _table_sheet(
-        wb,
-        L("sheet_linkages"),
-        [linkage_header(h, lang) for h in cols],
-        rows,
-        formats=fmt,
-        caps={2: 34},
-        machine=cols,
-    )
+
+    def value(h: str) -> Callable[[Any], Any]:
+        if h == "name":
+            return lambda rec: view.name(str(rec[cols[0]]))
+        if h == "key_sector_class":
+            return lambda rec: enum("key_sector_class", rec[h], lang)
+        return lambda rec: rec[h]
+
+    columns = [
+        Column(
+            h,
+            linkage_header(h, lang),
+            value(h),
+            fmt=_linkage_format(h, lk[h].dtype.kind),
+            cap=34 if j == 2 else None,
+            machine=h,
+        )
+        for j, h in enumerate(cols, start=1)
+    ]
+    ws, rows = _spec_sheet(wb, view.L("sheet_linkages"), columns, lk.to_dict("records"))
     first, last = 3, len(rows) + 2
     for col_name in ("power_dispersion", "sensitivity_dispersion"):
         if col_name in cols:
-            _scale(ws, cols.index(col_name) + 1, first, last)
+            _scale(ws, _position(columns, col_name), first, last)
     if rows and "power_dispersion" in cols and "sensitivity_dispersion" in cols:
         _key_sector_chart(ws, cols, rows, first, last, view)
 
@@ -975,77 +977,78 @@ def _case_texts(case: Case | None) -> list[str]:
     ]
 
 
+def _dimension_text(case: Case | None, dimension: str, lang: str) -> str:
+    """Return what a case says on one dimension, with its phase and the study's lines."""
+    ev = case.dimension(dimension) if case else None
+    if ev is None:
+        return ""
+    text = ev.es if lang == "es" else ev.en
+    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
+    return f"[{ev.phase}] {text}" if ev.phase else text
+
+
+def _evidence_columns(view: View) -> list[Column]:
+    """Column specifications of the evidence sheet; a record is (candidate, match, case)."""
+    L, lang = view.L, view.lang
+    dim_name = dimension_names(lang)
+    caps = {"label": 24, "case": 34, "region": 24, "citation": 26}
+    fmts = {"coverage": "0%"}
+    matched = ("case", "country", "region", "phase", "citation", "coverage")
+    columns = [
+        Column("id", L("id"), lambda r: r[0]["id"]),
+        Column("label", L("label"), lambda r: view.cand_label(r[0]), cap=caps["label"]),
+    ]
+
+    def match_field(key: str) -> Callable[[Any], Any]:
+        return lambda r: r[1][key]
+
+    def dimension(d: str) -> Callable[[Any], Any]:
+        return lambda r: _dimension_text(r[2], d, lang)
+
+    def case_text(i: int) -> Callable[[Any], Any]:
+        return lambda r: _case_texts(r[2])[i]
+
+    columns += [
+        Column(
+            k,
+            L(k),
+            match_field("name" if k == "case" else k),
+            fmt=fmts.get(k),
+            cap=caps.get(k),
+        )
+        for k in matched
+    ]
+    columns += [Column(d, dim_name[d], dimension(d), cap=40) for d in DIMENSIONS]
+    columns += [
+        Column(k, _CASE_TEXT_HEADS[k][lang == "en"], case_text(i), cap=40)
+        for i, k in enumerate(_CASE_TEXT_HEADS)
+    ]
+    return columns
+
+
 def _evidence_sheet(
     wb: Workbook, cands: Sequence[Mapping[str, Any]], cases: Mapping[str, Case], view: View
 ) -> None:
-    L, lang = view.L, view.lang
-    dim_name = dimension_names(lang)
-    rows = []
-    for c in cands:
-        for m in c.get("matched_cases", []):
-            case = cases.get(m["case_id"])
-            dims = []
-            for d in DIMENSIONS:
-                ev = case.dimension(d) if case else None
-                if ev is None:
-                    dims.append("")
-                else:
-                    text = ev.es if lang == "es" else ev.en
-                    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
-                    dims.append(f"[{ev.phase}] {text}" if ev.phase else text)
-            rows.append(
-                [
-                    c["id"],
-                    view.cand_label(c),
-                    m["name"],
-                    m["country"],
-                    m["region"],
-                    m["phase"],
-                    m["citation"],
-                    m["coverage"],
-                    *dims,
-                    *_case_texts(case),
-                ]
-            )
-    heads = [
-        L(k) for k in ("id", "label", "case", "country", "region", "phase", "citation", "coverage")
-    ]
-    heads += [dim_name[d] for d in DIMENSIONS]
-    heads += [_CASE_TEXT_HEADS[k][lang == "en"] for k in _CASE_TEXT_HEADS]
-    _table_sheet(
-        wb,
-        L("sheet_evidence"),
-        heads,
-        rows,
-        formats={8: "0%"},
-        caps={
-            2: 24,
-            3: 34,
-            5: 24,
-            7: 26,
-            **{9 + i: 40 for i in range(len(DIMENSIONS) + len(_CASE_TEXT_HEADS))},
-        },
-    )
+    """Evidence sheet: one row per paired case, with all the study says of it."""
+    records = [(c, m, cases.get(m["case_id"])) for c in cands for m in c.get("matched_cases", [])]
+    _spec_sheet(wb, view.L("sheet_evidence"), _evidence_columns(view), records)
 
 
 def _phases_sheet(wb: Workbook, lang: str) -> None:
+    """Phases sheet: each dimension across Rosenfeld's four phases, then the requirements."""
     L = lambda k: label(k, lang)  # noqa: E731
     fw = load_framework()
-    rows = []
-    for d in fw["dimensions"]:
-        rows.append(
-            [
-                d["name_es" if lang == "es" else "name_en"],
-                *(d[p][lang] if p in d else "—" for p in ("I", "II", "III", "IV")),
-            ]
-        )
-    heads = [L("dimension")] + [
-        f"{p} {fw['phases'][p]['name_es' if lang == 'es' else 'name_en']}"
-        for p in ("I", "II", "III", "IV")
+    name_key = "name_es" if lang == "es" else "name_en"
+
+    def in_phase(p: str) -> Callable[[Any], Any]:
+        return lambda d: d[p][lang] if p in d else "—"
+
+    columns = [Column("dimension", L("dimension"), lambda d: d[name_key], width=22)]
+    columns += [
+        Column(p, f"{p} {fw['phases'][p][name_key]}", in_phase(p), width=w)
+        for p, w in zip(("I", "II", "III", "IV"), (29, 29, 29, 31), strict=True)
     ]
-    ws = _table_sheet(
-        wb, L("sheet_phases"), heads, rows, widths=[22, 29, 29, 29, 31], title_cols=None
-    )
+    ws, rows = _spec_sheet(wb, L("sheet_phases"), columns, fw["dimensions"], title_cols=None)
     r0 = len(rows) + 3
     ws.cell(r0, 1, L("requirements")).font = Font(bold=True)
     for i, req in enumerate(fw["requirements"], start=1):
@@ -1057,6 +1060,14 @@ def _phases_sheet(wb: Workbook, lang: str) -> None:
     ws.cell(r0 + 7, 1, fw["source"]).font = Font(italic=True)
 
 
+def _titled_note(ws: Any, row: int, title: str, text: str, last_col: int, width: float) -> None:
+    """Write a bold title in column A and a wrapped text merged over columns B..``last_col``."""
+    ws.cell(row, 1, title).font = Font(bold=True)
+    ws.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=last_col)
+    ws.row_dimensions[row].height = 15.0 * _lines(text, width)
+
+
 def _method_sheet(
     wb: Workbook,
     doc: Mapping[str, Any],
@@ -1064,30 +1075,28 @@ def _method_sheet(
     cases: Mapping[str, Case],
     view: View,
 ) -> None:
+    """Write the method sheet: findings (errors and warnings filled), the method text."""
     L, lang = view.L, view.lang
-    rows = [
-        [
-            enum("severity", f["severity"], lang),
-            enum("check", f["check"], lang),
-            view.finding(f),
-            ", ".join(f.get("cells") or f.get("sectors") or []) or "—",
-        ]
-        for f in findings
+    columns = [
+        Column(
+            "severity", L("severity"), lambda f: enum("severity", f["severity"], lang), width=14.0
+        ),
+        Column("check", L("check"), lambda f: enum("check", f["check"], lang), width=24.0),
+        Column("message", L("message"), view.finding, width=70.0),
+        Column(
+            "cells",
+            L("cells"),
+            lambda f: ", ".join(f.get("cells") or f.get("sectors") or []) or "—",
+            width=30.0,
+        ),
     ]
-    widths = [14.0, 24.0, 70.0, 30.0]
-    ws = _table_sheet(
-        wb,
-        L("sheet_method"),
-        [L(k) for k in ("severity", "check", "message", "cells")],
-        rows,
-        widths=widths,
-        title_cols=None,
-    )
+    ws, rows = _spec_sheet(wb, L("sheet_method"), columns, findings, title_cols=None)
     if rows:
+        letter = get_column_letter(_position(columns, "severity"))
         for status, color in (("error", "FFC7CE"), ("warning", "FFE699")):
             word = enum("severity", status, lang)
             ws.conditional_formatting.add(
-                f"A2:A{len(rows) + 1}",
+                f"{letter}2:{letter}{len(rows) + 1}",
                 CellIsRule(
                     operator="equal",
                     formula=[f'"{word}"'],
@@ -1095,17 +1104,12 @@ def _method_sheet(
                 ),
             )
     r0 = len(rows) + 3
-    ws.cell(r0, 1, L("method")).font = Font(bold=True)
-    ws.cell(r0, 2, L("method_text")).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.merge_cells(start_row=r0, start_column=2, end_row=r0, end_column=4)
-    ws.row_dimensions[r0].height = 15.0 * _lines(L("method_text"), sum(widths[1:]))
+    text_width = sum(c.width or 0.0 for c in columns[1:])
+    _titled_note(ws, r0, L("method"), L("method_text"), len(columns), text_width)
     unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
     if unproposed:
         text = "; ".join(cases[k].name if k in cases else k for k in unproposed)
-        ws.cell(r0 + 1, 1, L("unproposed")).font = Font(bold=True)
-        ws.cell(r0 + 1, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=r0 + 1, start_column=2, end_row=r0 + 1, end_column=4)
-        ws.row_dimensions[r0 + 1].height = 15.0 * _lines(text, sum(widths[1:]))
+        _titled_note(ws, r0 + 1, L("unproposed"), text, len(columns), text_width)
 
 
 def write_workbook(
