@@ -192,19 +192,22 @@ def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
     return rows
 
 
+#: Label keys of the columns of :func:`candidate_rows`, in order.
+CANDIDATE_KEYS = (
+    "rank",
+    "chain",
+    "core",
+    "core_output_share",
+    "stability_reading",
+    "rosenfeld_status",
+    "where_to_verify",
+    "what_to_verify",
+)
+
+
 def candidate_headers(view: View) -> list[str]:
     """Headers of :func:`candidate_rows`."""
-    keys = (
-        "rank",
-        "chain",
-        "core",
-        "core_output_share",
-        "stability_reading",
-        "rosenfeld_status",
-        "where_to_verify",
-        "what_to_verify",
-    )
-    return [view.L(k) for k in keys]
+    return [view.L(k) for k in CANDIDATE_KEYS]
 
 
 def anomaly_rows(findings: Sequence[Mapping[str, Any]], view: View) -> list[list[str]]:

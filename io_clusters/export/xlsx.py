@@ -41,6 +41,7 @@ from ..evidence.catalogue import DIMENSIONS, Case, format_lines, load_framework
 from . import atomic_path, escape_formula
 from .i18n import enum, label, linkage_header
 from .summary import (
+    CANDIDATE_KEYS,
     View,
     anomaly_rows,
     candidate_headers,
@@ -392,6 +393,26 @@ def _note(ws: Any, row: int, text: str, ncols: int, widths: Sequence[float]) -> 
     return row + 1
 
 
+#: Column widths of the executive summary; its small tables span groups of these columns.
+_EXEC_WIDTHS = (7.0, 22.0, 30.0, 12.0, 13.0, 14.0, 17.0, 23.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What every section of the executive summary writes from and into."""
+
+    ws: Any
+    doc: Mapping[str, Any]
+    findings: Sequence[Mapping[str, Any]]
+    cases: Mapping[str, Case]
+    view: View
+    widths: list[float]
+
+    def note(self, row: int, text: str) -> int:
+        """Write a note across the whole width; return the next row."""
+        return _note(self.ws, row, text, len(self.widths), self.widths)
+
+
 def _executive_summary(
     wb: Workbook,
     doc: Mapping[str, Any],
@@ -399,106 +420,130 @@ def _executive_summary(
     cases: Mapping[str, Case],
     view: View,
 ) -> Any:
-    L, lang = view.L, view.lang
-    ws = wb.create_sheet(L("sheet_exec"))
-    widths = [7.0, 22.0, 30.0, 12.0, 13.0, 14.0, 17.0, 23.0]
+    """Write the executive summary: the heading, then one section after another, printed whole."""
+    ws = wb.create_sheet(view.L("sheet_exec"))
+    widths = list(_EXEC_WIDTHS)
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
-    ncols = len(widths)
-    ws["A1"] = L("exec_title")
-    ws["A1"].font = Font(bold=True, size=14, color="1F4E78")
-    ws.row_dimensions[1].height = 22
-    meta = source_line(doc, view)
-    row = _note(ws, 2, meta, ncols, widths)
-    cell = ws.cell(row, 1)
-    row = _note(ws, row, L("read_first"), ncols, widths)
-    cell.font = Font(italic=True)
-    row += 1
-    cands = doc.get("candidates", [])
-    row = _section(ws, row, L("exec_candidates"))
-    if doc.get("too_aggregated"):
-        msg = (doc.get("message") or {}).get(lang) or L("too_aggregated_title")
-        ws.cell(row, 1).font = Font(bold=True, color="C00000")
-        row = _note(ws, row, f"{L('too_aggregated_title')}: {msg}", ncols, widths) + 1
-    if not cands:
-        row = _note(ws, row, L("no_candidates"), ncols, widths) + 1
-    else:
-        rows = candidate_rows(doc, view)
-        heads = candidate_headers(view)
-        first = row + 1
-        row = _grid(ws, row, heads, rows, widths, {4: "0.0%"})
-        _status_rules(ws, 6, first, first + len(rows) - 1, lang)
-    # sectors in no candidate
-    row = _section(ws, row, L("unclustered_title"))
-    un = unclustered_rows(doc, findings, view)
-    if un:
-        row = _grid(ws, row, [L("code"), L("name"), L("reason")], un, widths, spans=[1, 2, 4])
-    else:
-        row = _note(ws, row, "—", ncols, widths) + 1
-    # similar-structure groups
-    groups = doc.get("similar_structure_groups") or []
-    if groups:
-        row = _section(ws, row, L("similar_groups_title"))
-        rows = [
-            [
-                ", ".join(g["codes"]),
-                "; ".join(view.name(k) for k in g["codes"]),
-                g.get("within_mean_similarity"),
-            ]
-            for g in groups
-        ]
-        row = _grid(
-            ws,
-            row,
-            [L("code"), L("name"), L("mean_similarity")],
-            rows,
-            widths,
-            {3: "0.00"},
-            spans=[2, 4, 1],
-        )
-    # documented cases the table does not propose
-    unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
-    row = _section(ws, row, L("unproposed"))
-    if unproposed:
-        rows = []
-        for k in unproposed:
-            case = cases.get(k)
-            rows.append(
-                [
-                    case.phase if case else "—",
-                    case.name if case else k,
-                    case.region if case else "—",
-                ]
-            )
-        row = _grid(ws, row, [L("phase"), L("case"), L("region")], rows, widths, spans=[1, 3, 3])
-    else:
-        row = _note(ws, row, "—", ncols, widths) + 1
-    # Torres Zorrilla's three complexes
-    tz = torres_zorrilla_rows(doc, view)
-    if tz is not None:
-        row = _section(ws, row, L("torres_title"))
-        row = _note(ws, row, L("torres_note"), ncols, widths)
-        row = _grid(
-            ws,
-            row,
-            [L("complex"), L("expected_sectors"), L("found_in")],
-            tz,
-            widths,
-            spans=[2, 2, 3],
-        )
-    # data anomalies
-    row = _section(ws, row, L("anomalies_title"))
-    if any(f.get("severity") != "info" for f in findings):
-        rows = anomaly_rows(findings, view)
-        row = _grid(ws, row, [L("check"), L("message"), L("cells")], rows, widths, spans=[2, 4, 2])
-    else:
-        row = _note(ws, row, L("no_anomalies"), ncols, widths) + 1
-    if lang == "es" and view.names != view.names_en:
-        ws.cell(row, 1, L("names_source")).font = Font(italic=True, size=9, color="595959")
+    s = _Summary(ws, doc, findings, cases, view, widths)
+    row = _exec_heading(s)
+    for section in (
+        _exec_candidates,
+        _exec_unclustered,
+        _exec_similar_groups,
+        _exec_unproposed,
+        _exec_torres_zorrilla,
+        _exec_anomalies,
+    ):
+        row = section(s, row)
+    if view.lang == "es" and view.names != view.names_en:
+        ws.cell(row, 1, view.L("names_source")).font = Font(italic=True, size=9, color="595959")
     ws.freeze_panes = None
     _page_setup(ws, widths, None, None)
     _keep_sections_whole(ws, ws.page_setup.scale or 100)
     return ws
+
+
+def _exec_heading(s: _Summary) -> int:
+    """Title, source line and the read-first note; return the next free row."""
+    L, ws = s.view.L, s.ws
+    ws["A1"] = L("exec_title")
+    ws["A1"].font = Font(bold=True, size=14, color="1F4E78")
+    ws.row_dimensions[1].height = 22
+    row = s.note(2, source_line(s.doc, s.view))
+    cell = ws.cell(row, 1)
+    row = s.note(row, L("read_first"))
+    cell.font = Font(italic=True)
+    return row + 1
+
+
+def _exec_candidates(s: _Summary, row: int) -> int:
+    """One line per candidate (or why there is none), status cells filled."""
+    L, ws, doc = s.view.L, s.ws, s.doc
+    row = _section(ws, row, L("exec_candidates"))
+    if doc.get("too_aggregated"):
+        msg = (doc.get("message") or {}).get(s.view.lang) or L("too_aggregated_title")
+        ws.cell(row, 1).font = Font(bold=True, color="C00000")
+        row = s.note(row, f"{L('too_aggregated_title')}: {msg}") + 1
+    if not doc.get("candidates", []):
+        return s.note(row, L("no_candidates")) + 1
+    rows = candidate_rows(doc, s.view)
+    first = row + 1
+    share_col = 1 + CANDIDATE_KEYS.index("core_output_share")
+    row = _grid(ws, row, candidate_headers(s.view), rows, s.widths, {share_col: "0.0%"})
+    status_col = 1 + CANDIDATE_KEYS.index("rosenfeld_status")
+    _status_rules(ws, status_col, first, first + len(rows) - 1, s.view.lang)
+    return row
+
+
+def _exec_unclustered(s: _Summary, row: int) -> int:
+    """Write the sectors in no candidate, with the reason."""
+    L = s.view.L
+    row = _section(s.ws, row, L("unclustered_title"))
+    un = unclustered_rows(s.doc, s.findings, s.view)
+    if not un:
+        return s.note(row, "—") + 1
+    heads = [L("code"), L("name"), L("reason")]
+    return _grid(s.ws, row, heads, un, s.widths, spans=[1, 2, 4])
+
+
+def _exec_similar_groups(s: _Summary, row: int) -> int:
+    """Write the groups of similar structure (no section when there is none)."""
+    L, view = s.view.L, s.view
+    groups = s.doc.get("similar_structure_groups") or []
+    if not groups:
+        return row
+    row = _section(s.ws, row, L("similar_groups_title"))
+    rows = [
+        [
+            ", ".join(g["codes"]),
+            "; ".join(view.name(k) for k in g["codes"]),
+            g.get("within_mean_similarity"),
+        ]
+        for g in groups
+    ]
+    heads = [L("code"), L("name"), L("mean_similarity")]
+    return _grid(s.ws, row, heads, rows, s.widths, {3: "0.00"}, spans=[2, 4, 1])
+
+
+def _exec_unproposed(s: _Summary, row: int) -> int:
+    """Documented cases the table does not propose."""
+    L = s.view.L
+    unproposed = s.doc.get("evidence", {}).get("unproposed_cases", [])
+    row = _section(s.ws, row, L("unproposed"))
+    if not unproposed:
+        return s.note(row, "—") + 1
+    rows = []
+    for k in unproposed:
+        case = s.cases.get(k)
+        rows.append(
+            [case.phase if case else "—", case.name if case else k, case.region if case else "—"]
+        )
+    heads = [L("phase"), L("case"), L("region")]
+    return _grid(s.ws, row, heads, rows, s.widths, spans=[1, 3, 3])
+
+
+def _exec_torres_zorrilla(s: _Summary, row: int) -> int:
+    """Torres Zorrilla's three complexes and where the table puts their sectors."""
+    L = s.view.L
+    tz = torres_zorrilla_rows(s.doc, s.view)
+    if tz is None:
+        return row
+    row = _section(s.ws, row, L("torres_title"))
+    row = s.note(row, L("torres_note"))
+    heads = [L("complex"), L("expected_sectors"), L("found_in")]
+    return _grid(s.ws, row, heads, tz, s.widths, spans=[2, 2, 3])
+
+
+def _exec_anomalies(s: _Summary, row: int) -> int:
+    """Warnings and errors of the validation."""
+    L = s.view.L
+    row = _section(s.ws, row, L("anomalies_title"))
+    if not any(f.get("severity") != "info" for f in s.findings):
+        return s.note(row, L("no_anomalies")) + 1
+    rows = anomaly_rows(s.findings, s.view)
+    heads = [L("check"), L("message"), L("cells")]
+    return _grid(s.ws, row, heads, rows, s.widths, spans=[2, 4, 2])
 
 
 # ------------------------------------------------------------------ other sheets
