@@ -902,6 +902,29 @@ _REGION_TEXT = {
 }
 
 
+#: Column widths of the regions sheet (labels, values and notes, cases, flags).
+_REGION_WIDTHS = (22, 70, 40, 12)
+
+
+class _RowWriter:
+    """Write rows one after another from row 1 down (the regions sheet is not a table)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.row = 0
+
+    def put(self, values: Sequence[Any], font: Any = None, fill: Any = None) -> int:
+        """Write ``values`` on the next row; the font goes to column A (to all when filled)."""
+        self.row += 1
+        for j, v in enumerate(values, start=1):
+            cell = self.ws.cell(self.row, j, v)
+            if font is not None and (j == 1 or fill is not None):
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+        return self.row
+
+
 def _regions_sheet(
     wb: Workbook, doc: Mapping[str, Any], maps: Mapping[str, Sequence[Path]], lang: str
 ) -> None:
@@ -910,89 +933,91 @@ def _regions_sheet(
     Per candidate: located or not (with the note), where to verify it (concentration ∪
     evidence departments, each with why), its LQ rows with a bar chart, and its map.
     """
-    cands = doc["candidates"]
     rd = doc.get("regional_data")
     if not rd:  # without regional data, verify_in (evidence only) is in the JSON and report
         return
-    from openpyxl.drawing.image import Image
-
-    def T(k: str) -> str:
-        return _REGION_TEXT[k][0 if lang == "es" else 1]
-
-    L = lambda k: label(k, lang)  # noqa: E731
     ws = wb.create_sheet(label("sheet_regions", lang))
-    bold = Font(bold=True)
-    row = 0
-
-    def put(values: Sequence[Any], font: Any = None, fill: Any = None) -> int:
-        nonlocal row
-        row += 1
-        for j, v in enumerate(values, start=1):
-            cell = ws.cell(row, j, v)
-            if font is not None and (j == 1 or fill is not None):
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-        return row
-
-    put([T("data")], Font(bold=True, size=12))
+    out = _RowWriter(ws)
+    out.put([_region_text("data", lang)], Font(bold=True, size=12))
     for k in ("source", "year", "prices", "measure", "units", "classification"):
-        put([T(k), _cell(rd.get(k)) if rd.get(k) not in (None, "") else "—"], bold)
-    conc_fill = PatternFill("solid", fgColor="F8CBAD")
-    for c in cands:
-        row += 1
-        top = put([c["id"], _cell(c["label"])], Font(bold=True, size=12))
+        value = _cell(rd.get(k)) if rd.get(k) not in (None, "") else "—"
+        out.put([_region_text(k, lang), value], Font(bold=True))
+    for c in doc["candidates"]:
+        out.row += 1
+        top = out.put([c["id"], _cell(c["label"])], Font(bold=True, size=12))
         ws.cell(top, 2).font = Font(bold=True, size=12)
-        if "located" in c:
-            put([T("located"), T("yes") if c["located"] else T("no")], bold)
-            r_ = put([T("note"), _cell((c.get("location_note") or {}).get(lang, ""))], bold)
-            ws.cell(r_, 2).alignment = Alignment(wrap_text=True, vertical="top")
-            acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
-            put([T("activity"), _cell(acts)], bold)
-        put([T("verify_in"), _cell(", ".join(c.get("verify_in", [])) or "—")], bold)
-        put([T("verify_in"), T("why"), T("cases")], HEADER_FONT, HEADER_FILL)
-        for d in c.get("verify_in_detail", []):
-            why = []
-            if d.get("concentrated"):
-                why.append(T("conc").format(lq=d["lq"], share=d["share"]))
-            if d.get("cases"):
-                why.append(T("ev"))
-            put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
+        _region_location(out, c, lang)
         rows_c = c.get("regions", [])
         if rows_c:
-            share = f"{(rd or {}).get('min_share', 0.05):.0%}"
-            put(
-                [L("region"), L("lq"), L("share_national"), T("conc_head").format(s=share)],
-                HEADER_FONT,
-                HEADER_FILL,
-            )
-            first = row + 1
-            for r in rows_c:
-                i = put(
-                    [_cell(r["region"]), r["lq"], r["share"], "✔" if r["concentrated"] else ""],
-                    None,
-                    conc_fill if r["concentrated"] else None,
-                )
-                ws.cell(i, 2).number_format = "0.00"
-                ws.cell(i, 3).number_format = "0.0%"
-            chart = BarChart()
-            chart.type = "bar"
-            chart.title = f"{c['id']} {c['label'][:40]} — LQ"
-            chart.add_data(
-                Reference(ws, min_col=2, min_row=first, max_row=row), titles_from_data=False
-            )
-            chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=row))
-            chart.legend = None
-            chart.height, chart.width = 10, 12
-            ws.add_chart(chart, f"F{first}")
+            _region_lqs(out, c, rd, lang)
         png = maps.get(f"map_{c['id']}")
         if png:
-            img = Image(str(png[0]))
-            img.width, img.height = int(img.width * 0.55), int(img.height * 0.55)
-            ws.add_image(img, f"{'M' if rows_c else 'F'}{top}")
-            row = max(row, top + 30)  # room for the picture before the next candidate
-    for col, w in zip("ABCD", (22, 70, 40, 12), strict=True):
+            _region_map(out, png[0], f"{'M' if rows_c else 'F'}{top}")
+            out.row = max(out.row, top + 30)  # room for the picture before the next candidate
+    for col, w in zip("ABCD", _REGION_WIDTHS, strict=True):
         ws.column_dimensions[col].width = w
+
+
+def _region_text(key: str, lang: str) -> str:
+    return _REGION_TEXT[key][0 if lang == "es" else 1]
+
+
+def _region_location(out: _RowWriter, c: Mapping[str, Any], lang: str) -> None:
+    """Located or not, its note and activities; where to verify it, and why."""
+    T = lambda k: _region_text(k, lang)  # noqa: E731
+    bold = Font(bold=True)
+    if "located" in c:
+        out.put([T("located"), T("yes") if c["located"] else T("no")], bold)
+        r_ = out.put([T("note"), _cell((c.get("location_note") or {}).get(lang, ""))], bold)
+        out.ws.cell(r_, 2).alignment = Alignment(wrap_text=True, vertical="top")
+        acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
+        out.put([T("activity"), _cell(acts)], bold)
+    out.put([T("verify_in"), _cell(", ".join(c.get("verify_in", [])) or "—")], bold)
+    out.put([T("verify_in"), T("why"), T("cases")], HEADER_FONT, HEADER_FILL)
+    for d in c.get("verify_in_detail", []):
+        why = []
+        if d.get("concentrated"):
+            why.append(T("conc").format(lq=d["lq"], share=d["share"]))
+        if d.get("cases"):
+            why.append(T("ev"))
+        out.put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
+
+
+def _region_lqs(out: _RowWriter, c: Mapping[str, Any], rd: Mapping[str, Any], lang: str) -> None:
+    """Write the candidate's LQ by region (concentrated rows filled) and their bar chart."""
+    L = lambda k: label(k, lang)  # noqa: E731
+    share = f"{(rd or {}).get('min_share', 0.05):.0%}"
+    conc_head = _region_text("conc_head", lang).format(s=share)
+    out.put([L("region"), L("lq"), L("share_national"), conc_head], HEADER_FONT, HEADER_FILL)
+    first = out.row + 1
+    conc_fill = PatternFill("solid", fgColor="F8CBAD")
+    for r in c.get("regions", []):
+        i = out.put(
+            [_cell(r["region"]), r["lq"], r["share"], "✔" if r["concentrated"] else ""],
+            None,
+            conc_fill if r["concentrated"] else None,
+        )
+        out.ws.cell(i, 2).number_format = "0.00"
+        out.ws.cell(i, 3).number_format = "0.0%"
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = f"{c['id']} {c['label'][:40]} — LQ"
+    chart.add_data(
+        Reference(out.ws, min_col=2, min_row=first, max_row=out.row), titles_from_data=False
+    )
+    chart.set_categories(Reference(out.ws, min_col=1, min_row=first, max_row=out.row))
+    chart.legend = None
+    chart.height, chart.width = 10, 12
+    out.ws.add_chart(chart, f"F{first}")
+
+
+def _region_map(out: _RowWriter, png: Path, anchor: str) -> None:
+    """Place the candidate's map at ``anchor``, at 55 %."""
+    from openpyxl.drawing.image import Image
+
+    img = Image(str(png))
+    img.width, img.height = int(img.width * 0.55), int(img.height * 0.55)
+    out.ws.add_image(img, anchor)
 
 
 #: Evidence-sheet columns with what the study says of a case beyond its dimensions.
@@ -1207,7 +1232,7 @@ def write_workbook(
     shown = dict(doc, candidates=[dict(c, label=view.cand_label(c)) for c in cands])
     _regions_sheet(wb, shown, maps or {}, lang)
     if regions_ws := [w for w in wb.worksheets if w.title == label("sheet_regions", lang)]:
-        _page_setup(regions_ws[0], [22, 70, 40, 12], None, None)
+        _page_setup(regions_ws[0], _REGION_WIDTHS, None, None)
     _evidence_sheet(wb, cands, cases, view)
     _phases_sheet(wb, lang)
     _method_sheet(wb, doc, findings, cases, view)
