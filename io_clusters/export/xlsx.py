@@ -572,17 +572,16 @@ def _run_details(
         (L("generated"), doc.get("generated")),
         (L("version"), doc.get("versions", {}).get("io_clusters")),
     ]
-    ws = _table_sheet(
-        wb,
-        L("sheet_run"),
-        [L("item"), L("value")],
-        [[k, "—" if v is None else v] for k, v in items],
-        widths=[34, 100],
-        title_cols=None,
-    )
+    columns = [
+        Column("item", L("item"), lambda kv: kv[0], width=34),
+        Column("value", L("value"), lambda kv: "—" if kv[1] is None else kv[1], width=100),
+    ]
+    ws, _ = _spec_sheet(wb, L("sheet_run"), columns, items, title_cols=None)
     ws.cell(len(items) + 3, 1, L("caveat")).alignment = Alignment(wrap_text=True)
     ws.merge_cells(start_row=len(items) + 3, start_column=1, end_row=len(items) + 3, end_column=2)
-    ws.row_dimensions[len(items) + 3].height = 15.0 * _lines(L("caveat"), 134)
+    ws.row_dimensions[len(items) + 3].height = 15.0 * _lines(
+        L("caveat"), sum(c.width or 0 for c in columns)
+    )
 
 
 def _matched_names(c: Mapping[str, Any]) -> str:
