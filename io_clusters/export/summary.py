@@ -136,6 +136,29 @@ def unclustered_rows(
     return rows
 
 
+def similar_group_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
+    """Similar-structure groups: codes, names, mean similarity within the group."""
+    return [
+        [
+            ", ".join(g["codes"]),
+            "; ".join(view.name(k) for k in g["codes"]),
+            g.get("within_mean_similarity"),
+        ]
+        for g in doc.get("similar_structure_groups") or []
+    ]
+
+
+def unproposed_rows(doc: Mapping[str, Any], cases: Mapping[str, Any]) -> list[list[Any]]:
+    """Documented cases the table does not propose: phase, name, region ("—" if unknown)."""
+    rows = []
+    for k in doc.get("evidence", {}).get("unproposed_cases", []):
+        case = cases.get(k)
+        rows.append(
+            [case.phase if case else "—", case.name if case else k, case.region if case else "—"]
+        )
+    return rows
+
+
 def torres_zorrilla_rows(doc: Mapping[str, Any], view: View) -> list[list[str]] | None:
     """Where Torres Zorrilla's three complexes fall, for Peruvian CEPAL 40-sector tables."""
     table = doc.get("table", {})

@@ -48,11 +48,13 @@ from .summary import (
     candidate_rows,
     core_share,
     dimension_names,
+    similar_group_rows,
     source_line,
     status_words,
     torres_zorrilla_rows,
     unclustered_rows,
     units_text,
+    unproposed_rows,
 )
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -489,19 +491,11 @@ def _exec_unclustered(s: _Summary, row: int) -> int:
 
 def _exec_similar_groups(s: _Summary, row: int) -> int:
     """Write the groups of similar structure (no section when there is none)."""
-    L, view = s.view.L, s.view
-    groups = s.doc.get("similar_structure_groups") or []
-    if not groups:
+    L = s.view.L
+    rows = similar_group_rows(s.doc, s.view)
+    if not rows:
         return row
     row = _section(s.ws, row, L("similar_groups_title"))
-    rows = [
-        [
-            ", ".join(g["codes"]),
-            "; ".join(view.name(k) for k in g["codes"]),
-            g.get("within_mean_similarity"),
-        ]
-        for g in groups
-    ]
     heads = [L("code"), L("name"), L("mean_similarity")]
     return _grid(s.ws, row, heads, rows, s.widths, {3: "0.00"}, spans=[2, 4, 1])
 
@@ -509,16 +503,10 @@ def _exec_similar_groups(s: _Summary, row: int) -> int:
 def _exec_unproposed(s: _Summary, row: int) -> int:
     """Documented cases the table does not propose."""
     L = s.view.L
-    unproposed = s.doc.get("evidence", {}).get("unproposed_cases", [])
+    rows = unproposed_rows(s.doc, s.cases)
     row = _section(s.ws, row, L("unproposed"))
-    if not unproposed:
+    if not rows:
         return s.note(row, "—") + 1
-    rows = []
-    for k in unproposed:
-        case = s.cases.get(k)
-        rows.append(
-            [case.phase if case else "—", case.name if case else k, case.region if case else "—"]
-        )
     heads = [L("phase"), L("case"), L("region")]
     return _grid(s.ws, row, heads, rows, s.widths, spans=[1, 3, 3])
 
