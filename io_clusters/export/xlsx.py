@@ -844,24 +844,24 @@ def _key_sector_chart(
             ln=LineProperties(solidFill="7F7F7F", w=15875, prstDash="dash")
         )
         sc.series.append(ref)
-    sc.x_axis.scaling.min, sc.x_axis.scaling.max = lo_x, hi_x
-    sc.y_axis.scaling.min, sc.y_axis.scaling.max = lo_y, hi_y
-    sc.x_axis.majorGridlines = None  # the reference lines at 1 stand out
-    sc.y_axis.majorGridlines = None
-    sc.x_axis.crosses = "min"
-    sc.y_axis.crosses = "min"
-    sc.x_axis.delete = False
-    sc.y_axis.delete = False
-    sc.x_axis.tickLblPos = "low"
-    sc.y_axis.tickLblPos = "low"
-    sc.x_axis.number_format = "0.0"
-    sc.y_axis.number_format = "0.0"
+    _quadrant_axes(sc.x_axis, lo_x, hi_x)
+    _quadrant_axes(sc.y_axis, lo_y, hi_y)
     sc.legend = None
     sc.height, sc.width = 14, 22
     anchor_row = last + 3
     ws.row_breaks.append(Break(id=last + 1))  # the chart prints whole, on its own page
     ws.add_chart(sc, f"B{anchor_row}")
     ws.print_area = f"A1:{get_column_letter(len(cols))}{anchor_row + 26}"
+
+
+def _quadrant_axes(axis: Any, lo: float, hi: float) -> None:
+    """Scale an axis of the key-sector chart to [lo, hi], labels low, no gridlines."""
+    axis.scaling.min, axis.scaling.max = lo, hi
+    axis.majorGridlines = None  # the reference lines at 1 stand out
+    axis.crosses = "min"
+    axis.delete = False
+    axis.tickLblPos = "low"
+    axis.number_format = "0.0"
 
 
 _REGION_TEXT = {
