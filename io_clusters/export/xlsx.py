@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,6 @@ from .summary import (
     CANDIDATE_KEYS,
     View,
     anomaly_rows,
-    candidate_headers,
     candidate_rows,
     core_share,
     dimension_names,
@@ -242,7 +242,8 @@ class Column:
     with :func:`_position`, never by a typed number. ``value`` computes the cell from one
     record; ``fmt`` is the number format, ``cap`` the largest width of wrapped text (the
     width otherwise follows the content), ``width`` a fixed width, ``machine`` the
-    machine name shown in a second header row.
+    machine name shown in a second header row, ``span`` the number of sheet columns the
+    column covers in a small table of the executive summary (:func:`_grid`).
     """
 
     key: str
@@ -252,6 +253,7 @@ class Column:
     cap: float | None = None
     width: float | None = None
     machine: str | None = None
+    span: int = 1
 
 
 def _position(columns: Sequence[Column], key: str) -> int:
@@ -347,17 +349,18 @@ def _keep_sections_whole(ws: Any, scale: int) -> None:
 def _grid(
     ws: Any,
     row: int,
-    headers: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    columns: Sequence[Column],
+    records: Sequence[Any],
     widths: Sequence[float],
-    formats: Mapping[int, str] | None = None,
-    spans: Sequence[int] | None = None,
 ) -> int:
-    """Write a small table at ``row``; logical column i covers ``spans[i]`` sheet columns.
+    """Write a small table at ``row``; each column covers ``span`` sheet columns.
 
     Returns the next free row (one blank row left below the table).
     """
-    spans = list(spans or [1] * len(headers))
+    headers = [c.header for c in columns]
+    rows = [[c.value(r) for c in columns] for r in records]
+    formats = {i: c.fmt for i, c in enumerate(columns, start=1) if c.fmt}
+    spans = [c.span for c in columns]
     starts = [1 + sum(spans[:i]) for i in range(len(spans))]
     span_w = [sum(widths[a - 1 : a - 1 + k]) for a, k in zip(starts, spans, strict=True)]
 
@@ -409,6 +412,15 @@ class _Summary:
     cases: Mapping[str, Case]
     view: View
     widths: list[float]
+
+    def columns(self, *spec: tuple[str, int] | tuple[str, int, str]) -> list[Column]:
+        """Return columns over list rows: (label key, span[, number format]) each, in order."""
+        return [
+            Column(
+                k[0], self.view.L(k[0]), itemgetter(i), fmt=k[2] if len(k) > 2 else None, span=k[1]
+            )
+            for i, k in enumerate(spec)
+        ]
 
     def note(self, row: int, text: str) -> int:
         """Write a note across the whole width; return the next row."""
@@ -471,9 +483,12 @@ def _exec_candidates(s: _Summary, row: int) -> int:
         return s.note(row, L("no_candidates")) + 1
     rows = candidate_rows(doc, s.view)
     first = row + 1
-    share_col = 1 + CANDIDATE_KEYS.index("core_output_share")
-    row = _grid(ws, row, candidate_headers(s.view), rows, s.widths, {share_col: "0.0%"})
-    status_col = 1 + CANDIDATE_KEYS.index("rosenfeld_status")
+    fmts = {"core_output_share": "0.0%"}
+    columns = [
+        Column(k, L(k), itemgetter(i), fmt=fmts.get(k)) for i, k in enumerate(CANDIDATE_KEYS)
+    ]
+    row = _grid(ws, row, columns, rows, s.widths)
+    status_col = _position(columns, "rosenfeld_status")  # every span is 1
     _status_rules(ws, status_col, first, first + len(rows) - 1, s.view.lang)
     return row
 
@@ -485,8 +500,8 @@ def _exec_unclustered(s: _Summary, row: int) -> int:
     un = unclustered_rows(s.doc, s.findings, s.view)
     if not un:
         return s.note(row, "—") + 1
-    heads = [L("code"), L("name"), L("reason")]
-    return _grid(s.ws, row, heads, un, s.widths, spans=[1, 2, 4])
+    columns = s.columns(("code", 1), ("name", 2), ("reason", 4))
+    return _grid(s.ws, row, columns, un, s.widths)
 
 
 def _exec_similar_groups(s: _Summary, row: int) -> int:
@@ -496,8 +511,8 @@ def _exec_similar_groups(s: _Summary, row: int) -> int:
     if not rows:
         return row
     row = _section(s.ws, row, L("similar_groups_title"))
-    heads = [L("code"), L("name"), L("mean_similarity")]
-    return _grid(s.ws, row, heads, rows, s.widths, {3: "0.00"}, spans=[2, 4, 1])
+    columns = s.columns(("code", 2), ("name", 4), ("mean_similarity", 1, "0.00"))
+    return _grid(s.ws, row, columns, rows, s.widths)
 
 
 def _exec_unproposed(s: _Summary, row: int) -> int:
@@ -507,8 +522,8 @@ def _exec_unproposed(s: _Summary, row: int) -> int:
     row = _section(s.ws, row, L("unproposed"))
     if not rows:
         return s.note(row, "—") + 1
-    heads = [L("phase"), L("case"), L("region")]
-    return _grid(s.ws, row, heads, rows, s.widths, spans=[1, 3, 3])
+    columns = s.columns(("phase", 1), ("case", 3), ("region", 3))
+    return _grid(s.ws, row, columns, rows, s.widths)
 
 
 def _exec_torres_zorrilla(s: _Summary, row: int) -> int:
@@ -519,8 +534,8 @@ def _exec_torres_zorrilla(s: _Summary, row: int) -> int:
         return row
     row = _section(s.ws, row, L("torres_title"))
     row = s.note(row, L("torres_note"))
-    heads = [L("complex"), L("expected_sectors"), L("found_in")]
-    return _grid(s.ws, row, heads, tz, s.widths, spans=[2, 2, 3])
+    columns = s.columns(("complex", 2), ("expected_sectors", 2), ("found_in", 3))
+    return _grid(s.ws, row, columns, tz, s.widths)
 
 
 def _exec_anomalies(s: _Summary, row: int) -> int:
@@ -530,8 +545,8 @@ def _exec_anomalies(s: _Summary, row: int) -> int:
     if not any(f.get("severity") != "info" for f in s.findings):
         return s.note(row, L("no_anomalies")) + 1
     rows = anomaly_rows(s.findings, s.view)
-    heads = [L("check"), L("message"), L("cells")]
-    return _grid(s.ws, row, heads, rows, s.widths, spans=[2, 4, 2])
+    columns = s.columns(("check", 2), ("message", 4), ("cells", 2))
+    return _grid(s.ws, row, columns, rows, s.widths)
 
 
 # ------------------------------------------------------------------ other sheets
