@@ -18,6 +18,7 @@ Sector names are never interpreted as mathematics (a ``$`` in a name is printed 
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch
 from scipy.cluster.hierarchy import dendrogram, leaves_list
@@ -45,12 +47,22 @@ MAX_NETWORKS = 20
 MAX_KEY_LABELS = 30
 #: Qualitative palette without grey (grey marks sectors in no candidate): tab10 without
 #: its grey, then the dark and light halves of tab20 and tab20b.
+
+
+def _listed_colours(name: str) -> list[Any]:
+    """Return the colours of a qualitative (listed) matplotlib colormap."""
+    cmap = plt.get_cmap(name)
+    if not isinstance(cmap, ListedColormap):
+        raise TypeError(f"colormap {name!r} is not a listed colormap")
+    return list(np.asarray(cmap.colors))
+
+
 PALETTE: tuple[str, ...] = tuple(
     matplotlib.colors.to_hex(c)
     for c in (
-        *[c for i, c in enumerate(plt.get_cmap("tab10").colors) if i != 7],
-        *[c for i, c in enumerate(plt.get_cmap("tab20b").colors) if i % 4 in (0, 2)],
-        *[c for i, c in enumerate(plt.get_cmap("tab20").colors) if i % 2 == 1 and i != 15],
+        *[c for i, c in enumerate(_listed_colours("tab10")) if i != 7],
+        *[c for i, c in enumerate(_listed_colours("tab20b")) if i % 4 in (0, 2)],
+        *[c for i, c in enumerate(_listed_colours("tab20")) if i % 2 == 1 and i != 15],
     )
 )
 GREY = "#9E9E9E"
@@ -97,12 +109,7 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
             colour_of[m] = cand_colour[c.id]
             cand_of[m] = c.id
     n = len(codes)
-    leaf_colour = {i: colour_of.get(codes[i], GREY) for i in range(n)}
-    link_colour: dict[int, str] = {}
-    for i, (a, b, _, _) in enumerate(res.tree):
-        ca = leaf_colour.get(int(a)) if a < n else link_colour.get(int(a))
-        cb = leaf_colour.get(int(b)) if b < n else link_colour.get(int(b))
-        link_colour[n + i] = ca if ca == cb and ca != GREY else GREY
+    link_colour = _branch_colours(res.tree, [colour_of.get(code, GREY) for code in codes])
     names = sector_names(table.name_of, lang)
     labelled = n <= MAX_LABELLED_LEAVES
     height = max(4.0, 0.24 * n + 1.8) if labelled else 10.0
@@ -116,25 +123,62 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
         ax=ax,
         leaf_font_size=8,
     )
-    k = res.diagnostics["k"]
-    heights = np.sort(res.tree[:, 2])
-    if 1 <= k < n:
-        cut = (heights[n - k - 1] + heights[n - k]) / 2 if n - k < len(heights) else heights[-1]
-        ax.axvline(cut, color="#C00000", linestyle="--", linewidth=1)
-        ax.text(cut, ax.get_ylim()[1], f" k = {k}", color="#C00000", va="top", fontsize=8)
+    _cut_line(ax, res.tree, res.diagnostics["k"], n)
     if labelled:
         for lbl in ax.get_yticklabels():
             code = lbl.get_text().split("  ")[0].replace(r"\$", "$")
             lbl.set_color(colour_of.get(code, "#404040"))
-    # candidate ids next to their branches (leaves are 10 units apart in scipy's layout)
-    order = [codes[i] for i in dn["leaves"]]
+    order = [codes[i] for i in dn["leaves"] or []]
+    _candidate_ids(ax, dn, order, cand_of, cand_colour)
+    ax.set_xlabel("1 − " + label("similarity_word", lang))
+    handles = [Line2D([], [], color=GREY, lw=2, label=label("unclustered_leaf", lang))]
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.04), fontsize=8, frameon=False
+    )
+    ax.set_title(safe(f"{label('dendrogram', lang)} — {table.meta.table_id}"))
+    fig.tight_layout()
+    return _save(fig, out, "dendrogram")
+
+
+def _branch_colours(tree: np.ndarray, leaf_colours: list[str]) -> dict[int, str]:
+    """Return the colour of every link of ``tree``: its leaves' colour when shared, else grey."""
+    n = len(leaf_colours)
+    leaf_colour = dict(enumerate(leaf_colours))
+    link_colour: dict[int, str] = {}
+    for i, (a, b, _, _) in enumerate(tree):
+        ca = leaf_colour.get(int(a), GREY) if a < n else link_colour.get(int(a), GREY)
+        cb = leaf_colour.get(int(b), GREY) if b < n else link_colour.get(int(b), GREY)
+        link_colour[n + i] = ca if ca == cb and ca != GREY else GREY
+    return link_colour
+
+
+def _cut_line(ax: Any, tree: np.ndarray, k: int, n: int) -> None:
+    """Draw the cut of the tree into ``k`` groups, halfway between the two heights."""
+    heights = np.sort(tree[:, 2])
+    if 1 <= k < n:
+        cut = (heights[n - k - 1] + heights[n - k]) / 2 if n - k < len(heights) else heights[-1]
+        ax.axvline(cut, color="#C00000", linestyle="--", linewidth=1)
+        ax.text(cut, ax.get_ylim()[1], f" k = {k}", color="#C00000", va="top", fontsize=8)
+
+
+def _candidate_ids(
+    ax: Any,
+    dn: Mapping[str, Any],
+    order: Sequence[str],
+    cand_of: Mapping[str, str],
+    cand_colour: Mapping[str, str],
+) -> None:
+    """Write the candidate ids next to their branches (``order``: the leaves, top down).
+
+    Leaves are 10 units apart in scipy's layout. The highest branch drawn in a
+    candidate's colour carries its id; a candidate whose members the tree keeps apart
+    (cores joined by flows) gets it at its first leaf.
+    """
     ys: dict[str, list[float]] = {}
     for pos, code in enumerate(order):
         if code in cand_of:
             ys.setdefault(cand_of[code], []).append(5.0 + 10.0 * pos)
     span = float(ax.get_xlim()[0])  # orientation "left": the root is on the left
-    # the highest branch drawn in a candidate's colour carries its id; a candidate whose
-    # members the tree keeps apart (cores joined by flows) gets it at its first leaf
     top: dict[str, tuple[float, float]] = {}
     colour_cand = {v: k for k, v in cand_colour.items()}
     for ys_, xs_, col in zip(dn["icoord"], dn["dcoord"], dn["color_list"], strict=True):
@@ -153,14 +197,6 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
             ha="right",
             va="bottom",
         )
-    ax.set_xlabel("1 − " + label("similarity_word", lang))
-    handles = [Line2D([], [], color=GREY, lw=2, label=label("unclustered_leaf", lang))]
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.04), fontsize=8, frameon=False
-    )
-    ax.set_title(safe(f"{label('dendrogram', lang)} — {table.meta.table_id}"))
-    fig.tight_layout()
-    return _save(fig, out, "dendrogram")
 
 
 def _place_labels(
@@ -288,9 +324,28 @@ def network_figure(table: IOTable, cand: Any, out: Path, lang: str) -> list[Path
     fig, ax = plt.subplots(figsize=(side, side))
     off = Z.copy()
     np.fill_diagonal(off, 0)
-    top = off.max() if off.max() > 0 else 1.0
     sizes = 300 + 2500 * x / x.max()  # marker areas, points²
     radius_pt = np.sqrt(sizes / np.pi)
+    _flow_arrows(ax, pos, off, radius_pt)
+    roles = {m.code: m.role for m in cand.members}
+    colours = [ROLE_COLOURS.get(roles[c], GREY) for c in codes]
+    ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colours, zorder=3, edgecolors="white")
+    _node_labels(ax, pos, codes, sector_names(table.name_of, lang), radius_pt)
+    _network_legend(ax, lang)
+    ax.set_xlim(-2.0, 2.0)
+    ax.set_ylim(-2.0, 1.9)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    title = f"{cand.id} {cand.label}"
+    ax.set_title(safe(_wrap(f"{title} — {label('network', lang)}", 70)), fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out, f"network_{cand.id}")
+
+
+def _flow_arrows(ax: Any, pos: np.ndarray, off: np.ndarray, radius_pt: np.ndarray) -> None:
+    """Arrow from seller i to buyer j for every flow above 1 % of the largest, width ∝ flow."""
+    k = len(pos)
+    top = off.max() if off.max() > 0 else 1.0
     for i in range(k):
         for j in range(k):
             if i != j and off[i, j] > 0.01 * top:
@@ -309,13 +364,22 @@ def network_figure(table: IOTable, cand: Any, out: Path, lang: str) -> list[Path
                         zorder=2,
                     )
                 )
-    roles = {m.code: m.role for m in cand.members}
-    colours = [ROLE_COLOURS.get(roles[c], GREY) for c in codes]
-    ax.scatter(pos[:, 0], pos[:, 1], s=sizes, c=colours, zorder=3, edgecolors="white")
-    names = sector_names(table.name_of, lang)
+
+
+def _node_labels(
+    ax: Any,
+    pos: np.ndarray,
+    codes: Sequence[str],
+    names: Mapping[str, str],
+    radius_pt: np.ndarray,
+) -> None:
+    """Label every node with its code and wrapped name, pointing away from the centre.
+
+    Just outside the node (its radius in points): left/right by the side of the
+    circle, above/below at top and bottom.
+    """
+    k = len(codes)
     for i, ((px, py), c) in enumerate(zip(pos, codes, strict=True)):
-        # labels point away from the centre, just outside the node (its radius in
-        # points): left/right by the side of the circle, above/below at top and bottom
         ha = "center" if abs(px) < 0.05 else ("left" if px > 0 else "right")
         va = "center" if abs(py) < 0.85 else ("bottom" if py > 0 else "top")
         gap = radius_pt[i] + 4.0
@@ -328,6 +392,10 @@ def network_figure(table: IOTable, cand: Any, out: Path, lang: str) -> list[Path
             va=va,
             fontsize=8 if k <= 8 else 7,
         )
+
+
+def _network_legend(ax: Any, lang: str) -> None:
+    """Legend of the network: role colours, node size, arrow width and direction."""
     handles = [
         Line2D(
             [], [], ls="", marker="o", ms=9, color=ROLE_COLOURS[r], label=label(f"legend_{r}", lang)
@@ -347,14 +415,6 @@ def network_figure(table: IOTable, cand: Any, out: Path, lang: str) -> list[Path
         fontsize=7,
         frameon=False,
     )
-    ax.set_xlim(-2.0, 2.0)
-    ax.set_ylim(-2.0, 1.9)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    title = f"{cand.id} {cand.label}"
-    ax.set_title(safe(_wrap(f"{title} — {label('network', lang)}", 70)), fontsize=10)
-    fig.tight_layout()
-    return _save(fig, out, f"network_{cand.id}")
 
 
 def regions_figure(cand: dict[str, Any], out: Path, lang: str) -> list[Path]:
@@ -399,8 +459,8 @@ def write_figures(
     for cand in res.candidates[:MAX_NETWORKS]:
         shown = cand.renamed(relabel(cand.label, names_en, display))
         figs[f"network_{cand.id}"] = network_figure(table, shown, out, lang)
-    for cand in (doc or {}).get("candidates", [])[:MAX_NETWORKS]:
-        if cand.get("regions"):
-            shown = dict(cand, label=relabel(cand["label"], names_en, display))
-            figs[f"regions_{cand['id']}"] = regions_figure(shown, out, lang)
+    for entry in (doc or {}).get("candidates", [])[:MAX_NETWORKS]:
+        if entry.get("regions"):
+            located = dict(entry, label=relabel(entry["label"], names_en, display))
+            figs[f"regions_{entry['id']}"] = regions_figure(located, out, lang)
     return figs

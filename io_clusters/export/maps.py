@@ -25,7 +25,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import TwoSlopeNorm
-from matplotlib.patches import PathPatch
+from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from .. import geo
@@ -136,6 +136,36 @@ def map_figure(
     if located and values:
         vmax = max(2.0, max(values.values()))
         norm = TwoSlopeNorm(vmin=0.0, vcenter=1.0, vmax=vmax)
+    _draw_departments(ax, shapes, values, norm, cmap, located, evidence, concentrated)
+    _name_departments(ax, shapes, concentrated | set(evidence))
+    _frame_peru(ax)
+    _map_titles(ax, cand, located, lang)
+    handles = []
+    if norm is not None:
+        _colour_bar(fig, norm, cmap, lang)
+        handles += _choropleth_handles(set(shapes) - set(values), min_share, lang)
+    else:
+        handles.append(Patch(facecolor=NO_DATA, edgecolor="#A6A6A6", label=_t("not_located", lang)))
+    handles.append(_evidence_handle(bool(evidence), lang))
+    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+    notes = _map_notes(cand, regional_data or {}, located, evidence, folded, lang)
+    text = "\n".join(textwrap.fill(n, 118) for n in notes)
+    fig.text(0.03, 0.015, text, fontsize=6.5, va="bottom", ha="left", color="#404040")
+    return _save(fig, out, f"map_{cand['id']}")
+
+
+def _draw_departments(
+    ax: Any,
+    shapes: Mapping[str, Sequence[np.ndarray]],
+    values: Mapping[str, float],
+    norm: TwoSlopeNorm | None,
+    cmap: Any,
+    located: bool,
+    evidence: Mapping[str, Any],
+    concentrated: set[str],
+) -> None:
+    """Fill every department, hatch the evidence ones, outline the concentrated ones."""
+    face: str | tuple[float, float, float, float]
     for code, rings in shapes.items():
         if norm is not None and code in values:
             face = cmap(norm(values[code]))
@@ -159,7 +189,10 @@ def map_figure(
         ax.add_patch(
             PathPatch(_path(shapes[code]), facecolor="none", edgecolor="#1F1F1F", linewidth=1.8)
         )
-    named = concentrated | set(evidence)
+
+
+def _name_departments(ax: Any, shapes: Mapping[str, Sequence[np.ndarray]], named: set[str]) -> None:
+    """Write the names of the ``named`` departments at their label points."""
     by_code = {d.code: d.name for d in geo.DEPARTMENTS}
     for code in sorted(named):
         if code in shapes:
@@ -173,28 +206,40 @@ def map_figure(
                 fontweight="bold",
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
             )
+
+
+def _frame_peru(ax: Any) -> None:
+    """Peru's extent, the aspect of its mean latitude, no axes."""
     ax.set_xlim(-81.6, -68.4)
     ax.set_ylim(-18.6, 0.2)
     ax.set_aspect(1 / np.cos(np.radians(9.2)))
     ax.axis("off")
-    title = f"{cand['id']} {cand['label']}"
-    ax.set_title(textwrap.shorten(title, 70, placeholder="…"), fontsize=11, loc="left", pad=18)
+
+
+def _map_subtitle(cand: Mapping[str, Any], located: bool, lang: str) -> tuple[str, str]:
+    """Return the line under the title (which activities, or why not located) and its colour."""
     acts_all = [a for a in cand.get("regional_activities", []) if isinstance(a, dict)]
     if located:
         sub = ("LQ de: " if lang == "es" else "LQ of: ") + "; ".join(
             f"{a['code']} {a['name']}" for a in acts_all
         )
-        colour = "#404040"
-    elif "located" in cand:
+        return sub, "#404040"
+    if "located" in cand:
         broad = [f"{a['code']} «{a['name']}»" for a in acts_all if a.get("broad")]
         sub = _t("not_located", lang).capitalize()
         if broad:
             sub += (" — actividad amplia: " if lang == "es" else " — broad activity: ") + ", ".join(
                 broad
             )
-        colour = "#C00000"
-    else:
-        sub, colour = "", "#404040"
+        return sub, "#C00000"
+    return "", "#404040"
+
+
+def _map_titles(ax: Any, cand: Mapping[str, Any], located: bool, lang: str) -> None:
+    """Title (id and label) and, when there is one, the subtitle."""
+    title = f"{cand['id']} {cand['label']}"
+    ax.set_title(textwrap.shorten(title, 70, placeholder="…"), fontsize=11, loc="left", pad=18)
+    sub, colour = _map_subtitle(cand, located, lang)
     if sub:
         ax.text(
             0.0,
@@ -205,37 +250,50 @@ def map_figure(
             color=colour,
             va="bottom",
         )
-    handles = []
-    from matplotlib.patches import Patch
 
-    if norm is not None:
-        sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-        cax = fig.add_axes((0.84, 0.35, 0.025, 0.45))
-        cb = fig.colorbar(sm, cax=cax)
-        cb.set_label(_t("lq", lang), fontsize=8)
-        cb.ax.tick_params(labelsize=7)
-        share = f"{min_share:.0%}"
-        handles.append(
-            Patch(
-                facecolor="none",
-                edgecolor="#1F1F1F",
-                linewidth=1.8,
-                label=_t("concentrated", lang).format(s=share),
-            )
+
+def _colour_bar(fig: Any, norm: TwoSlopeNorm, cmap: Any, lang: str) -> None:
+    """Draw the LQ colour bar to the right of the map."""
+    sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    cax = fig.add_axes((0.84, 0.35, 0.025, 0.45))
+    cb = fig.colorbar(sm, cax=cax)
+    cb.set_label(_t("lq", lang), fontsize=8)
+    cb.ax.tick_params(labelsize=7)
+
+
+def _choropleth_handles(missing: set[str], min_share: float, lang: str) -> list[Patch]:
+    """Legend entries of a choropleth: the concentration outline, "no data" when any."""
+    share = f"{min_share:.0%}"
+    handles = [
+        Patch(
+            facecolor="none",
+            edgecolor="#1F1F1F",
+            linewidth=1.8,
+            label=_t("concentrated", lang).format(s=share),
         )
-        if set(shapes) - set(values):
-            handles.append(Patch(facecolor=NO_DATA, edgecolor="#A6A6A6", label=_t("no_data", lang)))
-    else:
-        handles.append(Patch(facecolor=NO_DATA, edgecolor="#A6A6A6", label=_t("not_located", lang)))
-    if evidence:
-        handles.append(
-            Patch(facecolor="none", edgecolor="#7F3F00", hatch="///", label=_t("evidence", lang))
-        )
-    else:
-        handles.append(Patch(facecolor="none", edgecolor="none", label=_t("no_evidence", lang)))
-    ax.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
+    ]
+    if missing:
+        handles.append(Patch(facecolor=NO_DATA, edgecolor="#A6A6A6", label=_t("no_data", lang)))
+    return handles
+
+
+def _evidence_handle(any_evidence: bool, lang: str) -> Patch:
+    """Legend entry of the evidence hatching (or saying there is no evidence case)."""
+    if any_evidence:
+        return Patch(facecolor="none", edgecolor="#7F3F00", hatch="///", label=_t("evidence", lang))
+    return Patch(facecolor="none", edgecolor="none", label=_t("no_evidence", lang))
+
+
+def _map_notes(
+    cand: Mapping[str, Any],
+    rd: Mapping[str, Any],
+    located: bool,
+    evidence: Mapping[str, Any],
+    folded: bool,
+    lang: str,
+) -> list[str]:
+    """Return the notes under the map: data, activity, location note, cases, Callao, limits."""
     notes = []
-    rd = regional_data or {}
     acts = ", ".join(
         f"{a['code']} {a['name']}"
         for a in cand.get("regional_activities", [])
@@ -260,9 +318,7 @@ def map_figure(
     if folded:
         notes.append(_t("callao", lang))
     notes.append(_t("boundaries", lang))
-    text = "\n".join(textwrap.fill(n, 118) for n in notes)
-    fig.text(0.03, 0.015, text, fontsize=6.5, va="bottom", ha="left", color="#404040")
-    return _save(fig, out, f"map_{cand['id']}")
+    return notes
 
 
 def _save(fig: Any, out: Path, stem: str) -> list[Path]:

@@ -19,15 +19,18 @@ from typing import Any
 from . import atomic_path
 from .i18n import enum, label
 from .summary import (
+    CANDIDATE_KEYS,
     View,
     anomaly_rows,
     candidate_headers,
     candidate_rows,
     dimension_names,
+    similar_group_rows,
     source_line,
     status_words,
     torres_zorrilla_rows,
     unclustered_rows,
+    unproposed_rows,
 )
 
 _CSS = """
@@ -114,55 +117,20 @@ def _executive(
     if doc.get("too_aggregated"):
         msg = (doc.get("message") or {}).get(view.lang) or ""
         parts.append(f"<p class='alert'><b>{_e(L('too_aggregated_title'))}</b>: {_e(msg)}</p>")
-    cands = doc.get("candidates", [])
     parts.append(f"<h3>{_e(L('exec_candidates'))}</h3>")
-    if not cands:
-        parts.append(f"<p>{_e(L('no_candidates'))}</p>")
-    else:
-        rows = []
-        for c, r in zip(cands, candidate_rows(doc, view), strict=True):
-            st = c.get("rosenfeld", {}).get("status", "io_only")
-            r = list(r)
-            r[0] = f"<a href='#{_e(c['id'])}'>{_e(r[0])}</a>"
-            r[3] = _pct(r[3])
-            r[5] = f"<span class='status {_e(st)}'>{_e(r[5])}</span>"
-            rows.append(r)
-        parts.append(_table(candidate_headers(view), rows, raw=(0, 5)))
+    parts.append(_candidate_table(doc, view))
     un = unclustered_rows(doc, findings, view)
     parts.append(f"<h3>{_e(L('unclustered_title'))}</h3>")
     parts.append(_table([L("code"), L("name"), L("reason")], un) if un else "<p>—</p>")
-    groups = doc.get("similar_structure_groups") or []
+    groups = similar_group_rows(doc, view)
     if groups:
         parts.append(f"<h3>{_e(L('similar_groups_title'))}</h3>")
-        parts.append(
-            _table(
-                [L("code"), L("name"), L("mean_similarity")],
-                [
-                    [
-                        ", ".join(g["codes"]),
-                        "; ".join(view.name(k) for k in g["codes"]),
-                        g.get("within_mean_similarity"),
-                    ]
-                    for g in groups
-                ],
-            )
-        )
-    unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
+        parts.append(_table([L("code"), L("name"), L("mean_similarity")], groups))
+    unproposed = unproposed_rows(doc, cases)
     parts.append(f"<h3>{_e(L('unproposed'))}</h3>")
-    if unproposed:
-        rows = []
-        for k in unproposed:
-            case = cases.get(k)
-            rows.append(
-                [
-                    case.phase if case else "—",
-                    case.name if case else k,
-                    case.region if case else "—",
-                ]
-            )
-        parts.append(_table([L("phase"), L("case"), L("region")], rows))
-    else:
-        parts.append("<p>—</p>")
+    parts.append(
+        _table([L("phase"), L("case"), L("region")], unproposed) if unproposed else "<p>—</p>"
+    )
     tz = torres_zorrilla_rows(doc, view)
     if tz is not None:
         parts.append(f"<h3>{_e(L('torres_title'))}</h3><p class='meta'>{_e(L('torres_note'))}</p>")
@@ -175,6 +143,25 @@ def _executive(
         else f"<p>{_e(L('no_anomalies'))}</p>"
     )
     return parts
+
+
+def _candidate_table(doc: Mapping[str, Any], view: View) -> str:
+    """Return the executive table of candidates (rank links to the card, status coloured)."""
+    cands = doc.get("candidates", [])
+    if not cands:
+        return f"<p>{_e(view.L('no_candidates'))}</p>"
+    rank = CANDIDATE_KEYS.index("rank")
+    share = CANDIDATE_KEYS.index("core_output_share")
+    status = CANDIDATE_KEYS.index("rosenfeld_status")
+    rows = []
+    for c, r in zip(cands, candidate_rows(doc, view), strict=True):
+        st = c.get("rosenfeld", {}).get("status", "io_only")
+        r = list(r)
+        r[rank] = f"<a href='#{_e(c['id'])}'>{_e(r[rank])}</a>"
+        r[share] = _pct(r[share])
+        r[status] = f"<span class='status {_e(st)}'>{_e(r[status])}</span>"
+        rows.append(r)
+    return _table(candidate_headers(view), rows, raw=(rank, status))
 
 
 def _chains(doc: Mapping[str, Any], view: View) -> list[str]:

@@ -136,6 +136,29 @@ def unclustered_rows(
     return rows
 
 
+def similar_group_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
+    """Similar-structure groups: codes, names, mean similarity within the group."""
+    return [
+        [
+            ", ".join(g["codes"]),
+            "; ".join(view.name(k) for k in g["codes"]),
+            g.get("within_mean_similarity"),
+        ]
+        for g in doc.get("similar_structure_groups") or []
+    ]
+
+
+def unproposed_rows(doc: Mapping[str, Any], cases: Mapping[str, Any]) -> list[list[Any]]:
+    """Documented cases the table does not propose: phase, name, region ("—" if unknown)."""
+    rows = []
+    for k in doc.get("evidence", {}).get("unproposed_cases", []):
+        case = cases.get(k)
+        rows.append(
+            [case.phase if case else "—", case.name if case else k, case.region if case else "—"]
+        )
+    return rows
+
+
 def torres_zorrilla_rows(doc: Mapping[str, Any], view: View) -> list[list[str]] | None:
     """Where Torres Zorrilla's three complexes fall, for Peruvian CEPAL 40-sector tables."""
     table = doc.get("table", {})
@@ -173,7 +196,7 @@ def dimension_names(lang: str) -> dict[str, str]:
 def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
     """One executive-summary line per candidate (see :func:`candidate_headers`)."""
     dim_name = dimension_names(view.lang)
-    rows = []
+    rows: list[list[Any]] = []
     for c in doc.get("candidates", []):
         r = c.get("rosenfeld", {})
         core = [m["code"] for m in c["members"] if m["role"] == "core"]
@@ -192,19 +215,22 @@ def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
     return rows
 
 
+#: Label keys of the columns of :func:`candidate_rows`, in order.
+CANDIDATE_KEYS = (
+    "rank",
+    "chain",
+    "core",
+    "core_output_share",
+    "stability_reading",
+    "rosenfeld_status",
+    "where_to_verify",
+    "what_to_verify",
+)
+
+
 def candidate_headers(view: View) -> list[str]:
     """Headers of :func:`candidate_rows`."""
-    keys = (
-        "rank",
-        "chain",
-        "core",
-        "core_output_share",
-        "stability_reading",
-        "rosenfeld_status",
-        "where_to_verify",
-        "what_to_verify",
-    )
-    return [view.L(k) for k in keys]
+    return [view.L(k) for k in CANDIDATE_KEYS]
 
 
 def anomaly_rows(findings: Sequence[Mapping[str, Any]], view: View) -> list[list[str]]:

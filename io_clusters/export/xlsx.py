@@ -21,7 +21,9 @@ against formula injection; sheet names respect Excel's 31-character limit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +42,19 @@ from ..evidence.catalogue import DIMENSIONS, Case, format_lines, load_framework
 from . import atomic_path, escape_formula
 from .i18n import enum, label, linkage_header
 from .summary import (
+    CANDIDATE_KEYS,
     View,
     anomaly_rows,
-    candidate_headers,
     candidate_rows,
     core_share,
     dimension_names,
+    similar_group_rows,
     source_line,
     status_words,
     torres_zorrilla_rows,
     unclustered_rows,
     units_text,
+    unproposed_rows,
 )
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -230,6 +234,62 @@ def _table_sheet(
     return ws
 
 
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table sheet: its header, how a record fills it, how it shows.
+
+    ``key`` names the column: charts and conditional formats find their sheet column
+    with :func:`_position`, never by a typed number. ``value`` computes the cell from one
+    record; ``fmt`` is the number format, ``cap`` the largest width of wrapped text (the
+    width otherwise follows the content), ``width`` a fixed width, ``machine`` the
+    machine name shown in a second header row, ``span`` the number of sheet columns the
+    column covers in a small table of the executive summary (:func:`_grid`).
+    """
+
+    key: str
+    header: str
+    value: Callable[[Any], Any]
+    fmt: str | None = None
+    cap: float | None = None
+    width: float | None = None
+    machine: str | None = None
+    span: int = 1
+
+
+def _position(columns: Sequence[Column], key: str) -> int:
+    """Return the sheet column (1-based) of the column ``key``."""
+    return 1 + [c.key for c in columns].index(key)
+
+
+def _spec_sheet(
+    wb: Workbook,
+    title: str,
+    columns: Sequence[Column],
+    records: Sequence[Any],
+    *,
+    title_cols: str | None = "A:B",
+) -> tuple[Any, list[list[Any]]]:
+    """Write one row per record from column specifications; return the sheet and rows.
+
+    Widths are fixed when every column gives one, else fitted to the content; a second
+    header row of machine names is written when any column has one.
+    """
+    rows = [[c.value(r) for c in columns] for r in records]
+    fixed = [c.width for c in columns if c.width is not None]
+    ws = _table_sheet(
+        wb,
+        title,
+        [c.header for c in columns],
+        rows,
+        formats={j: c.fmt for j, c in enumerate(columns, start=1) if c.fmt},
+        caps={j: c.cap for j, c in enumerate(columns, start=1) if c.cap},
+        widths=fixed if len(fixed) == len(columns) else None,
+        machine=[c.machine or "" for c in columns] if any(c.machine for c in columns) else None,
+        title_cols=title_cols,
+    )
+    return ws, rows
+
+
 def _status_rules(ws: Any, col: int, first: int, last: int, lang: str) -> None:
     """Fill the Rosenfeld status cells by status (rules on the displayed words)."""
     if last < first:  # no rows: no rule on an empty range
@@ -289,17 +349,18 @@ def _keep_sections_whole(ws: Any, scale: int) -> None:
 def _grid(
     ws: Any,
     row: int,
-    headers: Sequence[str],
-    rows: Sequence[Sequence[Any]],
+    columns: Sequence[Column],
+    records: Sequence[Any],
     widths: Sequence[float],
-    formats: Mapping[int, str] | None = None,
-    spans: Sequence[int] | None = None,
 ) -> int:
-    """Write a small table at ``row``; logical column i covers ``spans[i]`` sheet columns.
+    """Write a small table at ``row``; each column covers ``span`` sheet columns.
 
     Returns the next free row (one blank row left below the table).
     """
-    spans = list(spans or [1] * len(headers))
+    headers = [c.header for c in columns]
+    rows = [[c.value(r) for c in columns] for r in records]
+    formats = {i: c.fmt for i, c in enumerate(columns, start=1) if c.fmt}
+    spans = [c.span for c in columns]
     starts = [1 + sum(spans[:i]) for i in range(len(spans))]
     span_w = [sum(widths[a - 1 : a - 1 + k]) for a, k in zip(starts, spans, strict=True)]
 
@@ -337,6 +398,35 @@ def _note(ws: Any, row: int, text: str, ncols: int, widths: Sequence[float]) -> 
     return row + 1
 
 
+#: Column widths of the executive summary; its small tables span groups of these columns.
+_EXEC_WIDTHS = (7.0, 22.0, 30.0, 12.0, 13.0, 14.0, 17.0, 23.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    """What every section of the executive summary writes from and into."""
+
+    ws: Any
+    doc: Mapping[str, Any]
+    findings: Sequence[Mapping[str, Any]]
+    cases: Mapping[str, Case]
+    view: View
+    widths: list[float]
+
+    def columns(self, *spec: tuple[str, int] | tuple[str, int, str]) -> list[Column]:
+        """Return columns over list rows: (label key, span[, number format]) each, in order."""
+        return [
+            Column(
+                k[0], self.view.L(k[0]), itemgetter(i), fmt=k[2] if len(k) > 2 else None, span=k[1]
+            )
+            for i, k in enumerate(spec)
+        ]
+
+    def note(self, row: int, text: str) -> int:
+        """Write a note across the whole width; return the next row."""
+        return _note(self.ws, row, text, len(self.widths), self.widths)
+
+
 def _executive_summary(
     wb: Workbook,
     doc: Mapping[str, Any],
@@ -344,106 +434,119 @@ def _executive_summary(
     cases: Mapping[str, Case],
     view: View,
 ) -> Any:
-    L, lang = view.L, view.lang
-    ws = wb.create_sheet(L("sheet_exec"))
-    widths = [7.0, 22.0, 30.0, 12.0, 13.0, 14.0, 17.0, 23.0]
+    """Write the executive summary: the heading, then one section after another, printed whole."""
+    ws = wb.create_sheet(view.L("sheet_exec"))
+    widths = list(_EXEC_WIDTHS)
     for j, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = w
-    ncols = len(widths)
-    ws["A1"] = L("exec_title")
-    ws["A1"].font = Font(bold=True, size=14, color="1F4E78")
-    ws.row_dimensions[1].height = 22
-    meta = source_line(doc, view)
-    row = _note(ws, 2, meta, ncols, widths)
-    cell = ws.cell(row, 1)
-    row = _note(ws, row, L("read_first"), ncols, widths)
-    cell.font = Font(italic=True)
-    row += 1
-    cands = doc.get("candidates", [])
-    row = _section(ws, row, L("exec_candidates"))
-    if doc.get("too_aggregated"):
-        msg = (doc.get("message") or {}).get(lang) or L("too_aggregated_title")
-        ws.cell(row, 1).font = Font(bold=True, color="C00000")
-        row = _note(ws, row, f"{L('too_aggregated_title')}: {msg}", ncols, widths) + 1
-    if not cands:
-        row = _note(ws, row, L("no_candidates"), ncols, widths) + 1
-    else:
-        rows = candidate_rows(doc, view)
-        heads = candidate_headers(view)
-        first = row + 1
-        row = _grid(ws, row, heads, rows, widths, {4: "0.0%"})
-        _status_rules(ws, 6, first, first + len(rows) - 1, lang)
-    # sectors in no candidate
-    row = _section(ws, row, L("unclustered_title"))
-    un = unclustered_rows(doc, findings, view)
-    if un:
-        row = _grid(ws, row, [L("code"), L("name"), L("reason")], un, widths, spans=[1, 2, 4])
-    else:
-        row = _note(ws, row, "—", ncols, widths) + 1
-    # similar-structure groups
-    groups = doc.get("similar_structure_groups") or []
-    if groups:
-        row = _section(ws, row, L("similar_groups_title"))
-        rows = [
-            [
-                ", ".join(g["codes"]),
-                "; ".join(view.name(k) for k in g["codes"]),
-                g.get("within_mean_similarity"),
-            ]
-            for g in groups
-        ]
-        row = _grid(
-            ws,
-            row,
-            [L("code"), L("name"), L("mean_similarity")],
-            rows,
-            widths,
-            {3: "0.00"},
-            spans=[2, 4, 1],
-        )
-    # documented cases the table does not propose
-    unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
-    row = _section(ws, row, L("unproposed"))
-    if unproposed:
-        rows = []
-        for k in unproposed:
-            case = cases.get(k)
-            rows.append(
-                [
-                    case.phase if case else "—",
-                    case.name if case else k,
-                    case.region if case else "—",
-                ]
-            )
-        row = _grid(ws, row, [L("phase"), L("case"), L("region")], rows, widths, spans=[1, 3, 3])
-    else:
-        row = _note(ws, row, "—", ncols, widths) + 1
-    # Torres Zorrilla's three complexes
-    tz = torres_zorrilla_rows(doc, view)
-    if tz is not None:
-        row = _section(ws, row, L("torres_title"))
-        row = _note(ws, row, L("torres_note"), ncols, widths)
-        row = _grid(
-            ws,
-            row,
-            [L("complex"), L("expected_sectors"), L("found_in")],
-            tz,
-            widths,
-            spans=[2, 2, 3],
-        )
-    # data anomalies
-    row = _section(ws, row, L("anomalies_title"))
-    if any(f.get("severity") != "info" for f in findings):
-        rows = anomaly_rows(findings, view)
-        row = _grid(ws, row, [L("check"), L("message"), L("cells")], rows, widths, spans=[2, 4, 2])
-    else:
-        row = _note(ws, row, L("no_anomalies"), ncols, widths) + 1
-    if lang == "es" and view.names != view.names_en:
-        ws.cell(row, 1, L("names_source")).font = Font(italic=True, size=9, color="595959")
+    s = _Summary(ws, doc, findings, cases, view, widths)
+    row = _exec_heading(s)
+    for section in (
+        _exec_candidates,
+        _exec_unclustered,
+        _exec_similar_groups,
+        _exec_unproposed,
+        _exec_torres_zorrilla,
+        _exec_anomalies,
+    ):
+        row = section(s, row)
+    if view.lang == "es" and view.names != view.names_en:
+        ws.cell(row, 1, view.L("names_source")).font = Font(italic=True, size=9, color="595959")
     ws.freeze_panes = None
     _page_setup(ws, widths, None, None)
     _keep_sections_whole(ws, ws.page_setup.scale or 100)
     return ws
+
+
+def _exec_heading(s: _Summary) -> int:
+    """Title, source line and the read-first note; return the next free row."""
+    L, ws = s.view.L, s.ws
+    ws["A1"] = L("exec_title")
+    ws["A1"].font = Font(bold=True, size=14, color="1F4E78")
+    ws.row_dimensions[1].height = 22
+    row = s.note(2, source_line(s.doc, s.view))
+    cell = ws.cell(row, 1)
+    row = s.note(row, L("read_first"))
+    cell.font = Font(italic=True)
+    return row + 1
+
+
+def _exec_candidates(s: _Summary, row: int) -> int:
+    """One line per candidate (or why there is none), status cells filled."""
+    L, ws, doc = s.view.L, s.ws, s.doc
+    row = _section(ws, row, L("exec_candidates"))
+    if doc.get("too_aggregated"):
+        msg = (doc.get("message") or {}).get(s.view.lang) or L("too_aggregated_title")
+        ws.cell(row, 1).font = Font(bold=True, color="C00000")
+        row = s.note(row, f"{L('too_aggregated_title')}: {msg}") + 1
+    if not doc.get("candidates", []):
+        return s.note(row, L("no_candidates")) + 1
+    rows = candidate_rows(doc, s.view)
+    first = row + 1
+    fmts = {"core_output_share": "0.0%"}
+    columns = [
+        Column(k, L(k), itemgetter(i), fmt=fmts.get(k)) for i, k in enumerate(CANDIDATE_KEYS)
+    ]
+    row = _grid(ws, row, columns, rows, s.widths)
+    status_col = _position(columns, "rosenfeld_status")  # every span is 1
+    _status_rules(ws, status_col, first, first + len(rows) - 1, s.view.lang)
+    return row
+
+
+def _exec_unclustered(s: _Summary, row: int) -> int:
+    """Write the sectors in no candidate, with the reason."""
+    L = s.view.L
+    row = _section(s.ws, row, L("unclustered_title"))
+    un = unclustered_rows(s.doc, s.findings, s.view)
+    if not un:
+        return s.note(row, "—") + 1
+    columns = s.columns(("code", 1), ("name", 2), ("reason", 4))
+    return _grid(s.ws, row, columns, un, s.widths)
+
+
+def _exec_similar_groups(s: _Summary, row: int) -> int:
+    """Write the groups of similar structure (no section when there is none)."""
+    L = s.view.L
+    rows = similar_group_rows(s.doc, s.view)
+    if not rows:
+        return row
+    row = _section(s.ws, row, L("similar_groups_title"))
+    columns = s.columns(("code", 2), ("name", 4), ("mean_similarity", 1, "0.00"))
+    return _grid(s.ws, row, columns, rows, s.widths)
+
+
+def _exec_unproposed(s: _Summary, row: int) -> int:
+    """Documented cases the table does not propose."""
+    L = s.view.L
+    rows = unproposed_rows(s.doc, s.cases)
+    row = _section(s.ws, row, L("unproposed"))
+    if not rows:
+        return s.note(row, "—") + 1
+    columns = s.columns(("phase", 1), ("case", 3), ("region", 3))
+    return _grid(s.ws, row, columns, rows, s.widths)
+
+
+def _exec_torres_zorrilla(s: _Summary, row: int) -> int:
+    """Torres Zorrilla's three complexes and where the table puts their sectors."""
+    L = s.view.L
+    tz = torres_zorrilla_rows(s.doc, s.view)
+    if tz is None:
+        return row
+    row = _section(s.ws, row, L("torres_title"))
+    row = s.note(row, L("torres_note"))
+    columns = s.columns(("complex", 2), ("expected_sectors", 2), ("found_in", 3))
+    return _grid(s.ws, row, columns, tz, s.widths)
+
+
+def _exec_anomalies(s: _Summary, row: int) -> int:
+    """Warnings and errors of the validation."""
+    L = s.view.L
+    row = _section(s.ws, row, L("anomalies_title"))
+    if not any(f.get("severity") != "info" for f in s.findings):
+        return s.note(row, L("no_anomalies")) + 1
+    rows = anomaly_rows(s.findings, s.view)
+    columns = s.columns(("check", 2), ("message", 4), ("cells", 2))
+    return _grid(s.ws, row, columns, rows, s.widths)
 
 
 # ------------------------------------------------------------------ other sheets
@@ -472,107 +575,105 @@ def _run_details(
         (L("generated"), doc.get("generated")),
         (L("version"), doc.get("versions", {}).get("io_clusters")),
     ]
-    ws = _table_sheet(
-        wb,
-        L("sheet_run"),
-        [L("item"), L("value")],
-        [[k, "—" if v is None else v] for k, v in items],
-        widths=[34, 100],
-        title_cols=None,
-    )
+    columns = [
+        Column("item", L("item"), lambda kv: kv[0], width=34),
+        Column("value", L("value"), lambda kv: "—" if kv[1] is None else kv[1], width=100),
+    ]
+    ws, _ = _spec_sheet(wb, L("sheet_run"), columns, items, title_cols=None)
     ws.cell(len(items) + 3, 1, L("caveat")).alignment = Alignment(wrap_text=True)
     ws.merge_cells(start_row=len(items) + 3, start_column=1, end_row=len(items) + 3, end_column=2)
-    ws.row_dimensions[len(items) + 3].height = 15.0 * _lines(L("caveat"), 134)
+    ws.row_dimensions[len(items) + 3].height = 15.0 * _lines(
+        L("caveat"), sum(c.width or 0 for c in columns)
+    )
 
 
-def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
+def _matched_names(c: Mapping[str, Any]) -> str:
+    """Paired cases of a candidate: same-country ones, else up to three with their country."""
+    ms = c.get("matched_cases", [])
+    names = [m["name"] for m in ms if m["same_country"]] or [
+        m["name"] + f" ({m['country']})" for m in ms
+    ][:3]
+    return "; ".join(names) or "—"
+
+
+def _candidate_columns(view: View) -> list[Column]:
+    """Column specifications of the candidates sheet (one record = one candidate)."""
     L, lang = view.L, view.lang
     sentence_key = "sentence_es" if lang == "es" else "sentence_en"
 
-    def matched(c: Mapping[str, Any]) -> str:
-        ms = c.get("matched_cases", [])
-        names = [m["name"] for m in ms if m["same_country"]] or [
-            m["name"] + f" ({m['country']})" for m in ms
-        ][:3]
-        return "; ".join(names) or "—"
+    def col(
+        key: str, value: Callable[[Any], Any], fmt: str | None = None, cap: float | None = None
+    ) -> Column:
+        return Column(key, L(key), value, fmt=fmt, cap=cap)
 
-    def flags(c: Mapping[str, Any]) -> str:
-        return "; ".join(enum("candidate_flag", f, lang) for f in c.get("flags") or []) or "—"
+    def words(kind: str, keys: Sequence[str] | None) -> str:
+        return ", ".join(enum(kind, k, lang) for k in keys or []) or "—"
 
-    # (header key, value, number format, width cap)
-    columns: list[tuple[str, Any, str | None, float | None]] = [
-        ("id", lambda c: c["id"], None, None),
-        ("label", view.cand_label, None, 30),
-        ("members", lambda c: "; ".join(view.name(m["code"]) for m in c["members"]), None, 45),
-        ("core", lambda c: ", ".join(k for k in _core(c)), None, 24),
-        ("n_members", lambda c: len(c["members"]), None, None),
-        ("score", lambda c: c["score"], "0.00", None),
-        ("cohesion", lambda c: c.get("cohesion"), "0.00", None),
-        ("stability", lambda c: c.get("stability_tree", c.get("stability")), "0.00", None),
-        ("stability_rule", lambda c: c.get("stability"), "0.00", None),
-        (
+    rosenfeld = lambda c: c.get("rosenfeld", {})  # noqa: E731
+    return [
+        col("id", lambda c: c["id"]),
+        col("label", view.cand_label, cap=30),
+        col("members", lambda c: "; ".join(view.name(m["code"]) for m in c["members"]), cap=45),
+        col("core", lambda c: ", ".join(k for k in _core(c)), cap=24),
+        col("n_members", lambda c: len(c["members"])),
+        col("score", lambda c: c["score"], "0.00"),
+        col("cohesion", lambda c: c.get("cohesion"), "0.00"),
+        col("stability", lambda c: c.get("stability_tree", c.get("stability")), "0.00"),
+        col("stability_rule", lambda c: c.get("stability"), "0.00"),
+        col(
             "stability_reading",
             lambda c: enum("stability_reading", c["stability_reading"], lang),
-            None,
-            None,
         ),
-        (
-            "confirmed_by",
+        col("confirmed_by", lambda c: words("confirmed_by", c.get("confirmed_by")), cap=26),
+        col("intra_flow_share", lambda c: c["intra_flow_share"], "0.0%"),
+        col("output_share", lambda c: c["output_share"], "0.0%"),
+        col("core_output_share", core_share, "0.0%"),
+        col("export_share", lambda c: c["export_share"], "0.0%"),
+        col("matched_cases", _matched_names, cap=35),
+        col("phase", lambda c: rosenfeld(c).get("phase") or "—"),
+        col("rosenfeld_status", lambda c: status_words(c, lang), cap=22),
+        col("rosenfeld_sentence", lambda c: view.text(rosenfeld(c).get(sentence_key)), cap=60),
+        col("regions", lambda c: "; ".join(rosenfeld(c).get("regions", [])) or "—", cap=30),
+        col(
+            "flags",
             lambda c: (
-                ", ".join(enum("confirmed_by", k, lang) for k in c.get("confirmed_by") or []) or "—"
+                "; ".join(enum("candidate_flag", f, lang) for f in c.get("flags") or []) or "—"
             ),
-            None,
-            26,
+            cap=30,
         ),
-        ("intra_flow_share", lambda c: c["intra_flow_share"], "0.0%", None),
-        ("output_share", lambda c: c["output_share"], "0.0%", None),
-        ("core_output_share", core_share, "0.0%", None),
-        ("export_share", lambda c: c["export_share"], "0.0%", None),
-        ("matched_cases", matched, None, 35),
-        ("phase", lambda c: c.get("rosenfeld", {}).get("phase") or "—", None, None),
-        ("rosenfeld_status", lambda c: status_words(c, lang), None, 22),
-        (
-            "rosenfeld_sentence",
-            lambda c: view.text(c.get("rosenfeld", {}).get(sentence_key)),
-            None,
-            60,
+        col(
+            "warnings",
+            lambda c: "; ".join(view.warning(w) for w in c["warnings"]) or "—",
+            cap=45,
         ),
-        (
-            "regions",
-            lambda c: "; ".join(c.get("rosenfeld", {}).get("regions", [])) or "—",
-            None,
-            30,
-        ),
-        ("flags", flags, None, 30),
-        ("warnings", lambda c: "; ".join(view.warning(w) for w in c["warnings"]) or "—", None, 45),
     ]
-    rows = [[fn(c) for _, fn, _, _ in columns] for c in cands]
-    ws = _table_sheet(
-        wb,
-        L("sheet_candidates"),
-        [L(k) for k, _, _, _ in columns],
-        rows,
-        formats={j: f for j, (_, _, f, _) in enumerate(columns, start=1) if f},
-        caps={j: cap for j, (_, _, _, cap) in enumerate(columns, start=1) if cap},
-    )
-    status_col = 1 + [k for k, _, _, _ in columns].index("rosenfeld_status")
-    _status_rules(ws, status_col, 2, len(rows) + 1, lang)
+
+
+def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
+    """Candidates sheet: one row per candidate, status fills, a bar chart of the sizes."""
+    columns = _candidate_columns(view)
+    ws, rows = _spec_sheet(wb, view.L("sheet_candidates"), columns, cands)
+    _status_rules(ws, _position(columns, "rosenfeld_status"), 2, len(rows) + 1, view.lang)
     if rows:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = L("chart_sizes")
-        chart.y_axis.title = L("n_members")
-        chart.add_data(
-            Reference(ws, min_col=5, min_row=1, max_row=len(rows) + 1), titles_from_data=True
-        )
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(rows) + 1))
-        chart.x_axis.tickLblSkip = 1
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.legend = None
-        chart.height, chart.width = min(17.0, max(6.0, 0.6 * len(rows) + 3)), 14
-        ws.row_breaks.append(Break(id=len(rows) + 1))  # the chart prints whole
-        ws.add_chart(chart, f"B{len(rows) + 4}")
+        _sizes_chart(ws, columns, len(rows), view)
+
+
+def _sizes_chart(ws: Any, columns: Sequence[Column], n: int, view: View) -> None:
+    """Bar chart of the number of members by candidate id, below the table."""
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = view.L("chart_sizes")
+    chart.y_axis.title = view.L("n_members")
+    size_col = _position(columns, "n_members")
+    chart.add_data(Reference(ws, min_col=size_col, min_row=1, max_row=n + 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=_position(columns, "id"), min_row=2, max_row=n + 1))
+    chart.x_axis.tickLblSkip = 1
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.legend = None
+    chart.height, chart.width = min(17.0, max(6.0, 0.6 * n + 3)), 14
+    ws.row_breaks.append(Break(id=n + 1))  # the chart prints whole
+    ws.add_chart(chart, f"B{n + 4}")
 
 
 def _core(c: Mapping[str, Any]) -> list[str]:
@@ -580,146 +681,137 @@ def _core(c: Mapping[str, Any]) -> list[str]:
 
 
 def _members_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
+    """Members sheet: one row per (candidate, member), dispersion columns colour-scaled."""
     L, lang = view.L, view.lang
-    rows = [
-        [
-            c["id"],
-            view.cand_label(c),
-            m["code"],
-            view.name(m["code"]),
-            enum("role", m["role"], lang),
-            m["mean_similarity"],
-            m["output_share"],
-            m["export_share"],
-            m["power_dispersion"],
-            m["sensitivity_dispersion"],
-            enum("key_sector_class", m["key_sector_class"], lang),
-            view.name(m["link_partner"]) if m.get("link_partner") else "—",
-            m.get("link_strength"),
-        ]
-        for c in cands
-        for m in c["members"]
+
+    def col(
+        key: str, value: Callable[[Any], Any], fmt: str | None = None, cap: float | None = None
+    ) -> Column:
+        return Column(key, L(key), value, fmt=fmt, cap=cap)
+
+    def member(key: str) -> Callable[[Any], Any]:
+        return lambda cm: cm[1][key]
+
+    columns = [
+        col("id", lambda cm: cm[0]["id"]),
+        col("label", lambda cm: view.cand_label(cm[0]), cap=28),
+        col("code", member("code")),
+        col("name", lambda cm: view.name(cm[1]["code"]), cap=36),
+        col("role", lambda cm: enum("role", cm[1]["role"], lang)),
+        col("mean_similarity", member("mean_similarity"), "0.00"),
+        col("output_share", member("output_share"), "0.0%"),
+        col("export_share", member("export_share"), "0.0%"),
+        col("power", member("power_dispersion"), "0.00"),
+        col("sensitivity", member("sensitivity_dispersion"), "0.00"),
+        col(
+            "key_sector_class", lambda cm: enum("key_sector_class", cm[1]["key_sector_class"], lang)
+        ),
+        col(
+            "link_partner",
+            lambda cm: view.name(cm[1]["link_partner"]) if cm[1].get("link_partner") else "—",
+            cap=30,
+        ),
+        col("link_strength", lambda cm: cm[1].get("link_strength"), "0.00"),
     ]
-    keys = (
-        "id",
-        "label",
-        "code",
-        "name",
-        "role",
-        "mean_similarity",
-        "output_share",
-        "export_share",
-        "power",
-        "sensitivity",
-        "key_sector_class",
-        "link_partner",
-        "link_strength",
-    )
-    ws = _table_sheet(
-        wb,
-        L("sheet_members"),
-        [L(k) for k in keys],
-        rows,
-        formats={6: "0.00", 7: "0.0%", 8: "0.0%", 9: "0.00", 10: "0.00", 13: "0.00"},
-        caps={2: 28, 4: 36, 12: 30},
-    )
-    _scale(ws, 9, 2, len(rows) + 1)
-    _scale(ws, 10, 2, len(rows) + 1)
+    records = [(c, m) for c in cands for m in c["members"]]
+    ws, rows = _spec_sheet(wb, L("sheet_members"), columns, records)
+    _scale(ws, _position(columns, "power"), 2, len(rows) + 1)
+    _scale(ws, _position(columns, "sensitivity"), 2, len(rows) + 1)
 
 
 def _chains_sheet(wb: Workbook, doc: Mapping[str, Any], view: View) -> None:
+    """Strongest chains: seller, buyer, strength, shares and the candidates holding both."""
     L = view.L
     where: dict[str, set[str]] = {}
     for c in doc.get("candidates", []):
         where[c["id"]] = {m["code"] for m in c["members"]}
-    rows = []
-    for ch in doc.get("strongest_chains") or []:
+
+    def holders(ch: Mapping[str, Any]) -> str:
         s, b = ch["seller"], ch["buyer"]
-        ids = [cid for cid, codes in where.items() if s in codes and b in codes]
-        rows.append(
-            [
-                s,
-                view.name(s) if s in view.names else view.text(ch.get("seller_name", s)),
-                b,
-                view.name(b) if b in view.names else view.text(ch.get("buyer_name", b)),
-                ch.get("strength"),
-                ch.get("share_of_seller_sales"),
-                ch.get("share_of_buyer_purchases"),
-                ", ".join(ids) or "—",
-            ]
-        )
-    keys = (
-        "seller",
-        "name",
-        "buyer",
-        "name",
-        "strength",
-        "share_of_seller_sales",
-        "share_of_buyer_purchases",
-        "candidate_of_chain",
-    )
-    machine = [
-        "seller",
-        "seller_name",
-        "buyer",
-        "buyer_name",
-        "strength",
-        "share_of_seller_sales",
-        "share_of_buyer_purchases",
-        "candidate",
+        return ", ".join(cid for cid, codes in where.items() if s in codes and b in codes) or "—"
+
+    def name(code: str, fallback: Any) -> str:
+        return view.name(code) if code in view.names else view.text(fallback)
+
+    def col(key: str, machine: str, value: Callable[[Any], Any], **kw: Any) -> Column:
+        return Column(key, L(key), value, machine=machine, **kw)
+
+    columns = [
+        col("seller", "seller", lambda ch: ch["seller"]),
+        col(
+            "name",
+            "seller_name",
+            lambda ch: name(ch["seller"], ch.get("seller_name", ch["seller"])),
+            cap=34,
+        ),
+        col("buyer", "buyer", lambda ch: ch["buyer"]),
+        col(
+            "name",
+            "buyer_name",
+            lambda ch: name(ch["buyer"], ch.get("buyer_name", ch["buyer"])),
+            cap=34,
+        ),
+        col("strength", "strength", lambda ch: ch.get("strength"), fmt="0.00"),
+        col(
+            "share_of_seller_sales",
+            "share_of_seller_sales",
+            lambda ch: ch.get("share_of_seller_sales"),
+            fmt="0.0%",
+        ),
+        col(
+            "share_of_buyer_purchases",
+            "share_of_buyer_purchases",
+            lambda ch: ch.get("share_of_buyer_purchases"),
+            fmt="0.0%",
+        ),
+        col("candidate_of_chain", "candidate", holders),
     ]
-    ws = _table_sheet(
-        wb,
-        L("sheet_chains"),
-        [L(k) for k in keys],
-        rows,
-        formats={5: "0.00", 6: "0.0%", 7: "0.0%"},
-        caps={2: 34, 4: 34},
-        machine=machine,
-        title_cols=None,
-    )
+    chains = doc.get("strongest_chains") or []
+    ws, rows = _spec_sheet(wb, L("sheet_chains"), columns, chains, title_cols=None)
     if not rows:
         ws.cell(4, 1, "—")
 
 
+def _linkage_format(name: str, kind: str) -> str | None:
+    """Return the number format of a linkage column (``kind``: its dtype kind); None for text."""
+    if kind not in "fi":
+        return None
+    if name == "output" or (name.startswith("hem_") and not name.endswith("_pct")):
+        return "#,##0.0"
+    if name.endswith("_pct"):
+        return "0.00"
+    return "0.000"
+
+
 def _linkages_sheet(wb: Workbook, linkages: pd.DataFrame, view: View) -> None:
-    L, lang = view.L, view.lang
+    """Linkages sheet: every column of the table, colour scales and the key-sector chart."""
+    lang = view.lang
     lk = linkages.reset_index()
     cols = [str(h) for h in lk.columns]
-    rows = []
-    for rec in lk.to_dict("records"):
-        row = []
-        for h in cols:
-            v = rec[h]
-            if h == "name":
-                v = view.name(str(rec[cols[0]]))
-            elif h == "key_sector_class":
-                v = enum("key_sector_class", v, lang)
-            row.append(v)
-        rows.append(row)
-    fmt = {}
-    for j, h in enumerate(cols, start=1):
-        if lk[h].dtype.kind not in "fi":
-            continue
-        if h == "output" or (h.startswith("hem_") and not h.endswith("_pct")):
-            fmt[j] = "#,##0.0"
-        elif h.endswith("_pct"):
-            fmt[j] = "0.00"
-        else:
-            fmt[j] = "0.000"
-    ws = _table_sheet(
-        wb,
-        L("sheet_linkages"),
-        [linkage_header(h, lang) for h in cols],
-        rows,
-        formats=fmt,
-        caps={2: 34},
-        machine=cols,
-    )
+
+    def value(h: str) -> Callable[[Any], Any]:
+        if h == "name":
+            return lambda rec: view.name(str(rec[cols[0]]))
+        if h == "key_sector_class":
+            return lambda rec: enum("key_sector_class", rec[h], lang)
+        return lambda rec: rec[h]
+
+    columns = [
+        Column(
+            h,
+            linkage_header(h, lang),
+            value(h),
+            fmt=_linkage_format(h, lk[h].dtype.kind),
+            cap=34 if j == 2 else None,
+            machine=h,
+        )
+        for j, h in enumerate(cols, start=1)
+    ]
+    ws, rows = _spec_sheet(wb, view.L("sheet_linkages"), columns, lk.to_dict("records"))
     first, last = 3, len(rows) + 2
     for col_name in ("power_dispersion", "sensitivity_dispersion"):
         if col_name in cols:
-            _scale(ws, cols.index(col_name) + 1, first, last)
+            _scale(ws, _position(columns, col_name), first, last)
     if rows and "power_dispersion" in cols and "sensitivity_dispersion" in cols:
         _key_sector_chart(ws, cols, rows, first, last, view)
 
@@ -767,24 +859,24 @@ def _key_sector_chart(
             ln=LineProperties(solidFill="7F7F7F", w=15875, prstDash="dash")
         )
         sc.series.append(ref)
-    sc.x_axis.scaling.min, sc.x_axis.scaling.max = lo_x, hi_x
-    sc.y_axis.scaling.min, sc.y_axis.scaling.max = lo_y, hi_y
-    sc.x_axis.majorGridlines = None  # the reference lines at 1 stand out
-    sc.y_axis.majorGridlines = None
-    sc.x_axis.crosses = "min"
-    sc.y_axis.crosses = "min"
-    sc.x_axis.delete = False
-    sc.y_axis.delete = False
-    sc.x_axis.tickLblPos = "low"
-    sc.y_axis.tickLblPos = "low"
-    sc.x_axis.number_format = "0.0"
-    sc.y_axis.number_format = "0.0"
+    _quadrant_axes(sc.x_axis, lo_x, hi_x)
+    _quadrant_axes(sc.y_axis, lo_y, hi_y)
     sc.legend = None
     sc.height, sc.width = 14, 22
     anchor_row = last + 3
     ws.row_breaks.append(Break(id=last + 1))  # the chart prints whole, on its own page
     ws.add_chart(sc, f"B{anchor_row}")
     ws.print_area = f"A1:{get_column_letter(len(cols))}{anchor_row + 26}"
+
+
+def _quadrant_axes(axis: Any, lo: float, hi: float) -> None:
+    """Scale an axis of the key-sector chart to [lo, hi], labels low, no gridlines."""
+    axis.scaling.min, axis.scaling.max = lo, hi
+    axis.majorGridlines = None  # the reference lines at 1 stand out
+    axis.crosses = "min"
+    axis.delete = False
+    axis.tickLblPos = "low"
+    axis.number_format = "0.0"
 
 
 _REGION_TEXT = {
@@ -812,6 +904,29 @@ _REGION_TEXT = {
 }
 
 
+#: Column widths of the regions sheet (labels, values and notes, cases, flags).
+_REGION_WIDTHS = (22, 70, 40, 12)
+
+
+class _RowWriter:
+    """Write rows one after another from row 1 down (the regions sheet is not a table)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.row = 0
+
+    def put(self, values: Sequence[Any], font: Any = None, fill: Any = None) -> int:
+        """Write ``values`` on the next row; the font goes to column A (to all when filled)."""
+        self.row += 1
+        for j, v in enumerate(values, start=1):
+            cell = self.ws.cell(self.row, j, v)
+            if font is not None and (j == 1 or fill is not None):
+                cell.font = font
+            if fill is not None:
+                cell.fill = fill
+        return self.row
+
+
 def _regions_sheet(
     wb: Workbook, doc: Mapping[str, Any], maps: Mapping[str, Sequence[Path]], lang: str
 ) -> None:
@@ -820,89 +935,91 @@ def _regions_sheet(
     Per candidate: located or not (with the note), where to verify it (concentration ∪
     evidence departments, each with why), its LQ rows with a bar chart, and its map.
     """
-    cands = doc["candidates"]
     rd = doc.get("regional_data")
     if not rd:  # without regional data, verify_in (evidence only) is in the JSON and report
         return
-    from openpyxl.drawing.image import Image
-
-    def T(k: str) -> str:
-        return _REGION_TEXT[k][0 if lang == "es" else 1]
-
-    L = lambda k: label(k, lang)  # noqa: E731
     ws = wb.create_sheet(label("sheet_regions", lang))
-    bold = Font(bold=True)
-    row = 0
-
-    def put(values: Sequence[Any], font: Any = None, fill: Any = None) -> int:
-        nonlocal row
-        row += 1
-        for j, v in enumerate(values, start=1):
-            cell = ws.cell(row, j, v)
-            if font is not None and (j == 1 or fill is not None):
-                cell.font = font
-            if fill is not None:
-                cell.fill = fill
-        return row
-
-    put([T("data")], Font(bold=True, size=12))
+    out = _RowWriter(ws)
+    out.put([_region_text("data", lang)], Font(bold=True, size=12))
     for k in ("source", "year", "prices", "measure", "units", "classification"):
-        put([T(k), _cell(rd.get(k)) if rd.get(k) not in (None, "") else "—"], bold)
-    conc_fill = PatternFill("solid", fgColor="F8CBAD")
-    for c in cands:
-        row += 1
-        top = put([c["id"], _cell(c["label"])], Font(bold=True, size=12))
+        value = _cell(rd.get(k)) if rd.get(k) not in (None, "") else "—"
+        out.put([_region_text(k, lang), value], Font(bold=True))
+    for c in doc["candidates"]:
+        out.row += 1
+        top = out.put([c["id"], _cell(c["label"])], Font(bold=True, size=12))
         ws.cell(top, 2).font = Font(bold=True, size=12)
-        if "located" in c:
-            put([T("located"), T("yes") if c["located"] else T("no")], bold)
-            r_ = put([T("note"), _cell((c.get("location_note") or {}).get(lang, ""))], bold)
-            ws.cell(r_, 2).alignment = Alignment(wrap_text=True, vertical="top")
-            acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
-            put([T("activity"), _cell(acts)], bold)
-        put([T("verify_in"), _cell(", ".join(c.get("verify_in", [])) or "—")], bold)
-        put([T("verify_in"), T("why"), T("cases")], HEADER_FONT, HEADER_FILL)
-        for d in c.get("verify_in_detail", []):
-            why = []
-            if d.get("concentrated"):
-                why.append(T("conc").format(lq=d["lq"], share=d["share"]))
-            if d.get("cases"):
-                why.append(T("ev"))
-            put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
+        _region_location(out, c, lang)
         rows_c = c.get("regions", [])
         if rows_c:
-            share = f"{(rd or {}).get('min_share', 0.05):.0%}"
-            put(
-                [L("region"), L("lq"), L("share_national"), T("conc_head").format(s=share)],
-                HEADER_FONT,
-                HEADER_FILL,
-            )
-            first = row + 1
-            for r in rows_c:
-                i = put(
-                    [_cell(r["region"]), r["lq"], r["share"], "✔" if r["concentrated"] else ""],
-                    None,
-                    conc_fill if r["concentrated"] else None,
-                )
-                ws.cell(i, 2).number_format = "0.00"
-                ws.cell(i, 3).number_format = "0.0%"
-            chart = BarChart()
-            chart.type = "bar"
-            chart.title = f"{c['id']} {c['label'][:40]} — LQ"
-            chart.add_data(
-                Reference(ws, min_col=2, min_row=first, max_row=row), titles_from_data=False
-            )
-            chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=row))
-            chart.legend = None
-            chart.height, chart.width = 10, 12
-            ws.add_chart(chart, f"F{first}")
+            _region_lqs(out, c, rd, lang)
         png = maps.get(f"map_{c['id']}")
         if png:
-            img = Image(str(png[0]))
-            img.width, img.height = int(img.width * 0.55), int(img.height * 0.55)
-            ws.add_image(img, f"{'M' if rows_c else 'F'}{top}")
-            row = max(row, top + 30)  # room for the picture before the next candidate
-    for col, w in zip("ABCD", (22, 70, 40, 12), strict=True):
+            _region_map(out, png[0], f"{'M' if rows_c else 'F'}{top}")
+            out.row = max(out.row, top + 30)  # room for the picture before the next candidate
+    for col, w in zip("ABCD", _REGION_WIDTHS, strict=True):
         ws.column_dimensions[col].width = w
+
+
+def _region_text(key: str, lang: str) -> str:
+    return _REGION_TEXT[key][0 if lang == "es" else 1]
+
+
+def _region_location(out: _RowWriter, c: Mapping[str, Any], lang: str) -> None:
+    """Located or not, its note and activities; where to verify it, and why."""
+    T = lambda k: _region_text(k, lang)  # noqa: E731
+    bold = Font(bold=True)
+    if "located" in c:
+        out.put([T("located"), T("yes") if c["located"] else T("no")], bold)
+        r_ = out.put([T("note"), _cell((c.get("location_note") or {}).get(lang, ""))], bold)
+        out.ws.cell(r_, 2).alignment = Alignment(wrap_text=True, vertical="top")
+        acts = "; ".join(f"{a['code']} {a['name']}" for a in c.get("regional_activities", []))
+        out.put([T("activity"), _cell(acts)], bold)
+    out.put([T("verify_in"), _cell(", ".join(c.get("verify_in", [])) or "—")], bold)
+    out.put([T("verify_in"), T("why"), T("cases")], HEADER_FONT, HEADER_FILL)
+    for d in c.get("verify_in_detail", []):
+        why = []
+        if d.get("concentrated"):
+            why.append(T("conc").format(lq=d["lq"], share=d["share"]))
+        if d.get("cases"):
+            why.append(T("ev"))
+        out.put([_cell(d["department"]), _cell("; ".join(why)), _cell(d.get("cases", []))])
+
+
+def _region_lqs(out: _RowWriter, c: Mapping[str, Any], rd: Mapping[str, Any], lang: str) -> None:
+    """Write the candidate's LQ by region (concentrated rows filled) and their bar chart."""
+    L = lambda k: label(k, lang)  # noqa: E731
+    share = f"{(rd or {}).get('min_share', 0.05):.0%}"
+    conc_head = _region_text("conc_head", lang).format(s=share)
+    out.put([L("region"), L("lq"), L("share_national"), conc_head], HEADER_FONT, HEADER_FILL)
+    first = out.row + 1
+    conc_fill = PatternFill("solid", fgColor="F8CBAD")
+    for r in c.get("regions", []):
+        i = out.put(
+            [_cell(r["region"]), r["lq"], r["share"], "✔" if r["concentrated"] else ""],
+            None,
+            conc_fill if r["concentrated"] else None,
+        )
+        out.ws.cell(i, 2).number_format = "0.00"
+        out.ws.cell(i, 3).number_format = "0.0%"
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = f"{c['id']} {c['label'][:40]} — LQ"
+    chart.add_data(
+        Reference(out.ws, min_col=2, min_row=first, max_row=out.row), titles_from_data=False
+    )
+    chart.set_categories(Reference(out.ws, min_col=1, min_row=first, max_row=out.row))
+    chart.legend = None
+    chart.height, chart.width = 10, 12
+    out.ws.add_chart(chart, f"F{first}")
+
+
+def _region_map(out: _RowWriter, png: Path, anchor: str) -> None:
+    """Place the candidate's map at ``anchor``, at 55 %."""
+    from openpyxl.drawing.image import Image
+
+    img = Image(str(png))
+    img.width, img.height = int(img.width * 0.55), int(img.height * 0.55)
+    out.ws.add_image(img, anchor)
 
 
 #: Evidence-sheet columns with what the study says of a case beyond its dimensions.
@@ -932,77 +1049,78 @@ def _case_texts(case: Case | None) -> list[str]:
     ]
 
 
+def _dimension_text(case: Case | None, dimension: str, lang: str) -> str:
+    """Return what a case says on one dimension, with its phase and the study's lines."""
+    ev = case.dimension(dimension) if case else None
+    if ev is None:
+        return ""
+    text = ev.es if lang == "es" else ev.en
+    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
+    return f"[{ev.phase}] {text}" if ev.phase else text
+
+
+def _evidence_columns(view: View) -> list[Column]:
+    """Column specifications of the evidence sheet; a record is (candidate, match, case)."""
+    L, lang = view.L, view.lang
+    dim_name = dimension_names(lang)
+    caps = {"label": 24, "case": 34, "region": 24, "citation": 26}
+    fmts = {"coverage": "0%"}
+    matched = ("case", "country", "region", "phase", "citation", "coverage")
+    columns = [
+        Column("id", L("id"), lambda r: r[0]["id"]),
+        Column("label", L("label"), lambda r: view.cand_label(r[0]), cap=caps["label"]),
+    ]
+
+    def match_field(key: str) -> Callable[[Any], Any]:
+        return lambda r: r[1][key]
+
+    def dimension(d: str) -> Callable[[Any], Any]:
+        return lambda r: _dimension_text(r[2], d, lang)
+
+    def case_text(i: int) -> Callable[[Any], Any]:
+        return lambda r: _case_texts(r[2])[i]
+
+    columns += [
+        Column(
+            k,
+            L(k),
+            match_field("name" if k == "case" else k),
+            fmt=fmts.get(k),
+            cap=caps.get(k),
+        )
+        for k in matched
+    ]
+    columns += [Column(d, dim_name[d], dimension(d), cap=40) for d in DIMENSIONS]
+    columns += [
+        Column(k, _CASE_TEXT_HEADS[k][lang == "en"], case_text(i), cap=40)
+        for i, k in enumerate(_CASE_TEXT_HEADS)
+    ]
+    return columns
+
+
 def _evidence_sheet(
     wb: Workbook, cands: Sequence[Mapping[str, Any]], cases: Mapping[str, Case], view: View
 ) -> None:
-    L, lang = view.L, view.lang
-    dim_name = dimension_names(lang)
-    rows = []
-    for c in cands:
-        for m in c.get("matched_cases", []):
-            case = cases.get(m["case_id"])
-            dims = []
-            for d in DIMENSIONS:
-                ev = case.dimension(d) if case else None
-                if ev is None:
-                    dims.append("")
-                else:
-                    text = ev.es if lang == "es" else ev.en
-                    text += f" ({format_lines(ev.lines)})" if ev.lines else ""
-                    dims.append(f"[{ev.phase}] {text}" if ev.phase else text)
-            rows.append(
-                [
-                    c["id"],
-                    view.cand_label(c),
-                    m["name"],
-                    m["country"],
-                    m["region"],
-                    m["phase"],
-                    m["citation"],
-                    m["coverage"],
-                    *dims,
-                    *_case_texts(case),
-                ]
-            )
-    heads = [
-        L(k) for k in ("id", "label", "case", "country", "region", "phase", "citation", "coverage")
-    ]
-    heads += [dim_name[d] for d in DIMENSIONS]
-    heads += [_CASE_TEXT_HEADS[k][lang == "en"] for k in _CASE_TEXT_HEADS]
-    _table_sheet(
-        wb,
-        L("sheet_evidence"),
-        heads,
-        rows,
-        formats={8: "0%"},
-        caps={
-            2: 24,
-            3: 34,
-            5: 24,
-            7: 26,
-            **{9 + i: 40 for i in range(len(DIMENSIONS) + len(_CASE_TEXT_HEADS))},
-        },
-    )
+    """Evidence sheet: one row per paired case, with all the study says of it."""
+    records = [(c, m, cases.get(m["case_id"])) for c in cands for m in c.get("matched_cases", [])]
+    _spec_sheet(wb, view.L("sheet_evidence"), _evidence_columns(view), records)
 
 
 def _phases_sheet(wb: Workbook, lang: str) -> None:
+    """Phases sheet: each dimension across Rosenfeld's four phases, then the requirements."""
     L = lambda k: label(k, lang)  # noqa: E731
     fw = load_framework()
-    rows = []
-    for d in fw["dimensions"]:
-        rows.append(
-            [
-                d["name_es" if lang == "es" else "name_en"],
-                *(d[p][lang] if p in d else "—" for p in ("I", "II", "III", "IV")),
-            ]
-        )
-    heads = [L("dimension")] + [
-        f"{p} {fw['phases'][p]['name_es' if lang == 'es' else 'name_en']}"
-        for p in ("I", "II", "III", "IV")
+    name_key = "name_es" if lang == "es" else "name_en"
+
+    def in_phase(p: str) -> Callable[[Any], Any]:
+        return lambda d: d[p][lang] if p in d else "—"
+
+    columns = [Column("dimension", L("dimension"), lambda d: d[name_key], width=22)]
+    columns += [
+        Column(p, f"{p} {fw['phases'][p][name_key]}", in_phase(p), width=w)
+        for p, w in zip(("I", "II", "III", "IV"), (29, 29, 29, 31), strict=True)
     ]
-    ws = _table_sheet(
-        wb, L("sheet_phases"), heads, rows, widths=[22, 29, 29, 29, 31], title_cols=None
-    )
+    ws, rows = _spec_sheet(wb, L("sheet_phases"), columns, fw["dimensions"], title_cols=None)
     r0 = len(rows) + 3
     ws.cell(r0, 1, L("requirements")).font = Font(bold=True)
     for i, req in enumerate(fw["requirements"], start=1):
@@ -1014,6 +1132,14 @@ def _phases_sheet(wb: Workbook, lang: str) -> None:
     ws.cell(r0 + 7, 1, fw["source"]).font = Font(italic=True)
 
 
+def _titled_note(ws: Any, row: int, title: str, text: str, last_col: int, width: float) -> None:
+    """Write a bold title in column A and a wrapped text merged over columns B..``last_col``."""
+    ws.cell(row, 1, title).font = Font(bold=True)
+    ws.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=last_col)
+    ws.row_dimensions[row].height = 15.0 * _lines(text, width)
+
+
 def _method_sheet(
     wb: Workbook,
     doc: Mapping[str, Any],
@@ -1021,30 +1147,28 @@ def _method_sheet(
     cases: Mapping[str, Case],
     view: View,
 ) -> None:
+    """Write the method sheet: findings (errors and warnings filled), the method text."""
     L, lang = view.L, view.lang
-    rows = [
-        [
-            enum("severity", f["severity"], lang),
-            enum("check", f["check"], lang),
-            view.finding(f),
-            ", ".join(f.get("cells") or f.get("sectors") or []) or "—",
-        ]
-        for f in findings
+    columns = [
+        Column(
+            "severity", L("severity"), lambda f: enum("severity", f["severity"], lang), width=14.0
+        ),
+        Column("check", L("check"), lambda f: enum("check", f["check"], lang), width=24.0),
+        Column("message", L("message"), view.finding, width=70.0),
+        Column(
+            "cells",
+            L("cells"),
+            lambda f: ", ".join(f.get("cells") or f.get("sectors") or []) or "—",
+            width=30.0,
+        ),
     ]
-    widths = [14.0, 24.0, 70.0, 30.0]
-    ws = _table_sheet(
-        wb,
-        L("sheet_method"),
-        [L(k) for k in ("severity", "check", "message", "cells")],
-        rows,
-        widths=widths,
-        title_cols=None,
-    )
+    ws, rows = _spec_sheet(wb, L("sheet_method"), columns, findings, title_cols=None)
     if rows:
+        letter = get_column_letter(_position(columns, "severity"))
         for status, color in (("error", "FFC7CE"), ("warning", "FFE699")):
             word = enum("severity", status, lang)
             ws.conditional_formatting.add(
-                f"A2:A{len(rows) + 1}",
+                f"{letter}2:{letter}{len(rows) + 1}",
                 CellIsRule(
                     operator="equal",
                     formula=[f'"{word}"'],
@@ -1052,17 +1176,12 @@ def _method_sheet(
                 ),
             )
     r0 = len(rows) + 3
-    ws.cell(r0, 1, L("method")).font = Font(bold=True)
-    ws.cell(r0, 2, L("method_text")).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.merge_cells(start_row=r0, start_column=2, end_row=r0, end_column=4)
-    ws.row_dimensions[r0].height = 15.0 * _lines(L("method_text"), sum(widths[1:]))
+    text_width = sum(c.width or 0.0 for c in columns[1:])
+    _titled_note(ws, r0, L("method"), L("method_text"), len(columns), text_width)
     unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
     if unproposed:
         text = "; ".join(cases[k].name if k in cases else k for k in unproposed)
-        ws.cell(r0 + 1, 1, L("unproposed")).font = Font(bold=True)
-        ws.cell(r0 + 1, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=r0 + 1, start_column=2, end_row=r0 + 1, end_column=4)
-        ws.row_dimensions[r0 + 1].height = 15.0 * _lines(text, sum(widths[1:]))
+        _titled_note(ws, r0 + 1, L("unproposed"), text, len(columns), text_width)
 
 
 def write_workbook(
@@ -1105,7 +1224,7 @@ def write_workbook(
     view = View(lang, names_en)
     cands = doc.get("candidates", [])
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])
     _executive_summary(wb, doc, findings, cases, view)
     _candidates_sheet(wb, cands, view)
     _members_sheet(wb, cands, view)
@@ -1115,7 +1234,7 @@ def write_workbook(
     shown = dict(doc, candidates=[dict(c, label=view.cand_label(c)) for c in cands])
     _regions_sheet(wb, shown, maps or {}, lang)
     if regions_ws := [w for w in wb.worksheets if w.title == label("sheet_regions", lang)]:
-        _page_setup(regions_ws[0], [22, 70, 40, 12], None, None)
+        _page_setup(regions_ws[0], _REGION_WIDTHS, None, None)
     _evidence_sheet(wb, cands, cases, view)
     _phases_sheet(wb, lang)
     _method_sheet(wb, doc, findings, cases, view)
