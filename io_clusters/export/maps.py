@@ -185,7 +185,7 @@ def _draw_departments(
                     linewidth=1.2,
                 )
             )
-    for code in concentrated & set(shapes):
+    for code in sorted(concentrated & set(shapes)):  # fixed order: reproducible files
         ax.add_patch(
             PathPatch(_path(shapes[code]), facecolor="none", edgecolor="#1F1F1F", linewidth=1.8)
         )
