@@ -22,6 +22,7 @@ from io_clusters.errors import (
     SheetNotFoundError,
     SpecError,
     TableValidationError,
+    exit_code_for,
 )
 
 from .conftest import EXAMPLE_SPEC, bcch_workbook, spec_workbook
@@ -144,7 +145,7 @@ def test_spec_broken_workbooks(tmp_path, case, mutate, edit, exc, needle):
         _read_spec(path, spec)
     assert needle in str(info.value)
     code = main(["inspect", str(path), "--layout", str(spec)])
-    assert code not in (0, 70)
+    assert code == exit_code_for(info.value)  # the documented code of that error class
 
 
 VALIDATION_CASES = [
@@ -237,7 +238,7 @@ def test_bcch_broken_workbooks(tmp_path, case, mutate, exc, needle):
     with pytest.raises(exc) as info:
         read_table(path, layout="bcch-mip")
     assert needle in str(info.value)
-    assert main(["inspect", str(path)]) not in (0, 70)
+    assert main(["inspect", str(path)]) == exit_code_for(info.value)
 
 
 def test_bcch_synthetic_reads_back(tmp_path):

@@ -81,7 +81,9 @@ def test_update_cycle(tmp_path):
     assert m["tables"]["alpha.csv"]["status"] == "ok"
 
     changed = update(raw, out, run_options={**FAST, "seed": 9})
-    assert all(o.action in ("computed", "failed") for o in changed.outcomes)
+    actions = {o.path: o.action for o in changed.outcomes}
+    assert actions.pop("broken.csv") == "failed"
+    assert len(actions) == 3 and set(actions.values()) == {"computed"}  # every good table
     assert "options changed" in {o.path: o.reason for o in changed.outcomes}["beta.csv"]
     dry = update(raw, out, run_options={**FAST, "seed": 10}, dry_run=True)
     assert {o.action for o in dry.outcomes} == {"would compute"}
