@@ -37,8 +37,9 @@ import scipy.linalg  # noqa: E402
 from scipy.cluster.hierarchy import linkage as sp_linkage  # noqa: E402
 
 from io_clusters import detect_clusters, linkages, read_table, run, validate, write_table  # noqa: E402
-from io_clusters.clustering import _choose_k, _condensed, _replicate  # noqa: E402
-from io_clusters.similarity import shares, similarity  # noqa: E402
+from io_clusters.clustering import _condensed, _replicate, chain_edges, partition  # noqa: E402
+from io_clusters.options import ClusterOptions  # noqa: E402
+from io_clusters.similarity import flow_strength, shares, similarity  # noqa: E402
 from tests.conftest import planted_blocks  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -83,25 +84,20 @@ def bench_size(n: int, repeat: int, tmp: Path) -> dict:
     dvec = _condensed(S)
     row["tree"] = median_time(lambda: sp_linkage(_condensed(S), method="average"), repeat)
     row["limit_linkage"] = median_time(lambda: sp_linkage(dvec, method="average"), repeat)
-    tree = sp_linkage(dvec, method="average")
-    row["cut_selection"] = median_time(lambda: _choose_k(tree, dvec, n, 0.5, None, False), 1)
-    res = detect_clusters(t, n_boot=0)
-    groups_sets = [set(range(i, i + 10)) for i in range(0, min(n, 100), 10)]
+    # steps 4-6 of detect_clusters: tree, cut, flow-link check, chain joins, size rule
+    opts = ClusterOptions(n_boot=0)
+    F = flow_strength(Z)
+    seeds = np.arange(n)
+    x_share = t.x.to_numpy() / t.x.to_numpy().sum()
+    row["cut_and_links"] = median_time(
+        lambda: partition(S, F, seeds, seeds, x_share, opts), max(1, repeat // 2)
+    )
+    cores = [np.arange(i, i + 10) for i in range(0, min(n, 100), 10)]
+    edges = [e for c in cores for e in chain_edges(c, F)]
+    goods = np.ones(n, dtype=bool)
     seq = np.random.SeedSequence(0).spawn(3)
     row["bootstrap_replicate"] = statistics.median(
-        _timed(
-            lambda s=s: _replicate(
-                Z,
-                np.arange(n),
-                groups_sets,
-                "combined",
-                "average",
-                res.diagnostics["k"],
-                max(3, n // 3),
-                0.1,
-                s,
-            )
-        )
+        _timed(lambda s=s: _replicate(Z, goods, seeds, x_share, cores, edges, opts, seed_seq=s))
         for s in seq
     )
     row["detect_no_bootstrap"] = median_time(lambda: detect_clusters(t, n_boot=0), 1)
@@ -178,7 +174,7 @@ def main() -> int:
         "linkages",
         "similarity",
         "tree",
-        "cut_selection",
+        "cut_and_links",
         "bootstrap_replicate",
         "run_no_bootstrap",
     ]
