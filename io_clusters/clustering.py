@@ -108,6 +108,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -1093,8 +1094,6 @@ def confirmations(
 
 def _natural(code: str) -> tuple[tuple[int, str], ...]:
     """Sort key putting "5" before "24" and "s2" before "s10"."""
-    import re
-
     parts = tuple((int(p), "") if p.isdigit() else (0, p) for p in re.findall(r"\d+|\D+", code))
     return (*parts, (0, code))  # ties ("1" and "01") broken by the text itself
 

@@ -237,6 +237,7 @@ class _Totals:
     bl_total: np.ndarray
     fl_leontief: np.ndarray
     Lx: np.ndarray
+    fl_ghosh: np.ndarray  # (L x)ᵢ / xᵢ: row sums of G, which is never formed
     L: np.ndarray | None
 
 
@@ -261,13 +262,13 @@ def _totals(Z: np.ndarray, x: np.ndarray, codes: tuple[str, ...], *, need_L: boo
         bl_total = scipy.linalg.lu_solve(lu, ones, trans=1, check_finite=False)
         fl_leontief = scipy.linalg.lu_solve(lu, ones, check_finite=False)
         Lx = scipy.linalg.lu_solve(lu, x, check_finite=False)
-    return _Totals(Z.sum(axis=1), bl_direct, bl_total, fl_leontief, Lx, L)
+    return _Totals(Z.sum(axis=1), bl_direct, bl_total, fl_leontief, Lx, Lx / x, L)
 
 
 def _indices(table: IOTable, x: np.ndarray, t: _Totals) -> dict[str, Any]:
     """Direct and total linkages and the dispersion indices (Rasmussen, Ghosh)."""
     n = len(x)
-    fl_ghosh = t.Lx / x
+    fl_ghosh = t.fl_ghosh
     fl_direct = t.Z_rowsum / x
     total_L = t.bl_total.sum()
     total_G = fl_ghosh.sum()
@@ -308,7 +309,7 @@ def _weighted_columns(table: IOTable, x: np.ndarray, t: _Totals) -> dict[str, np
         f = table.final_demand.to_numpy().sum(axis=1)
     wf = f / f.sum() if f.sum() != 0 else np.full(n, 1 / n)
     wx = x / x.sum()
-    fl_ghosh = t.Lx / x
+    fl_ghosh = t.fl_ghosh
     return {
         "bl_weighted_fd": t.bl_total / (wf @ t.bl_total),
         "bl_weighted_output": t.bl_total / (wx @ t.bl_total),
@@ -324,7 +325,7 @@ def _extraction_columns(t: _Totals, x: np.ndarray) -> dict[str, np.ndarray]:
     out = {
         "hem_total": x * t.bl_total / d,
         "hem_backward": x * (t.bl_total - 1) / d,
-        "hem_forward": x * (t.Lx / x - 1) / d,
+        "hem_forward": x * (t.fl_ghosh - 1) / d,
     }
     for k in ("hem_total", "hem_backward", "hem_forward"):
         out[f"{k}_pct"] = 100 * out[k] / total
