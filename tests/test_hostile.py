@@ -310,6 +310,23 @@ def test_control_characters_in_codes_and_table_id_are_cleaned(tmp_path):
     assert set(issue.cells) == {"t.csv: line 1", "t.csv!B4"}
 
 
+def test_control_character_class_is_exactly_the_unicode_categories():
+    """The one-regex test of labels matches Cc, Zl and Zp, code point by code point."""
+    import sys
+    import unicodedata
+
+    from io_clusters.readers._cells import has_control, strip_control
+
+    wanted = {"Cc", "Zl", "Zp"}
+    differ = [
+        hex(i)
+        for i in range(sys.maxunicode + 1)
+        if has_control(chr(i)) != (unicodedata.category(chr(i)) in wanted)
+    ]
+    assert differ == []
+    assert strip_control("a\u2028b\x85\x85c\t") == "a b c"
+
+
 def test_spreadsheet_padded_metadata_lines(tmp_path):
     """Item 19: a spreadsheet round trip writes '# country: PER,,,,'."""
     path = tmp_path / "t.csv"

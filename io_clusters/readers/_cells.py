@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
@@ -677,21 +676,22 @@ def parse_isic(value: object) -> tuple[str, ...]:
 
 
 # ----------------------------------------------------------------------------- labels
-def _is_control(ch: str) -> bool:
-    """Control characters and line/paragraph separators (U+0085, U+2028, form feed …)."""
-    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+# Unicode categories Cc (U+0000-U+001F, U+007F-U+009F), Zl (U+2028) and Zp (U+2029), as
+# one character class: the same set as ``unicodedata.category(ch) in ("Cc", "Zl", "Zp")``
+# (tested over every code point), searched in C instead of character by character.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def has_control(text: str) -> bool:
     """Return True if ``text`` holds a control character or a line/paragraph separator."""
-    return any(_is_control(ch) for ch in text)
+    return _CONTROL.search(text) is not None
 
 
 def strip_control(text: str) -> str:
     """Replace control characters and line separators by spaces, collapsing the spaces."""
     if not has_control(text):
         return text
-    out = "".join(" " if _is_control(ch) else ch for ch in text)
+    out = _CONTROL.sub(" ", text)
     return re.sub(r" {2,}", " ", out).strip()
 
 
