@@ -36,11 +36,8 @@ from ..table import IOTable, ReadIssue
 from ..validate import NEGATIVE_TOLERANCE, NEGATIVES, treat_negatives
 from . import bcch, cepal, interchange, oecd, spec
 from ._cells import (
-    DEFAULT_LIMITS,
-    Limits,
     file_sha256,
     has_control,
-    inspect_package,
     open_workbook,
     require_file,
     sheet_values,
@@ -49,6 +46,7 @@ from ._cells import (
     strip_control,
     workbook_notes,
 )
+from .package import DEFAULT_LIMITS, Limits, inspect_package
 
 log = logging.getLogger(__name__)
 
@@ -319,7 +317,7 @@ def read_table(
         ISO3 code, for multi-country files (CEPAL LAC, OECD long format).
     limits : Limits, optional
         Resource limits (file size, uncompressed size, cells, sectors); see
-        :class:`~io_clusters.readers._cells.Limits` for the defaults.
+        :class:`~io_clusters.readers.package.Limits` for the defaults.
     spec : path or dict, optional
         Layout spec of the ``spec`` layout (same as ``layout="spec.toml"``).
     sheet : str, optional

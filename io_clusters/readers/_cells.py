@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import logging
 import re
 import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,10 @@ from ..errors import (
     TableReadError,
 )
 from ..table import ReadIssue
-from . import numbers
+from . import fastbook, numbers
+from .package import DEFAULT_LIMITS, Limits, scan_package, size_text
+
+log = logging.getLogger(__name__)
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -124,45 +127,6 @@ def sniff(path: Path) -> str:
     return "text"
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """Resource limits checked before and after reading a file.
-
-    Attributes
-    ----------
-    max_file_bytes : int
-        Size of the file on disk (default 256 MiB).
-    max_uncompressed_bytes : int
-        Total uncompressed size of an xlsx package, checked before loading (zip bombs;
-        default 1 GiB).
-    max_compression_ratio : float
-        Largest ratio of uncompressed to compressed size of one xlsx part above 10 MiB
-        (default 200; real worksheets compress 5-30 times).
-    max_cells : int
-        Cells declared by the worksheets' dimensions, checked before loading (default
-        25 million).
-    max_sectors : int
-        Sectors of the table read (default 20,000; a 20,000² float64 matrix is 3.2 GB).
-    """
-
-    max_file_bytes: int = 256 * 2**20
-    max_uncompressed_bytes: int = 2**30
-    max_compression_ratio: float = 200.0
-    max_cells: int = 25_000_000
-    max_sectors: int = 20_000
-
-
-DEFAULT_LIMITS = Limits()
-
-
-def _size(n: float) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
 def require_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Path:
     """Return ``path`` as a Path, raising FileNotFoundError / FileFormatError early."""
     p = Path(path)
@@ -175,113 +139,11 @@ def require_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Path:
         raise FileFormatError(f"{p}: the file is empty (0 bytes)")
     if size > limits.max_file_bytes:
         raise ResourceLimitError(
-            f"{p.name}: {_size(size)} exceeds the file-size limit of "
-            f"{_size(limits.max_file_bytes)} "
+            f"{p.name}: {size_text(size)} exceeds the file-size limit of "
+            f"{size_text(limits.max_file_bytes)} "
             "(raise it with --max-file-mb N, or Limits(max_file_bytes=…))"
         )
     return p
-
-
-def inspect_package(path: Path, limits: Limits = DEFAULT_LIMITS) -> tuple[str, ...]:
-    """Check an xlsx package before loading it; return remarks (external links).
-
-    The result is cached per file state (path, size, modification time) and limits,
-    so that the check runs once per file however many readers open it.
-
-    Raises
-    ------
-    ResourceLimitError
-        Uncompressed size, compression ratio (zip bomb) or declared cell count over
-        the limits.
-    FileFormatError
-        Not a readable zip package.
-    """
-    st = path.stat()
-    return _inspect_package(str(path.resolve()), st.st_size, st.st_mtime_ns, limits)
-
-
-@lru_cache(maxsize=64)
-def _inspect_package(name: str, _bytes: int, _mtime: int, limits: Limits) -> tuple[str, ...]:
-    path = Path(name)
-    try:
-        with zipfile.ZipFile(path) as zf:
-            links = _package_links(path, zf, limits)
-    except ResourceLimitError:
-        raise
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        EOFError,
-        OSError,
-        ValueError,
-        NotImplementedError,
-    ) as exc:
-        raise FileFormatError(
-            f"{path.name}: the workbook is corrupt or truncated ({type(exc).__name__}: {exc}); "
-            "download or export it again"
-        ) from exc
-    notes = []
-    if links:
-        notes.append(
-            f"the workbook has {len(links)} external link(s) ({', '.join(links)}); values were "
-            "read from the copies stored in the file, not from the linked files"
-        )
-    return tuple(notes)
-
-
-def _package_links(path: Path, zf: zipfile.ZipFile, limits: Limits) -> list[str]:
-    """Refuse a package over the limits; return the file names of its external links."""
-    infos = zf.infolist()
-    total = sum(i.file_size for i in infos)
-    if total > limits.max_uncompressed_bytes:
-        raise ResourceLimitError(
-            f"{path.name}: the workbook unpacks to {_size(total)}, over the limit "
-            f"of {_size(limits.max_uncompressed_bytes)}; refused before loading "
-            "(raise it with --max-unpacked-mb N)"
-        )
-    for i in infos:
-        ratio = i.file_size / max(i.compress_size, 1)
-        if i.file_size > 10 * 2**20 and ratio > limits.max_compression_ratio:
-            raise ResourceLimitError(
-                f"{path.name}: part {i.filename} expands {ratio:.0f} times "
-                f"({i.file_size / 2**20:.0f} MiB): a zip bomb or a damaged file; refused"
-            )
-    cells = sum(
-        _count_cells(zf, i)
-        for i in infos
-        if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")
-    )
-    if cells > limits.max_cells:
-        raise ResourceLimitError(
-            f"{path.name}: the sheets hold {cells:,} cells, over the limit of "
-            f"{limits.max_cells:,}; refused before loading (raise it with --max-cells N)"
-        )
-    return sorted(
-        i.filename.rsplit("/", 1)[-1]
-        for i in infos
-        if i.filename.startswith("xl/externalLinks/") and i.filename.endswith(".xml")
-    )
-
-
-def _count_cells(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> int:
-    """Count the cells a worksheet part really holds (``<c`` elements), streaming.
-
-    The ``<dimension>`` a sheet declares counts every position of its used rectangle:
-    one space typed in a far cell (a "phantom used range") declares millions of empty
-    cells. Limits are based on the cells present instead.
-    """
-    n = 0
-    tail = b""
-    with zf.open(info) as fh:
-        while chunk := fh.read(1 << 20):
-            buf = tail + chunk
-            n += len(_CELL_TAG.findall(buf))
-            tail = buf[-8:]
-            n -= len(_CELL_TAG.findall(tail))  # counted again with the next chunk
-    return n + len(_CELL_TAG.findall(tail))
-
-
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c[ >/]")
 
 
 def workbook_notes(wb: Any) -> tuple[str, ...]:
@@ -292,8 +154,23 @@ def workbook_notes(wb: Any) -> tuple[str, ...]:
     return ()
 
 
-def open_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> Any:
+def open_workbook(path: Path, limits: Limits = DEFAULT_LIMITS, *, engine: str = "auto") -> Any:
     """Open an xlsx workbook with cached values, refusing what is not one.
+
+    Parameters
+    ----------
+    path : Path
+    limits : Limits
+    engine : {"auto", "openpyxl"}
+        ``"auto"`` reads the values with python-calamine when the package scan vouches
+        for the workbook (:mod:`io_clusters.readers.fastbook`), else with openpyxl;
+        ``"openpyxl"`` always uses openpyxl.
+
+    Returns
+    -------
+    openpyxl.Workbook or FastBook
+        Both answer ``sheetnames``, ``worksheets``, ``wb[name]`` and
+        :func:`sheet_values`.
 
     Raises
     ------
@@ -321,7 +198,13 @@ def open_workbook(path: Path, limits: Limits = DEFAULT_LIMITS) -> Any:
             f"{path.name}: not an xlsx workbook (the file does not start with a zip "
             "signature); if it is a CSV file, give it a .csv extension"
         )
-    inspect_package(path, limits)
+    scan = scan_package(path, limits)
+    refusal = scan.fast_refusal(limits) if engine == "auto" else f"engine {engine!r} asked"
+    book = fastbook.load(path) if refusal is None else None
+    if book is not None:
+        log.debug("%s: values read by python-calamine", path.name)
+        return book
+    log.debug("%s: values read by openpyxl (%s)", path.name, refusal or "calamine failed")
     try:
         return openpyxl.load_workbook(path, read_only=False, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
@@ -383,6 +266,8 @@ def sheet_values(ws: Any) -> list[Sequence[Any]]:
     whole rectangle (``ws.iter_rows`` would create every cell of it). A row whose few
     cells are far apart is a :class:`SparseRow`, so memory follows the real cells.
     """
+    if isinstance(ws, fastbook.FastSheet):
+        return list(ws.values)
     cells = getattr(ws, "_cells", None)
     if cells is None:  # read-only or foreign worksheet objects
         return [tuple(r) for r in ws.iter_rows(values_only=True)]
@@ -567,6 +452,9 @@ class Coercer:
 
     def block(self, rows: Sequence[Sequence[Any]], r: CellRange) -> np.ndarray:
         """Coerce block ``r`` of ``rows`` (as from :func:`sheet_values`) to an array."""
+        fast = plain_numbers([row[r.c1 - 1 : r.c2] for row in rows[r.r1 - 1 : r.r2]], r.shape)
+        if fast is not None:
+            return fast  # only numbers: nothing to settle, count or explain
         self._settle_convention(rows, r)
         out = np.empty(r.shape, dtype="float64")
         for i in range(r.shape[0]):
@@ -599,8 +487,13 @@ class Coercer:
     def notes(self) -> tuple[str, ...]:
         """Return human-readable remarks on what was coerced."""
         out = []
-        if self.n_empty_string:
+        if self.text_source and self.n_empty_string:
             out.append(f"{self.n_empty_string} empty-string cell(s) read as 0")
+        elif not self.text_source and self.n_empty_string + self.n_blank:
+            # a workbook: openpyxl tells a blank cell from an empty text, calamine does
+            # not (both are ""), so the two are reported together, whichever read them
+            n = self.n_empty_string + self.n_blank
+            out.append(f"{n:,} empty cell(s) (blank or empty text) in the numbers read as 0")
         if self.n_text_number:
             rules = ", ".join(f"{k} ×{v}" for k, v in sorted(self.rules.items()))
             dec = self.decimal or self._seen or "."
@@ -624,6 +517,27 @@ class Coercer:
                 tuple(self.not_available),
             ),
         )
+
+
+_NUMBER_TYPES = frozenset({float, int})
+
+
+def plain_numbers(block: Sequence[Sequence[Any]], shape: tuple[int, int]) -> np.ndarray | None:
+    """Return ``block`` as a float64 array when it is ``shape`` and every cell a number.
+
+    A number is an ``int`` or a ``float`` (not a bool, a text, a date or a blank): for
+    these :meth:`Coercer.value` returns ``float(v)`` and records nothing, so converting
+    the whole block at once gives the same array. Any other block returns None (the
+    caller then coerces it cell by cell, naming the cells that are not numbers).
+    """
+    if len(block) != shape[0] or any(len(row) != shape[1] for row in block):
+        return None
+    if not set(map(type, chain.from_iterable(block))) <= _NUMBER_TYPES:
+        return None
+    try:
+        return np.array(block, dtype=np.float64).reshape(shape)
+    except (OverflowError, ValueError, TypeError):  # an int beyond float64, say
+        return None
 
 
 def check_formulas(path: Path, sheet: str, cells: Sequence[tuple[int, int]]) -> None:

@@ -48,6 +48,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,7 @@ from ._cells import (
     check_widths,
     has_control,
     parse_isic,
+    plain_numbers,
     read_text,
     sheet_values,
     sniff_text,
@@ -385,6 +387,9 @@ class _Body:
     def settle(self, num_cols: list[int]) -> None:
         """Settle the decimal separator from the text cells of the number columns."""
         body = self.rows
+        lo, hi = min(num_cols), max(num_cols) + 1
+        if str not in set(map(type, chain.from_iterable(r[lo:hi] for r in body))):
+            return  # no text among the numbers: nothing to settle
         self.co.settle(
             (self.lines[i], j + 1, body[i][j])
             for i in range(len(body))
@@ -403,7 +408,12 @@ class _Body:
     ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Return (Z, x, final demand) from the sector rows."""
         n = len(sector_rows)
-        Z = np.array([self.cells(i, z_cols) for i in sector_rows]).reshape(n, n)
+        lo, hi = z_cols[0], z_cols[-1] + 1
+        Z = None
+        if z_cols == list(range(lo, hi)):
+            Z = plain_numbers([self.rows[i][lo:hi] for i in sector_rows], (n, n))
+        if Z is None:
+            Z = np.array([self.cells(i, z_cols) for i in sector_rows]).reshape(n, n)
         x = np.array([self.cells(i, [x_col])[0] for i in sector_rows])
         fd = {name: np.array([self.cells(i, [j])[0] for i in sector_rows]) for j, name in fd_cols}
         return Z, x, fd
