@@ -10,7 +10,10 @@ peak memory, and the ratios to the physical limit measured side by side:
   (``scripts/bench_linkages.py``, median of 9 per-repeat ratios; target <= 1.3);
 * the tree vs a bare ``scipy.cluster.hierarchy.linkage`` on the same condensed distances;
 * similarity vs one BLAS product of the profile matrices (the measure needs three);
-* one bootstrap replicate vs one similarity + tree computation.
+* one bootstrap replicate vs one similarity + tree computation;
+* the readers vs the bare parsers (``scripts/bench_readers.py``): a 2,000-sector
+  interchange CSV vs ``pandas.read_csv``, a 500-sector workbook vs python-calamine
+  reading every cell (goal <= 3 each).
 
 Writes bench.json and bench.png (time vs n, log-log, with the fitted exponent per stage).
 Usage: python scripts/bench.py [--sizes 40 111 500 2000 5000] [--limit-sizes 1500 2000]
@@ -44,6 +47,7 @@ from tests.conftest import planted_blocks  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import bench_linkages  # noqa: E402
+import bench_readers  # noqa: E402
 
 planted = planted_blocks  # the same seeded tables as tests/test_performance.py
 
@@ -71,7 +75,7 @@ def bench_size(n: int, repeat: int, tmp: Path) -> dict:
     row["read_csv"] = median_time(lambda: read_table(csv), repeat)
     if n <= 500:
         xlsx = write_table(t, tmp / f"t{n}.xlsx")
-        row["read_xlsx_openpyxl"] = median_time(lambda: read_table(xlsx), max(1, repeat // 2))
+        row["read_xlsx"] = median_time(lambda: read_table(xlsx), max(1, repeat // 2))
     row["validation"] = median_time(lambda: validate(t), repeat)
     row["linkages"] = median_time(lambda: linkages(t), repeat)
     row["limit_lu"] = median_time(
@@ -179,6 +183,7 @@ def main() -> int:
         "run_no_bootstrap",
     ]
     limit = bench_linkages.limit_rows(tuple(args.limit_sizes), repeat=9)
+    readers = bench_readers.reader_rows(2000, 500, repeat=9)
     exps = fit_exponents(rows, stages)
     real = real_tables()
     print(f"\n{'stage':28}" + "".join(f"{r['n']:>11}" for r in rows) + "   exponent")
@@ -204,6 +209,7 @@ def main() -> int:
             f"(range {r['ratio_min']:.2f}-{r['ratio_max']:.2f}; target <= 1.3); vs the same "
             f"LAPACK calls in place {r['ratio_to_bare_lapack']:.2f}"
         )
+    print(bench_readers.report(readers))
     for r in real:
         print(
             f"real: {r['table']} (n={r['n']}): read {r['read']:.3f} s, "
@@ -216,6 +222,7 @@ def main() -> int:
         "sizes": rows,
         "exponents": exps,
         "linkages_limit": limit,
+        "readers": readers,
         "real_tables": real,
     }
     (out / "bench.json").write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")

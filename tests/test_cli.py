@@ -33,7 +33,11 @@ def test_linkages_to_csv_and_xlsx(tmp_path):
     for suffix in (".csv", ".xlsx"):
         out = tmp_path / f"lk{suffix}"
         assert main(["linkages", "example:miller_blair_2x2", "--out", str(out)]) == 0
-        df = pd.read_csv(out, index_col=0) if suffix == ".csv" else pd.read_excel(out, index_col=0)
+        df = (
+            pd.read_csv(out, index_col=0)
+            if suffix == ".csv"
+            else pd.read_excel(out, index_col=0, engine="openpyxl")
+        )
         assert df.loc["S1", "bl_total"] == pytest.approx(1.5181518152, rel=1e-9)  # METHOD.md Case 1
         assert "fl_total_ghosh" in df.columns and "key_sector_class" in df.columns
 

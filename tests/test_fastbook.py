@@ -8,6 +8,8 @@ ranges, DTDs), and the scan's byte-level facts must be what a plain regex finds.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -137,6 +139,36 @@ def test_hidden_rows_go_to_openpyxl_which_reports_them(tmp_path):
     assert any("hidden row" in n for n in t.meta.notes)
 
 
+def _read_in_child(path: Path) -> subprocess.CompletedProcess:
+    """read_table in a child process with 4 GiB of address space: an abort stays there."""
+    code = (
+        "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2**32, 2**32))\n"
+        "from io_clusters import read_table\n"
+        "from io_clusters.errors import TableReadError\n"
+        "try:\n    print('n', read_table(sys.argv[1]).n)\n"
+        "except TableReadError as exc:\n    print('error', type(exc).__name__)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_position_given_twice_never_reaches_calamine(tmp_path):
+    """calamine takes a cell's last r (measured: XFD1048576 here aborts it); the scan the first."""
+    good = bcch_workbook(tmp_path / "g.xlsx")
+    dup = tmp_path / "dup.xlsx"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(dup, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                data = data.replace(b'<c r="C12"', b'<c r="C12" r="XFD1048576"', 1)
+            zout.writestr(item, data)
+    assert "position given twice" in (_scan(dup).fast_refusal() or "")
+    child = _read_in_child(dup)
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.startswith(("n ", "error FileFormatError")), child.stdout
+
+
 def test_phantom_cell_never_reaches_calamine(tmp_path):
     """One cell in XFD1048576: calamine would allocate the whole sheet (measured: abort)."""
 
@@ -149,6 +181,8 @@ def test_phantom_cell_never_reaches_calamine(tmp_path):
     assert max(f.cols[1] for f in facts.values() if f.cols) == col_index("XFD")
     assert "sparse used range" in (_scan(path).fast_refusal() or "")
     assert not isinstance(open_workbook(path), fastbook.FastBook)
+    child = _read_in_child(path)
+    assert child.returncode == 0 and child.stdout.strip() == "n 4", child.stderr[-2000:]
     np.testing.assert_array_equal(read_table(path).Z.to_numpy(), SPEC_Z)
 
 
@@ -206,6 +240,11 @@ _TOKENS = [
     b"<f>",
     b"<x:f ",
     b"<row r=",
+    b'<row r="3">',
+    b'<row  r="4">',
+    b' r="X1"',
+    b" r ",
+    b"\tr=",
     b"</c>",
     b"<v>1</v>",
     b"<!-- -->",
@@ -223,7 +262,9 @@ def _reference(data: bytes) -> tuple[int, int, tuple | None, tuple | None, bool]
     box_r = (min(rows), max(rows)) if rows else None
     box_c = (min(cols), max(cols)) if cols else None
     formulas = re.search(rb"<(?:\w+:)?f[ >/\t\n\r]", data) is not None
-    return len(_CELL.findall(data)), len(refs), box_r, box_c, formulas
+    positions = len(re.findall(rb"(?<=[ \t\n\r])r(?=[ \t\n\r=])", data))
+    stray = positions - len(refs) - len(re.findall(rb"<row r=", data))
+    return len(_CELL.findall(data)), len(refs), box_r, box_c, formulas, stray
 
 
 @settings(max_examples=300, deadline=None)
@@ -231,8 +272,9 @@ def _reference(data: bytes) -> tuple[int, int, tuple | None, tuple | None, bool]
 def test_vectorised_tag_facts_equal_the_regex(tokens):
     data = b"".join(tokens) + b">"
     tags = package._tag_facts(data)
-    cells, refs, rows, cols, formulas = _reference(data)
+    cells, refs, rows, cols, formulas, stray = _reference(data)
     assert (tags.cells, tags.refs, tags.formulas) == (cells, refs, formulas)
+    assert tags.stray_positions == stray
     if refs:
         assert (tags.box[0], tags.box[1]) == rows and (tags.box[2], tags.box[3]) == cols
 
@@ -241,7 +283,8 @@ def test_scan_facts_of_a_real_sized_sheet_equal_the_regex(tmp_path):
     path = write_table(planted_blocks(120), tmp_path / "t.xlsx")
     data = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     facts = dict(_scan(path).parts)["xl/worksheets/sheet1.xml"]
-    cells, refs, rows, cols, formulas = _reference(data)
+    cells, refs, rows, cols, formulas, stray = _reference(data)
+    assert stray == 0
     assert replace(facts) == package.PartFacts(
         cells=cells,
         refs=refs,

@@ -103,8 +103,9 @@ class PartFacts:
     errors, hidden, formulas : bool
         An error cell (``t="e"``), a hidden row or column, a formula (``<f>``).
     irregular : bool
-        An attribute in single quotes or with spaces around ``=``: the byte searches
-        above would not see every case, so the part is not vouched for.
+        An attribute in single quotes (the byte searches above would not see every
+        case), or a cell or row whose position attribute ``r`` is given twice or not
+        first (calamine reads the last one): the part is not vouched for.
     """
 
     cells: int
@@ -155,7 +156,7 @@ class PackageScan:
         for name, f in self.parts:
             part = name.rsplit("/", 1)[-1]
             if f.irregular:
-                return f"{part}: attributes quoted in an unusual way"
+                return f"{part}: attributes in single quotes, or a position given twice"
             if f.refs != f.cells:
                 return f"{part}: {f.cells - f.refs} cell(s) without a leading position"
             if f.errors:
@@ -324,6 +325,7 @@ class _Tags:
     box: tuple[int, int, int, int]  # first row, last row, first column, last column
     formulas: bool
     bang: bool
+    stray_positions: int  # attributes named r beyond one per <c r="A1"> and <row r="1">
 
 
 _WINDOW = np.arange(12)
@@ -332,6 +334,7 @@ _BYTES = np.arange(256)
 _LETTER = (_BYTES >= 65) & (_BYTES <= 90)  # A-Z
 _DIGIT = (_BYTES >= 48) & (_BYTES <= 57)  # 0-9
 _TAG_END = np.isin(_BYTES, (32, 62, 47, 9, 10, 13))  # space, '>', '/', tab, line feed, CR
+_SPACE = np.isin(_BYTES, (32, 9, 10, 13))  # XML whitespace
 _NOT_OPENING = np.isin(_BYTES, (47, 33, 63))  # '</', '<!', '<?'
 
 
@@ -356,13 +359,30 @@ def _tag_facts(data: bytes) -> _Tags:
     start = lt[cell & (b2 == 32)]
     start = start[(a[start + 3] == 114) & (a[start + 4] == 61) & (a[start + 5] == 34)]  # r="
     box, refs = _ref_box(a[start[:, None] + 6 + _WINDOW])
+    rows = lt[(b1 == 114) & (b2 == 111)]  # '<ro'
+    rows = rows[(a[rows + 3] == 119) & (a[rows + 4] == 32) & (a[rows + 5] == 114)]  # 'w r'
+    positions = _r_attributes(a, len(data))
     return _Tags(
         cells=int(np.count_nonzero(cell)) + n_pref_cells,
         refs=refs,
         box=box,
         formulas=bool(np.any(formula)) or pref_formula,
         bang=bool(np.any(b1 == 33)),  # '!'
+        stray_positions=positions - refs - int(np.count_nonzero(a[rows + 6] == 61)),
     )
+
+
+def _r_attributes(a: np.ndarray, n: int) -> int:
+    """Count what may be an attribute named ``r``: a whitespace, ``r``, then ``=`` or a space.
+
+    calamine takes a cell's *last* ``r`` attribute (``<c r="C8" r="XFD1048576">`` made it
+    allocate the whole sheet: measured, an abort), while the scan reads the first; so a
+    part whose count exceeds one per cell and row reference is not vouched for. Text
+    such as " r " in an inline string counts too (the part then goes to openpyxl).
+    """
+    r = np.flatnonzero(a[1:n] == 114) + 1  # 'r'
+    r = r[_SPACE[a[r - 1]]]
+    return int(np.count_nonzero((a[r + 1] == 61) | _SPACE[a[r + 1]]))
 
 
 def _prefixed(a: np.ndarray, names: np.ndarray, data: bytes) -> tuple[int, bool]:
@@ -459,7 +479,9 @@ class _Tally:
         self.errors = self.errors or b't="e"' in data
         if b"hidden=" in data and _HIDDEN.search(data) is not None:
             self.hidden = True
-        self.irregular = self.irregular or (b"'" in data and b"='" in data)
+        self.irregular = (
+            self.irregular or tags.stray_positions != 0 or (b"'" in data and b"='" in data)
+        )
 
     def _extend(self, r1: int, r2: int, c1: int, c2: int) -> None:
         if not self.row_hi:
