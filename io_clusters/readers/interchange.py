@@ -42,9 +42,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,6 +54,7 @@ import numpy as np
 
 from ..cellref import cell_ref
 from ..errors import DuplicateCodeError, LayoutError
+from ..export import atomic_path, escape_formula
 from ..table import IOTable, ReadIssue, TableMeta, slug
 from ._cells import (
     CellRange,
@@ -140,27 +139,10 @@ def write(table: IOTable, path: str | Path) -> Path:
         The path written.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     grid = _grid_from_table(table)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:60]}.tmp-{os.getpid()}-")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if path.suffix.lower() == ".xlsx":
-            import openpyxl
-            from openpyxl.worksheet.worksheet import Worksheet
-
-            wb = openpyxl.Workbook()
-            ws = wb.active
-            assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
-            ws.title = "table"
-            for row in grid:
-                ws.append([_safe_text(v) for v in row])
-            ws.freeze_panes = "D2"
-            meta_ws = wb.create_sheet("meta")
-            meta_ws.append(["key", "value"])
-            for k, v in [("format", "io_clusters interchange v1"), *_meta_pairs(table)]:
-                meta_ws.append([k, _safe_text(v)])
-            wb.save(tmp)
+            _write_xlsx(grid, _meta_pairs(table), tmp)
         else:
             buf = io.StringIO()
             buf.write(f"{MAGIC} v1\n")
@@ -169,15 +151,27 @@ def write(table: IOTable, path: str | Path) -> Path:
             writer = csv.writer(buf, lineterminator="\n")
             for row in grid:
                 writer.writerow(["" if v is None else _csv_value(v) for v in row])
-            Path(tmp).write_text(buf.getvalue(), encoding="utf-8")
-        from ..publish import honour_umask
-
-        honour_umask(Path(tmp), like=path)  # mkstemp makes 0600; keep the umask's mode
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+            tmp.write_text(buf.getvalue(), encoding="utf-8")
     return path
+
+
+def _write_xlsx(grid: list[list[Any]], pairs: list[tuple[str, str]], path: Path) -> None:
+    """Write the grid to sheet ``table`` and the metadata to sheet ``meta``."""
+    import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert isinstance(ws, Worksheet)  # a new workbook opens on one empty worksheet
+    ws.title = "table"
+    for row in grid:
+        ws.append([_safe_text(v) for v in row])
+    ws.freeze_panes = "D2"
+    meta_ws = wb.create_sheet("meta")
+    meta_ws.append(["key", "value"])
+    for k, v in [("format", "io_clusters interchange v1"), *pairs]:
+        meta_ws.append([k, _safe_text(v)])
+    wb.save(path)
 
 
 def _csv_value(v: Any) -> Any:
@@ -196,9 +190,7 @@ def _safe_text(v: Any) -> Any:
     if isinstance(v, str) and has_control(v):
         log.warning("text %r holds control characters; written with spaces instead", v[:40])
         v = strip_control(v)
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
+    return escape_formula(v)
 
 
 def _unescape(v: Any) -> Any:
