@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from io_clusters import read_table, write_table
+from io_clusters import read_table, run, write_table
 from io_clusters.cellref import col_index
 from io_clusters.errors import NonNumericCellError
 from io_clusters.readers import fastbook, package
@@ -218,6 +218,40 @@ def test_calamine_rows_follow_openpyxl_rows(tmp_path):
         norm = [tuple(None if v in ("", "   ") else v for v in r) for r in b]
         assert [tuple(r) for r in a] == [tuple(r) for r in norm]
     assert fast["odd"].cell(3, 5).value == 1.5 and fast["odd"].cell(99, 99).value is None
+
+
+def test_escaped_control_characters_are_cleaned_everywhere(tmp_path):
+    """calamine decodes Excel's _x000C_ (found by the fuzzer in the units, which then broke
+    the output workbook); every text of the table is cleaned, with one warning."""
+    good = bcch_workbook(tmp_path / "g.xlsx")
+    bad = tmp_path / "ctl.xlsx"
+    edits = {
+        b"millones de pesos": b"millones de pesos_x000C_",
+        b"Exportaciones": b"Export_x0007_aciones",
+        b"Remuneraciones de asalariados": b"Remuneraciones_x2028_de asalariados",
+    }
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                for old, new in edits.items():
+                    assert old in data
+                    data = data.replace(old, new, 1)
+            zout.writestr(item, data)
+    package._scan.cache_clear()
+    t = read_table(bad)
+    texts = [
+        t.meta.units,
+        *t.meta.notes,
+        *map(str, t.final_demand.columns),
+        *map(str, t.value_added.index),
+    ]
+    assert not [x for x in texts if re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029]", x)]
+    assert t.meta.units == "millones de pesos de 2020"
+    (issue,) = [i for i in t.meta.issues if i.check == "control_characters"]
+    assert "units" in issue.cells and "final-demand column 'Export aciones'" in issue.cells
+    out = run(t, out=tmp_path / "out", n_boot=0)  # the workbook accepts every text
+    assert out.outputs["workbook"].exists()
 
 
 # ------------------------------------------------------------------ scan = regex, always

@@ -256,18 +256,35 @@ def _check_options(unknown: dict[str, Any], given: dict[str, Any]) -> None:
         raise OptionError(f"negative_tolerance must be a number in [0, 1), got {tol!r}")
 
 
+_META_TEXT = ("table_id", "units", "citation", "sheet")
+
+
 def _clean_labels(table: IOTable) -> IOTable:
-    """Last guard: no control character leaves a reader in a code, name or table id."""
+    """Last guard: no control character leaves a reader in any text of the table.
+
+    Codes, names, final-demand and primary-input labels, the table id, units, citation,
+    sheet name and notes. Workbooks may hold them escaped (Excel's ``_x0007_``), which
+    python-calamine decodes as the standard says; they are replaced by spaces here, and
+    one warning lists where.
+    """
     bad = [
         k
         for k, (c, n) in enumerate(zip(table.codes, table.names, strict=True))
         if has_control(c) or has_control(n)
     ]
-    if not bad and not has_control(table.meta.table_id):
-        return table
     where = [f"sector {strip_control(table.codes[k])!r} (row {k + 1})" for k in bad]
-    if has_control(table.meta.table_id):
-        where.append("table_id")
+    fd = {str(c): strip_control(str(c)) for c in table.final_demand.columns}
+    va = {str(c): strip_control(str(c)) for c in table.value_added.index}
+    where += [f"final-demand column {new!r}" for old, new in fd.items() if old != new]
+    where += [f"primary-input row {new!r}" for old, new in va.items() if old != new]
+    meta = table.meta
+    fields = {k: strip_control(v) for k in _META_TEXT if (v := getattr(meta, k)) and has_control(v)}
+    where += list(fields)
+    notes = tuple(strip_control(n) for n in meta.notes)
+    if notes != meta.notes:
+        where.append("notes")
+    if not where:
+        return table
     issue = ReadIssue(
         "control_characters",
         "labels held control characters or line separators, replaced by spaces: "
@@ -281,11 +298,11 @@ def _clean_labels(table: IOTable) -> IOTable:
         codes=codes,
         names=tuple(strip_control(n) for n in table.names),
         Z=table.Z.rename(index=mapping, columns=mapping),
-        meta=replace(
-            table.meta,
-            table_id=strip_control(table.meta.table_id),
-            issues=(*table.meta.issues, issue),
-        ),
+        x=table.x.rename(index=mapping),
+        final_demand=table.final_demand.rename(index=mapping, columns=fd),
+        value_added=table.value_added.rename(index=va, columns=mapping),
+        imports=None if table.imports is None else table.imports.rename(index=mapping),
+        meta=replace(meta, **fields, notes=notes, issues=(*meta.issues, issue)),
     )
 
 

@@ -12,6 +12,11 @@ failure of calamine, goes to openpyxl. Values are made to look as openpyxl gives
   that codes stored as numbers read ``"1"``, not ``"1.0"``);
 * each row stops at its last value; rows after the last value are left out.
 
+One difference is kept on purpose: calamine decodes Excel's ``_xHHHH_`` escapes in
+strings, as the standard says (openpyxl leaves them as text in inline strings). The
+control characters they may give (``_x0007_`` is BEL) are replaced by spaces, with a
+warning, by the readers' last guard (``io_clusters.readers._clean_labels``).
+
 Merged ranges and sheet visibility come from calamine; hidden rows and columns from the
 scan (none, or openpyxl would be reading the workbook).
 """
