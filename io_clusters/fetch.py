@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 
 from .errors import IoClustersError, OptionError
 from .export import atomic_path
-from .publish import honour_umask
+from .publish import honour_umask, process_tag
 from .readers import DEFAULT_LIMITS, file_sha256
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
@@ -212,7 +212,7 @@ def fetch_one(
         if state.get("last_modified"):
             req.add_header("If-Modified-Since", state["last_modified"])
     raw.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".fetch.tmp-{os.getpid()}-", dir=raw)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".fetch.tmp-{process_tag()}-", dir=raw)
     os.close(fd)
     tmp = Path(tmp_name)
     failed = {"name": name, "status": "failed"}

@@ -3,8 +3,10 @@
 Used by :func:`io_clusters.run` and :func:`io_clusters.update.update`:
 
 * :func:`work_dir` makes the private sibling directory a run writes into; its name
-  carries the process id (``.<name>.tmp-<pid>-<random>``), so a later run can tell a
-  directory left by a killed process from one still being written;
+  carries the process id and a tag of the host (``.<name>.tmp-<pid>h<host>-<random>``), so
+  a later run can tell a directory left by a killed process from one still being
+  written (only names of its own machine are judged: on a network share a process id
+  says nothing of another machine's processes);
 * :func:`publish_dir` replaces the output directory by the finished one with a single
   atomic exchange (``renameat2(RENAME_EXCHANGE)`` on Linux). Where that call is missing,
   the old set is first renamed aside (``.<name>.old-<pid>-…``) and put back by
@@ -24,11 +26,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import functools
+import hashlib
 import logging
 import os
 import re
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
@@ -50,7 +55,9 @@ OUTPUT_NAMES = (
     "changes.json",
 )
 _NAME_MAX = 255
-_TMP_RE = re.compile(r"^\..*\.(tmp|old)-(\d+)-[A-Za-z0-9_]+(\.[A-Za-z0-9]{1,5})?$")
+_TMP_RE = re.compile(
+    r"^\..*\.(tmp|old)-(\d+)(?:h([0-9a-f]{8}))?-[A-Za-z0-9_]+(\.[A-Za-z0-9]{1,5})?$"
+)
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
@@ -80,6 +87,21 @@ def honour_umask(path: Path, *, like: Path | None = None) -> None:
         os.chmod(path, mode)
     except OSError as exc:  # a file system without modes (e.g. some network shares)
         log.debug("could not set the mode of %s: %s", path, exc)
+
+
+def process_tag() -> str:
+    """Return ``<pid>h<host>``: who writes a temporary name, for :func:`clean_stale`.
+
+    The host part (8 hex digits of a hash of the host name) keeps a run on one machine
+    from taking the temporary files of a run on another for debris of a dead process,
+    where both write to one network share (a process id means nothing across machines).
+    """
+    return f"{os.getpid()}h{_host_tag()}"
+
+
+@functools.cache
+def _host_tag() -> str:
+    return hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -152,7 +174,7 @@ def work_dir(out_dir: Path) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out_dir.parent)
     tmp = Path(
-        tempfile.mkdtemp(prefix=f".{_short(out_dir.name)}.tmp-{os.getpid()}-", dir=out_dir.parent)
+        tempfile.mkdtemp(prefix=f".{_short(out_dir.name)}.tmp-{process_tag()}-", dir=out_dir.parent)
     )
     honour_umask(tmp, like=out_dir if out_dir.is_dir() else None)
     return tmp
@@ -171,7 +193,12 @@ def clean_stale(parent: Path) -> list[Path]:
         return done
     for p in entries:
         m = _TMP_RE.match(p.name)
-        if not m or _pid_alive(int(m.group(2))):
+        if not m:
+            continue
+        if m.group(3) is not None and m.group(3) != _host_tag():
+            log.debug("left %s: written from another machine", p)
+            continue
+        if _pid_alive(int(m.group(2))):
             continue
         if m.group(1) == "old":
             target = parent / p.name[1:].rsplit(".old-", 1)[0]
@@ -258,7 +285,7 @@ def publish_dir(work: Path, out_dir: Path) -> None:
         else:  # keep the old set aside until the new one is in place
             old = Path(
                 tempfile.mkdtemp(
-                    prefix=f".{_short(out_dir.name)}.old-{os.getpid()}-", dir=out_dir.parent
+                    prefix=f".{_short(out_dir.name)}.old-{process_tag()}-", dir=out_dir.parent
                 )
             )
             os.rmdir(old)

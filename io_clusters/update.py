@@ -57,7 +57,7 @@ from .errors import EXIT_LOCKED as EXIT_LOCKED  # the one exit-code table
 from .errors import EXIT_SOME_FAILED, IoClustersError, OptionError
 from .export import atomic_path
 from .options import RunOptions
-from .publish import clean_stale, deferred_signals, honour_umask
+from .publish import clean_stale, deferred_signals, honour_umask, process_tag
 from .readers import file_sha256
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ def scan(raw: Path) -> list[Path]:
 def _point_latest(table_dir: Path, run_dir: Path) -> None:
     """Switch ``latest`` (symlink) and ``LATEST`` (text) to ``run_dir`` atomically."""
     rel = os.path.relpath(run_dir, table_dir)
-    tmp_link = table_dir / f".latest.tmp-{os.getpid()}-link"
+    tmp_link = table_dir / f".latest.tmp-{process_tag()}-link"
     try:
         if tmp_link.is_symlink() or tmp_link.exists():
             tmp_link.unlink()
@@ -721,7 +721,7 @@ def _compute(
     table_dir = plan.out / dir_name
     runs = table_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".run.tmp-{os.getpid()}-", dir=runs))
+    tmp = Path(tempfile.mkdtemp(prefix=f".run.tmp-{process_tag()}-", dir=runs))
     honour_umask(tmp)  # mkdtemp makes 0700: the run directory gets the umask's mode
     try:
         _pause("before-run")

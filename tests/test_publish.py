@@ -247,3 +247,24 @@ def test_out_that_holds_the_working_directory_is_refused(tmp_path, monkeypatch, 
         assert main(["run", EXAMPLE, "--out", out, "--n-boot", "5"]) == 10
         assert "working directory" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.txt"]
+
+
+def test_temporary_names_of_another_machine_are_left_alone(tmp_path, monkeypatch):
+    """On a network share a pid says nothing of another machine: only this host's debris goes."""
+    from io_clusters import publish
+
+    dead = 2**22 + 12345  # above the default pid_max: no such process here
+    here = publish._host_tag()
+    mine = tmp_path / f".out.tmp-{dead}h{here}-ab12"
+    other_host = "0" * 8 if here != "0" * 8 else "1" * 8
+    theirs = tmp_path / f".out.tmp-{dead}h{other_host}-cd34"
+    legacy = tmp_path / f".out.tmp-{dead}-ef56"  # names written before the host tag
+    for p in (mine, theirs, legacy):
+        p.mkdir()
+    removed = publish.clean_stale(tmp_path)
+    assert sorted(removed) == sorted([mine, legacy])
+    assert theirs.is_dir()
+    tag = publish.process_tag()
+    assert tag == f"{os.getpid()}h{here}" and publish._TMP_RE.match(f".x.tmp-{tag}-q1w2")
+    out = run(load_example("peru_cepal_2011"), out=tmp_path / "run", n_boot=0)
+    assert out.outputs["workbook"].exists() and theirs.is_dir()  # a run leaves it too

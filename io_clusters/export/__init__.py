@@ -30,12 +30,12 @@ def escape_formula(value: Any) -> Any:
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success."""
-    from ..publish import honour_umask
+    from ..publish import honour_umask, process_tag
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # the pid in the name lets a later run remove it if this process is killed
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:60]}.tmp-{os.getpid()}-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:60]}.tmp-{process_tag()}-")
     os.close(fd)
     try:
         yield Path(tmp)
