@@ -278,8 +278,7 @@ def _clean_labels(table: IOTable) -> IOTable:
     where += [f"final-demand column {new!r}" for old, new in fd.items() if old != new]
     where += [f"primary-input row {new!r}" for old, new in va.items() if old != new]
     meta = table.meta
-    fields = {k: strip_control(v) for k in _META_TEXT if (v := getattr(meta, k)) and has_control(v)}
-    where += list(fields)
+    where += [k for k in _META_TEXT if (v := getattr(meta, k)) and has_control(v)]
     notes = tuple(strip_control(n) for n in meta.notes)
     if notes != meta.notes:
         where.append("notes")
@@ -302,7 +301,15 @@ def _clean_labels(table: IOTable) -> IOTable:
         final_demand=table.final_demand.rename(index=mapping, columns=fd),
         value_added=table.value_added.rename(index=va, columns=mapping),
         imports=None if table.imports is None else table.imports.rename(index=mapping),
-        meta=replace(meta, **fields, notes=notes, issues=(*meta.issues, issue)),
+        meta=replace(
+            meta,
+            table_id=strip_control(meta.table_id),
+            units=strip_control(meta.units),
+            citation=None if meta.citation is None else strip_control(meta.citation),
+            sheet=None if meta.sheet is None else strip_control(meta.sheet),
+            notes=notes,
+            issues=(*meta.issues, issue),
+        ),
     )
 
 

@@ -525,8 +525,8 @@ _NUMBER_TYPES = frozenset({float, int})
 def plain_numbers(block: Sequence[Sequence[Any]], shape: tuple[int, int]) -> np.ndarray | None:
     """Return ``block`` as a float64 array when it is ``shape`` and every cell a number.
 
-    A number is an ``int`` or a ``float`` (not a bool, a text, a date or a blank): for
-    these :meth:`Coercer.value` returns ``float(v)`` and records nothing, so converting
+    A number is a finite ``int`` or ``float`` (not a bool, a text, a date or a blank):
+    for these :meth:`Coercer.value` returns ``float(v)`` and records nothing, so converting
     the whole block at once gives the same array. Any other block returns None (the
     caller then coerces it cell by cell, naming the cells that are not numbers).
     """
@@ -535,9 +535,10 @@ def plain_numbers(block: Sequence[Sequence[Any]], shape: tuple[int, int]) -> np.
     if not set(map(type, chain.from_iterable(block))) <= _NUMBER_TYPES:
         return None
     try:
-        return np.array(block, dtype=np.float64).reshape(shape)
+        out = np.array(block, dtype=np.float64).reshape(shape)
     except (OverflowError, ValueError, TypeError):  # an int beyond float64, say
         return None
+    return out if np.isfinite(out).all() else None  # NaN or infinity: named cell by cell
 
 
 def check_formulas(path: Path, sheet: str, cells: Sequence[tuple[int, int]]) -> None:

@@ -30,6 +30,7 @@ What Python's ``float()`` accepts but a table never means is refused everywhere:
 
 from __future__ import annotations
 
+import math
 import re
 
 DASHES = {"-", "–", "—", "‐"}
@@ -130,9 +131,13 @@ def to_number(value: object, decimal: str = ".") -> tuple[float | None, str]:
         raise ValueError("a TRUE/FALSE value, not a number")
     if isinstance(value, int | float) or type(value).__module__ == "numpy":
         try:
-            return float(value), "number"  # type: ignore[arg-type]
-        except (TypeError, ValueError):
+            number = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError, OverflowError):
             pass
+        else:
+            if not math.isfinite(number):  # a <v>NaN</v> that calamine reads as a float
+                raise ValueError(f"{value!r} is not a figure a table can hold (NaN or infinity)")
+            return number, "number"
     if isinstance(value, str):
         if not value.strip():
             return None, "blank"

@@ -29,6 +29,7 @@ workbook holding formulas (:func:`io_clusters.readers._cells.check_formulas`).
 
 from __future__ import annotations
 
+import posixpath
 import re
 import zipfile
 import zlib
@@ -103,9 +104,10 @@ class PartFacts:
     errors, hidden, formulas : bool
         An error cell (``t="e"``), a hidden row or column, a formula (``<f>``).
     irregular : bool
-        An attribute in single quotes (the byte searches above would not see every
-        case), or a cell or row whose position attribute ``r`` is given twice or not
-        first (calamine reads the last one): the part is not vouched for.
+        An attribute in single quotes or with whitespace around its ``=``, a character
+        reference (``&#…;``), a NUL byte (UTF-16 text): the byte searches above would
+        not see every case; or a cell or row whose position attribute ``r`` is given
+        twice (calamine reads the last one). The part is not vouched for.
     """
 
     cells: int
@@ -140,7 +142,12 @@ class PackageScan:
     dtd : bool
         Some XML part declares a DTD.
     parts : tuple of (str, PartFacts)
-        Worksheet parts by name.
+        Worksheet parts by name: those under ``xl/worksheets/`` and those the workbook's
+        relationships name as sheets, wherever they are.
+    unscanned_sheets : tuple of str or None
+        Sheets the relationships name that the package does not hold under that exact
+        name (calamine would look for them; nothing vouches for them); None when the
+        relationships cannot be read.
     """
 
     notes: tuple[str, ...]
@@ -148,15 +155,23 @@ class PackageScan:
     formulas: bool
     dtd: bool
     parts: tuple[tuple[str, PartFacts], ...]
+    unscanned_sheets: tuple[str, ...] | None = ()
 
     def fast_refusal(self, limits: Limits = DEFAULT_LIMITS) -> str | None:
         """Return why calamine may not read the values (None when it may)."""
         if self.dtd:
             return "an XML part declares a DTD"
+        if self.unscanned_sheets is None:
+            return "the workbook's relationships (xl/_rels/workbook.xml.rels) cannot be read"
+        if self.unscanned_sheets:
+            return f"sheet part(s) missing from the package: {', '.join(self.unscanned_sheets)}"
         for name, f in self.parts:
             part = name.rsplit("/", 1)[-1]
             if f.irregular:
-                return f"{part}: attributes in single quotes, or a position given twice"
+                return (
+                    f"{part}: unusual markup (attributes in single quotes or with spaces "
+                    "around '=', character references, UTF-16, a position given twice)"
+                )
             if f.refs != f.cells:
                 return f"{part}: {f.cells - f.refs} cell(s) without a leading position"
             if f.errors:
@@ -254,12 +269,42 @@ def _scan(name: str, _bytes: int, _mtime: int) -> PackageScan:
         raise _corrupt(path, exc) from exc
 
 
+def _sheet_targets(zf: zipfile.ZipFile) -> set[str] | None:
+    """Return the parts the workbook's relationships name as sheets (None: unreadable).
+
+    Read the way calamine finds its sheets: ``xl/_rels/workbook.xml.rels``, targets
+    relative to ``xl/`` or absolute. Called after that part was checked for a DTD.
+    """
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    except Exception:  # missing, damaged or hostile: the workbook is not vouched for
+        return None
+    out = set()
+    for rel in root:
+        kind = str(rel.get("Type", "")).rsplit("/", 1)[-1].lower()
+        target = str(rel.get("Target", ""))
+        if kind in ("worksheet", "chartsheet", "dialogsheet", "macrosheet", "xlmacrosheet"):
+            name = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            out.add(posixpath.normpath(name))
+    return out
+
+
+def _is_sheet_part(name: str, targets: set[str]) -> bool:
+    low = name.lower()
+    return name in targets or (low.startswith("xl/worksheets/") and low.endswith(".xml"))
+
+
 def _scan_parts(zf: zipfile.ZipFile) -> PackageScan:
     parts: list[tuple[str, PartFacts]] = []
-    dtd = False
+    dtd = any(
+        _declares_dtd(zf, i) for i in zf.infolist() if i.filename == "xl/_rels/workbook.xml.rels"
+    )
+    targets = None if dtd else _sheet_targets(zf)
     for info in zf.infolist():
         name = info.filename
-        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+        if _is_sheet_part(name, targets or set()):
             facts, part_dtd = _scan_worksheet(zf, info)
             parts.append((name, facts))
             dtd = dtd or part_dtd
@@ -276,12 +321,14 @@ def _scan_parts(zf: zipfile.ZipFile) -> PackageScan:
             f"the workbook has {len(links)} external link(s) ({', '.join(links)}); values "
             "were read from the copies stored in the file, not from the linked files",
         )
+    scanned = {n for n, _ in parts}
     return PackageScan(
         notes=notes,
         cells=sum(f.cells for _, f in parts),
         formulas=any(f.formulas for _, f in parts),
         dtd=dtd,
         parts=tuple(parts),
+        unscanned_sheets=None if targets is None else tuple(sorted(targets - scanned)),
     )
 
 
@@ -326,6 +373,7 @@ class _Tags:
     formulas: bool
     bang: bool
     stray_positions: int  # attributes named r beyond one per <c r="A1"> and <row r="1">
+    spaced_equals: bool  # whitespace before or after an '=' (t ="e", hidden= "1")
 
 
 _WINDOW = np.arange(12)
@@ -369,7 +417,14 @@ def _tag_facts(data: bytes) -> _Tags:
         formulas=bool(np.any(formula)) or pref_formula,
         bang=bool(np.any(b1 == 33)),  # '!'
         stray_positions=positions - refs - int(np.count_nonzero(a[rows + 6] == 61)),
+        spaced_equals=_spaced_equals(a, len(data)),
     )
+
+
+def _spaced_equals(a: np.ndarray, n: int) -> bool:
+    """Return True if some ``=`` has whitespace beside it (in a tag or in text)."""
+    eq = np.flatnonzero(a[1:n] == 61) + 1
+    return bool(np.any(_SPACE[a[eq - 1]] | _SPACE[a[eq + 1]]))
 
 
 def _r_attributes(a: np.ndarray, n: int) -> int:
@@ -408,7 +463,8 @@ def _ref_box(w: np.ndarray) -> tuple[tuple[int, int, int, int], int]:
     ``w`` holds, one row per cell, the 12 bytes after ``<c r="``. Rows and columns are
     compared without being converted: a reference's digits packed after their count
     (``3, "5", "0", "1"``) order as the row numbers do, its letters after theirs as the
-    columns do; only the extremes are decoded.
+    columns do; only the extremes are decoded. A row number with a leading zero is not a
+    reference (its digit count would misorder it: ``A0000003`` is row 3 to calamine).
     """
     nlet = np.argmin(_LETTER[w[:, :4]], axis=1)  # letters before the first non-letter
     run = _DIGIT[w]
@@ -416,6 +472,7 @@ def _ref_box(w: np.ndarray) -> tuple[tuple[int, int, int, int], int]:
     end = np.argmin(run, axis=1)
     nd = end - nlet
     ok = (nlet >= 1) & (nd >= 1) & (nd <= 7) & (w[np.arange(len(w)), end] == 34)  # '"'
+    ok &= w[np.arange(len(w)), np.minimum(nlet, 11)] != 48  # no leading zero: "A0000003" = row 3
     w, nlet, nd = w[ok], nlet[ok], nd[ok]
     if not len(w):
         return (0, 0, 0, 0), 0
@@ -480,7 +537,12 @@ class _Tally:
         if b"hidden=" in data and _HIDDEN.search(data) is not None:
             self.hidden = True
         self.irregular = (
-            self.irregular or tags.stray_positions != 0 or (b"'" in data and b"='" in data)
+            self.irregular
+            or tags.stray_positions != 0
+            or tags.spaced_equals
+            or (b"'" in data and b"='" in data)
+            or b"&#" in data  # a character reference could spell t="e" or hidden="1"
+            or b"\x00" in data  # UTF-16 or UTF-32: byte patterns say nothing
         )
 
     def _extend(self, r1: int, r2: int, c1: int, c2: int) -> None:
