@@ -254,6 +254,92 @@ def test_escaped_control_characters_are_cleaned_everywhere(tmp_path):
     assert out.outputs["workbook"].exists()
 
 
+def _patched(src: Path, dst: Path, edits: dict[str, tuple[bytes, bytes]], rename=None) -> Path:
+    """Copy a workbook, replacing bytes in named parts (and renaming one part)."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename in edits:
+                old, new = edits[item.filename]
+                assert old in data, (item.filename, old)
+                data = data.replace(old, new, 1)
+            name = rename[1] if rename and item.filename == rename[0] else item.filename
+            zout.writestr(name, data)
+    return dst
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+FAR = (b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+
+
+def test_leading_zeros_cannot_hide_the_last_row(tmp_path):
+    """A0000003 (row 3) sorted after A999999 by digit count: calamine aborted (review)."""
+    decoy = b'<row r="15"><c r="XFD2"><v>1</v></c><c r="A0000003"><v>1</v></c>'
+    edits = {SHEET: (b'<row r="15">', decoy + b'<c r="A999999"><v>1</v></c>')}
+    path = _patched(spec_workbook(tmp_path / "g.xlsx"), tmp_path / "z.xlsx", edits)
+    assert _scan(path).fast_refusal() is not None
+    child = _read_in_child(path)
+    assert child.returncode == 0, child.stderr[-2000:]
+
+
+@pytest.mark.parametrize("where", ["xl/ws/sheet1.xml", "xl/worksheets/sheet1.XML"])
+def test_sheets_are_found_where_the_relationships_put_them(tmp_path, where):
+    """A sheet outside xl/worksheets/*.xml was never scanned: calamine aborted (review)."""
+    edits = {SHEET: FAR}
+    rels = "xl/_rels/workbook.xml.rels"
+    edits[rels] = (b"/xl/worksheets/sheet1.xml", b"/" + where.encode())
+    path = _patched(spec_workbook(tmp_path / "g.xlsx"), tmp_path / "o.xlsx", edits, (SHEET, where))
+    facts = dict(_scan(path).parts)
+    assert where in facts and facts[where].rows == (2, 1_048_576)
+    assert "sparse used range" in (_scan(path).fast_refusal() or "")
+    child = _read_in_child(path)
+    assert child.returncode == 0, child.stderr[-2000:]
+
+
+def test_a_sheet_named_but_missing_keeps_calamine_away(tmp_path):
+    rels = "xl/_rels/workbook.xml.rels"
+    edits = {rels: (b"/xl/worksheets/sheet1.xml", b"/xl/elsewhere/sheet9.xml")}
+    path = _patched(spec_workbook(tmp_path / "g.xlsx"), tmp_path / "m.xlsx", edits)
+    assert "missing from the package: xl/elsewhere/sheet9.xml" in _scan(path).fast_refusal()
+
+
+D9 = b'<c r="D9" t="n"><v>5</v></c>'
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        b'<c r="D9" t ="e"><v>#DIV/0!</v></c>',
+        b"<c r=\"D9\" t= 'e'><v>#DIV/0!</v></c>",
+        b'<c r="D9" t="&#101;"><v>#DIV/0!</v></c>',
+    ],
+)
+def test_error_cells_in_unusual_markup_are_still_named(tmp_path, cell):
+    path = _patched(spec_workbook(tmp_path / "g.xlsx"), tmp_path / "e.xlsx", {SHEET: (D9, cell)})
+    assert "unusual markup" in (_scan(path).fast_refusal() or "")
+    with pytest.raises(NonNumericCellError, match=r"MIP!D9"):
+        read_table(path, layout=EXAMPLE_SPEC)
+
+
+@pytest.mark.parametrize("text", [b"NaN", b"inf", b"-Infinity"])
+def test_nan_and_infinity_are_refused_with_the_cell_named(tmp_path, text):
+    cell = b'<c r="D9" t="n"><v>' + text + b"</v></c>"
+    path = _patched(spec_workbook(tmp_path / "g.xlsx"), tmp_path / "n.xlsx", {SHEET: (D9, cell)})
+    assert _scan(path).fast_refusal() is None  # calamine reads it: the cell must be refused
+    with pytest.raises(NonNumericCellError, match=r"MIP!D9 .*not a figure a table can hold"):
+        read_table(path, layout=EXAMPLE_SPEC)
+
+
+def test_merged_label_cells_read_as_excel_shows_them(tmp_path, monkeypatch):
+    """The cells of a merge but its first read empty (calamine keeps what they store)."""
+    merged = b'</sheetData><mergeCells count="1"><mergeCell ref="B8:B9"/></mergeCells>'
+    edits = {SHEET: (b"</sheetData>", merged)}
+    path = _patched(spec_workbook(tmp_path / "g.xlsx"), tmp_path / "mg.xlsx", edits)
+    fast, slow = _engines(monkeypatch, path, layout=EXAMPLE_SPEC)
+    _assert_same(fast, slow)
+    assert fast.names[1] == "P02"  # the merged-away name is blank: the code stands in
+
+
 # ------------------------------------------------------------------ scan = regex, always
 _CELL = re.compile(rb"<(?:\w+:)?c[ >/\t\n\r]")
 _REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
