@@ -188,3 +188,13 @@ def test_focus_report_renders_without_external_requests(focus_run, tmp_path):
         shot, requests = _render(res.outputs["report"], tmp_path / "r", width, 3000)
         assert requests == [], requests
         assert 0.01 < _ink(shot) < 0.6
+
+
+def test_foreign_members_read_with_their_names_when_the_table_has_names():
+    from io_clusters.export.summary import View, foreign_members_text
+
+    view = View("en", {"CHN:D24": "Basic metals, China", "USA:D28": "USA:D28"})
+    c = {"foreign_members": ["CHN:D24", "USA:D28"]}
+    # a name that differs from the code follows it; one equal to the code is not repeated
+    assert foreign_members_text(c, view) == "CHN:D24 Basic metals, China; USA:D28"
+    assert foreign_members_text({"foreign_members": []}, view) == "—"

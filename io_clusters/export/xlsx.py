@@ -8,7 +8,10 @@ Sheets (Spanish by default, English with ``lang="en"``; one language per workboo
    does not propose, the comparison with Torres Zorrilla (2003), the data anomalies;
 2. candidates, members, strongest chains, linkages (display headers with the machine
    names in a second header row, a native key-sector scatter chart), regions (with
-   regional data), evidence, phases, method and validation, run details.
+   regional data), evidence, phases, method and validation, run details. A run with a
+   focus region (multi-regional tables) adds to the candidates sheet each candidate's
+   focus region, foreign country-sectors and cross-border shares, with a note saying
+   what the shares measure (repeated in the method sheet).
 
 Printing: landscape A4, narrow margins, header rows repeated on every page; a sheet
 whose columns fit a page at ≥ 80 % scale is fitted to one page wide, a wider one is
