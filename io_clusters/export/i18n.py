@@ -239,6 +239,34 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "sensitivity_short": ("Sensibilidad (Ghosh)", "Sensitivity (Ghosh)"),
     "figure_key_notable": ("Sectores destacados", "Notable sectors"),
+    # multi-regional tables with a focus region (issue 20): the English headers are the
+    # names of candidates.json
+    "focus_region": ("Región de enfoque", "focus_region"),
+    "foreign_members": ("Sectores de otras regiones", "foreign_members"),
+    "cross_border_sales_share": (
+        "Ventas intermedias a otras regiones",
+        "cross_border_sales_share",
+    ),
+    "cross_border_purchases_share": (
+        "Compras intermedias de otras regiones",
+        "cross_border_purchases_share",
+    ),
+    "cross_border_title": ("Comercio con otras regiones", "Cross-border trade"),
+    "cross_border_note": (
+        "{foreign}: los sectores-país del candidato fuera de {region}. {sales} ({purchases}): "
+        "parte de las ventas (compras) intermedias de los miembros de {region} del candidato "
+        "que van a (vienen de) otras regiones; sin las entregas de un sector a sí mismo.",
+        "{foreign}: the candidate's country-sectors outside {region}. {sales} ({purchases}): "
+        "the share of the candidate's {region} members' intermediate sales (purchases) that "
+        "go to (come from) other regions; a sector's deliveries to itself are left out.",
+    ),
+    "cross_border_outside": ("Fuera de {region}", "Outside {region}"),
+    "cross_border_sentence": (
+        "Cruzan la frontera: {sales} de las ventas intermedias de sus miembros de {region} "
+        "y {purchases} de sus compras intermedias.",
+        "Crossing the border: {sales} of its {region} members' intermediate sales and "
+        "{purchases} of their intermediate purchases.",
+    ),
 }
 
 #: Display values of the machine enumerations (JSON/CSV keep the machine value).

@@ -25,6 +25,7 @@ from .summary import (
     candidate_headers,
     candidate_rows,
     dimension_names,
+    foreign_members_text,
     similar_group_rows,
     source_line,
     status_words,
@@ -53,6 +54,7 @@ td.num{text-align:right;white-space:nowrap}
 img{max-width:100%;height:auto;border:1px solid #eee;display:block;margin:.5rem 0}
 .meta{color:#555;font-size:.85rem}
 .cand{border:1px solid #ddd;border-radius:.4rem;padding:.5rem 1rem;margin:1rem 0}
+.border{background:#EEF3F8;border-left:5px solid #1F4E78;padding:.4rem .8rem}
 @media (max-width:700px){
  body{margin:1rem auto;padding:0 .6rem}h1{font-size:1.3rem}
  table{font-size:.8rem}th,td{padding:.25rem}nav a{display:inline-block;margin:.1rem .6rem .1rem 0}
@@ -211,6 +213,7 @@ def _candidate_cards(
         unv = [dim_name.get(d, d) for d in r.get("dimensions_unverified", [])]
         if unv:
             parts.append(f"<p class='meta'>{_e(L('unverified'))}: {_e(', '.join(unv))}</p>")
+        parts.extend(_cross_border(c, view))
         rows = [
             [
                 m["code"],
@@ -244,6 +247,24 @@ def _candidate_cards(
         parts.extend(_where(c, doc.get("regional_data"), figures, lang))
         parts.append("</div>")
     return parts
+
+
+def _cross_border(c: Mapping[str, Any], view: View) -> list[str]:
+    """With a focus region: the candidate's foreign country-sectors and cross-border shares."""
+    region = c.get("focus_region")
+    if not region:
+        return []
+    L = view.L
+    outside = L("cross_border_outside").format(region=region)
+    shares = L("cross_border_sentence").format(
+        region=region,
+        sales=_pct(c.get("cross_border_sales_share")),
+        purchases=_pct(c.get("cross_border_purchases_share")),
+    )
+    return [
+        f"<p class='border'><b>{_e(outside)}</b>: {_e(foreign_members_text(c, view))}<br>"
+        f"{_e(shares)}</p>"
+    ]
 
 
 def write_report(

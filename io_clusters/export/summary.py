@@ -97,6 +97,18 @@ def status_words(c: Mapping[str, Any], lang: str) -> str:
     return words + (f" ({'; '.join(flags)})" if flags else "")
 
 
+def foreign_members_text(c: Mapping[str, Any], view: View) -> str:
+    """Return the country-sectors of a candidate outside the focus region ("—" if none).
+
+    Each is its code, followed by its display name when that differs from the code.
+    """
+    shown = [
+        code if view.name(code) in ("", code) else f"{code} {view.name(code)}"
+        for code in c.get("foreign_members") or []
+    ]
+    return "; ".join(shown) or "—"
+
+
 def stability_words(c: Mapping[str, Any], lang: str) -> str:
     """Stability reading in words, with the figure it is read from (cohesion, else Jaccard)."""
     words = enum("stability_reading", c.get("stability_reading"), lang)

@@ -8,7 +8,10 @@ Sheets (Spanish by default, English with ``lang="en"``; one language per workboo
    does not propose, the comparison with Torres Zorrilla (2003), the data anomalies;
 2. candidates, members, strongest chains, linkages (display headers with the machine
    names in a second header row, a native key-sector scatter chart), regions (with
-   regional data), evidence, phases, method and validation, run details.
+   regional data), evidence, phases, method and validation, run details. A run with a
+   focus region (multi-regional tables) adds to the candidates sheet each candidate's
+   focus region, foreign country-sectors and cross-border shares, with a note saying
+   what the shares measure (repeated in the method sheet).
 
 Printing: landscape A4, narrow margins, header rows repeated on every page; a sheet
 whose columns fit a page at ≥ 80 % scale is fitted to one page wide, a wider one is
@@ -48,6 +51,7 @@ from .summary import (
     candidate_rows,
     core_share,
     dimension_names,
+    foreign_members_text,
     similar_group_rows,
     source_line,
     status_words,
@@ -596,8 +600,73 @@ def _matched_names(c: Mapping[str, Any]) -> str:
     return "; ".join(names) or "—"
 
 
-def _candidate_columns(view: View) -> list[Column]:
-    """Column specifications of the candidates sheet (one record = one candidate)."""
+def _focus_region(cands: Sequence[Mapping[str, Any]]) -> str | None:
+    """Return the focus region of a multi-regional run (its candidates carry it), else None."""
+    return next((str(c["focus_region"]) for c in cands if c.get("focus_region")), None)
+
+
+def _share_or_dash(value: Any) -> Any:
+    """Return a share as it is, "—" when it could not be computed (no intermediate trade)."""
+    return "—" if value is None else value
+
+
+def _focus_columns(view: View) -> list[Column]:
+    """Columns of a run with a focus region: foreign members and the cross-border shares."""
+    L = view.L
+    return [
+        Column("focus_region", L("focus_region"), lambda c: c.get("focus_region") or "—"),
+        Column(
+            "foreign_members", L("foreign_members"), lambda c: foreign_members_text(c, view), cap=40
+        ),
+        Column(
+            "cross_border_sales_share",
+            L("cross_border_sales_share"),
+            lambda c: _share_or_dash(c.get("cross_border_sales_share")),
+            fmt="0.0%",
+        ),
+        Column(
+            "cross_border_purchases_share",
+            L("cross_border_purchases_share"),
+            lambda c: _share_or_dash(c.get("cross_border_purchases_share")),
+            fmt="0.0%",
+        ),
+    ]
+
+
+def _cross_border_note(view: View, region: str) -> str:
+    """Return what the foreign-member and cross-border columns hold, in the output's language."""
+    L = view.L
+    return L("cross_border_note").format(
+        foreign=L("foreign_members"),
+        sales=L("cross_border_sales_share"),
+        purchases=L("cross_border_purchases_share"),
+        region=region,
+    )
+
+
+def _page_note(ws: Any, row: int, text: str, ncols: int) -> None:
+    """Write an italic note at ``row``, wrapped within columns that print whole.
+
+    The sheet's widths and page setup are set. A sheet printed in column groups repeats
+    its first two columns on every page: the note is merged over those two, so every page
+    prints it whole. Otherwise it spans as many of the first ``ncols`` columns as one page
+    holds at the sheet's print scale (at least two).
+    """
+    widths = [ws.column_dimensions[get_column_letter(j)].width for j in range(1, ncols + 1)]
+    room = PAGE_WIDTH_CHARS * 100.0 / (ws.page_setup.scale or 100)
+    span = 2
+    while not ws.print_title_cols and span < ncols and sum(widths[: span + 1]) <= room:
+        span += 1
+    _note(ws, row, text, span, widths)
+    ws.cell(row, 1).font = Font(italic=True)
+
+
+def _candidate_columns(view: View, *, focus: bool = False) -> list[Column]:
+    """Column specifications of the candidates sheet (one record = one candidate).
+
+    With ``focus`` (a multi-regional run with a focus region) the columns of
+    :func:`_focus_columns` follow the export share.
+    """
     L, lang = view.L, view.lang
     sentence_key = "sentence_es" if lang == "es" else "sentence_en"
 
@@ -629,6 +698,7 @@ def _candidate_columns(view: View) -> list[Column]:
         col("output_share", lambda c: c["output_share"], "0.0%"),
         col("core_output_share", core_share, "0.0%"),
         col("export_share", lambda c: c["export_share"], "0.0%"),
+        *(_focus_columns(view) if focus else []),
         col("matched_cases", _matched_names, cap=35),
         col("phase", lambda c: rosenfeld(c).get("phase") or "—"),
         col("rosenfeld_status", lambda c: status_words(c, lang), cap=22),
@@ -650,16 +720,30 @@ def _candidate_columns(view: View) -> list[Column]:
 
 
 def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
-    """Candidates sheet: one row per candidate, status fills, a bar chart of the sizes."""
-    columns = _candidate_columns(view)
+    """Candidates sheet: one row per candidate, status fills, a bar chart of the sizes.
+
+    With a focus region, a note below the table says what the cross-border columns hold.
+    """
+    region = _focus_region(cands)
+    columns = _candidate_columns(view, focus=region is not None)
     ws, rows = _spec_sheet(wb, view.L("sheet_candidates"), columns, cands)
     _status_rules(ws, _position(columns, "rosenfeld_status"), 2, len(rows) + 1, view.lang)
+    below = len(rows) + 1  # last row used below the table
+    if region is not None and rows:
+        below += 1
+        _page_note(ws, below, _cross_border_note(view, region), len(columns))
     if rows:
-        _sizes_chart(ws, columns, len(rows), view)
+        _sizes_chart(ws, columns, len(rows), view, below=below)
 
 
-def _sizes_chart(ws: Any, columns: Sequence[Column], n: int, view: View) -> None:
-    """Bar chart of the number of members by candidate id, below the table."""
+def _sizes_chart(
+    ws: Any, columns: Sequence[Column], n: int, view: View, *, below: int | None = None
+) -> None:
+    """Bar chart of the number of members by candidate id, below the table.
+
+    ``below`` is the last row written under the table (default: the table's last row,
+    ``n + 1``); the chart starts two rows further down, on a page of its own.
+    """
     chart = BarChart()
     chart.type = "bar"
     chart.title = view.L("chart_sizes")
@@ -672,8 +756,9 @@ def _sizes_chart(ws: Any, columns: Sequence[Column], n: int, view: View) -> None
     chart.y_axis.delete = False
     chart.legend = None
     chart.height, chart.width = min(17.0, max(6.0, 0.6 * n + 3)), 14
-    ws.row_breaks.append(Break(id=n + 1))  # the chart prints whole
-    ws.add_chart(chart, f"B{n + 4}")
+    below = n + 1 if below is None else below
+    ws.row_breaks.append(Break(id=below))  # the chart prints whole
+    ws.add_chart(chart, f"B{below + 3}")
 
 
 def _core(c: Mapping[str, Any]) -> list[str]:
@@ -1182,6 +1267,11 @@ def _method_sheet(
     if unproposed:
         text = "; ".join(cases[k].name if k in cases else k for k in unproposed)
         _titled_note(ws, r0 + 1, L("unproposed"), text, len(columns), text_width)
+    region = _focus_region(doc.get("candidates", []))
+    if region is not None:
+        text = _cross_border_note(view, region)
+        row = r0 + (2 if unproposed else 1)
+        _titled_note(ws, row, L("cross_border_title"), text, len(columns), text_width)
 
 
 def write_workbook(
