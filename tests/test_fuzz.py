@@ -92,7 +92,7 @@ def test_cli_never_shows_a_traceback_on_damaged_files(tmp_path, capsys, command)
 
 
 # ------------------------------------------------------------------ supply-use files
-SUT_CASES = 150  # per seed; about 3 s in all (`make fuzz` runs 1,000 by scripts/fuzz.py --sut)
+SUT_CASES = 250  # per seed; about 3 s in all (`make fuzz` runs 1,000 by scripts/fuzz.py --sut)
 
 
 @pytest.fixture(scope="module")

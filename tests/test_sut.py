@@ -26,6 +26,7 @@ from io_clusters.errors import (
     FormulaError,
     LayoutError,
     NonNumericCellError,
+    OptionError,
     SpecError,
 )
 from io_clusters.readers.sut_readers import read_sut, write_sut
@@ -561,3 +562,38 @@ def test_cli_symmetric_damaged_supply_use_files_exit_with_documented_codes(tmp_p
         err = capsys.readouterr().err
         assert err.startswith(f"io-clusters: error: {name}") or name in err, err
         assert not out.exists()
+
+
+def test_damaged_sut_too_many_industries_is_a_resource_limit(tmp_path, monkeypatch):
+    from io_clusters.errors import ResourceLimitError
+    from io_clusters.readers import sut_readers
+    from io_clusters.readers.package import Limits
+
+    monkeypatch.setattr(sut_readers, "DEFAULT_LIMITS", Limits(max_sectors=1))
+    path = write_sut(_named_sut(), tmp_path / "s.csv")
+    with pytest.raises(ResourceLimitError, match=r"s\.csv: 2 products × 2 industries exceed"):
+        read_sut(path)
+    spec = tmp_path / "sut.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    with pytest.raises(ResourceLimitError, match=r"cou\.xlsx: 2 products × 2 industries"):
+        read_sut(_sut_workbook(tmp_path / "cou.xlsx"), spec)
+
+
+def test_sut_csv_from_a_spanish_locale_spreadsheet(tmp_path):
+    """Fields separated by ';' and decimal commas (S, U, Y, W of the example are halved)."""
+    half = SupplyUseTable.from_arrays(
+        np.array(S) / 2, np.array(U) / 2, final_demand=np.array(Y) / 2, value_added=np.array(W) / 2
+    )
+    text = write_sut(half, tmp_path / "h.csv").read_text(encoding="utf-8")
+    rows = [ln.split(",") for ln in text.splitlines()]
+    path = tmp_path / "es.csv"
+    path.write_text("\n".join(";".join(r) for r in rows).replace(".", ","), encoding="cp1252")
+    s = read_sut(path)
+    np.testing.assert_array_equal(s.supply.to_numpy(), [[45, 0], [5, 50]])
+    np.testing.assert_array_equal(s.use.to_numpy(), [[10, 15], [12.5, 7.5]])
+    assert any("decimal comma assumed" in n for n in s.meta.notes)
+    # 12 number cells: supply 2 × 2, use 2 × 2, final demand 2, value added 2
+    with pytest.raises(NonNumericCellError, match=r"12 non-numeric .*es\.csv!D7 = '12,5'"):
+        read_sut(path, decimal=".")
+    with pytest.raises(OptionError, match="decimal must be"):
+        read_sut(path, decimal="x")

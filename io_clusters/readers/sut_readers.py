@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from ..cellref import cell_ref
-from ..errors import DuplicateCodeError, LayoutError, SpecError
+from ..errors import DuplicateCodeError, LayoutError, OptionError, ResourceLimitError, SpecError
 from ..export import atomic_path
 from ..sut import SupplyUseTable
 from ..table import ReadIssue, slug
@@ -72,6 +72,7 @@ from ._cells import (
     strip_control,
 )
 from .interchange import _comment_pairs, _parse_meta, _safe_text, _unescape
+from .package import DEFAULT_LIMITS
 from .spec import read_toml
 
 MAGIC = "# io_clusters supply-use"
@@ -93,9 +94,14 @@ _KEYS = {
 
 
 def read_sut(
-    path: str | Path, layout: str | Path | None = None, *, encoding: str | None = None
+    path: str | Path,
+    layout: str | Path | None = None,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    decimal: str | None = None,
 ) -> SupplyUseTable:
-    """Read a supply-use table: a workbook with a ``[sut]`` spec, or the interchange format.
+    r"""Read a supply-use table: a workbook with a ``[sut]`` spec, or the interchange format.
 
     Parameters
     ----------
@@ -107,6 +113,11 @@ def read_sut(
     encoding : str, optional
         Encoding of a CSV file; default UTF-8 (UTF-16 with a byte-order mark), else
         Windows-1252 with a warning.
+    delimiter : {",", ";", "\t"}, optional
+        Field separator of a CSV file (default: detected from the header line).
+    decimal : {".", ","}, optional
+        Decimal separator of numbers stored as text (detected when omitted; a file
+        separated by ``;`` defaults to the decimal comma).
 
     Returns
     -------
@@ -122,15 +133,21 @@ def read_sut(
         problem (:class:`~io_clusters.errors.FileFormatError` for a corrupt or
         undecodable file, :class:`~io_clusters.errors.LayoutError` for a grid that does
         not follow the format, :class:`~io_clusters.errors.SpecError` for a bad spec).
+    OptionError
+        ``decimal`` or ``delimiter`` is not one of the values above.
     """
     p = require_file(path)
     if layout is not None:
         return _read_spec(p, Path(layout))
+    if decimal not in (None, ".", ","):
+        raise OptionError(f"decimal must be '.' or ',', got {decimal!r}")
+    if delimiter not in (None, ",", ";", "\t"):
+        raise OptionError(f"delimiter must be ',', ';' or a tab, got {delimiter!r}")
     if sniff(p) == "text":
-        return _read_interchange_csv(p, encoding)
+        return _read_interchange_csv(p, encoding, delimiter, decimal)
     wb = open_workbook(p)
     if "supply_use" in wb.sheetnames:
-        return _read_interchange_xlsx(p, wb)
+        return _read_interchange_xlsx(p, wb, decimal)
     raise LayoutError(
         f"{p.name}: a supply-use workbook needs a layout spec with a [sut] section "
         "(--layout sut_spec.toml) or a 'supply_use' sheet in the interchange format"
@@ -200,6 +217,16 @@ class _SutRanges:
         return out
 
 
+def _check_size(p: Path, n_products: int, n_industries: int) -> None:
+    """Refuse more products or industries than the sector limit of the table readers."""
+    limit = DEFAULT_LIMITS.max_sectors
+    if max(n_products, n_industries) > limit:
+        raise ResourceLimitError(
+            f"{p.name}: {n_products:,} products × {n_industries:,} industries exceed the "
+            f"limit of {limit:,} sectors"
+        )
+
+
 def _sut_section(spec: dict[str, Any], spec_path: Path) -> dict[str, Any]:
     """Return the checked ``[sut]`` section of a supply-use spec."""
     t = spec.get("sut")
@@ -246,6 +273,7 @@ def _read_spec(p: Path, spec_path: Path) -> SupplyUseTable:
             f"{U_r.shape}; both must be products × industries of the same size"
         )
     n_p, n_k = S_r.shape
+    _check_size(p, n_p, n_k)
     prods, inds = _spec_codes(sr, t, n_p, n_k)
     arrays = _spec_blocks(sr, t, {"supply": S_r, "use": U_r})
     fd, va = _spec_vectors(sr, spec, n_p, n_k)
@@ -331,10 +359,12 @@ def _bom_encoding(p: Path) -> str | None:
     return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else None
 
 
-def _read_interchange_csv(p: Path, encoding: str | None) -> SupplyUseTable:
+def _read_interchange_csv(
+    p: Path, encoding: str | None, delimiter: str | None, decimal: str | None
+) -> SupplyUseTable:
     """Read the CSV variant: decoded with a fallback (said so), one field per header column."""
     bom = _bom_encoding(p) if encoding is None else None
-    text = read_text(p, encoding or bom)
+    text = read_text(p, encoding or bom, delimiter)
     first = text.delimiter.join(text.comments[0][1]).strip() if text.comments else ""
     if not first.startswith(MAGIC):
         raise LayoutError(
@@ -345,13 +375,14 @@ def _read_interchange_csv(p: Path, encoding: str | None) -> SupplyUseTable:
         raise LayoutError(f"{p.name}: no header line after the '#' lines")
     check_widths(text, len(text.rows[0]), p.name)
     notes = [*text.notes, *(["read as UTF-16 (byte-order mark)"] if bom else [])]
-    if text.delimiter == ";":
-        notes.append("decimal comma assumed (semicolon-separated file)")
-    grid = _Grid(p, p.name, text.rows, text.lines, decimal_comma=text.delimiter == ";")
+    if decimal is None and text.delimiter == ";":
+        decimal = ","
+        notes.append("decimal comma assumed (semicolon-separated file); pass decimal='.' if not")
+    grid = _Grid(p, p.name, text.rows, text.lines, decimal=decimal)
     return grid.table(_comment_pairs(text.comments, text.delimiter, p.name), notes, text.issues)
 
 
-def _read_interchange_xlsx(p: Path, wb: Any) -> SupplyUseTable:
+def _read_interchange_xlsx(p: Path, wb: Any, decimal: str | None) -> SupplyUseTable:
     """Read the xlsx variant: the grid in sheet ``supply_use``, metadata in sheet ``meta``."""
     values = sheet_values(wb["supply_use"])
     lines = [k + 1 for k, r in enumerate(values) if any(_text(v).strip() for v in r)]
@@ -363,7 +394,7 @@ def _read_interchange_xlsx(p: Path, wb: Any) -> SupplyUseTable:
             if len(row) and row[0] is not None:
                 value = "" if len(row) < 2 or row[1] is None else _text(_unescape(row[1]))
                 pairs.append((_text(row[0]), value, f"{p.name}: meta!B{r}"))
-    grid = _Grid(p, "supply_use", [values[k - 1] for k in lines], lines, wb=wb)
+    grid = _Grid(p, "supply_use", [values[k - 1] for k in lines], lines, decimal=decimal, wb=wb)
     return grid.table(pairs, [], ())
 
 
@@ -394,12 +425,12 @@ class _Grid:
         rows: list[Any],
         lines: list[int],
         *,
-        decimal_comma: bool = False,
+        decimal: str | None = None,
         wb: Any = None,
     ):
         self.p, self.sheet, self.rows, self.lines, self.wb = p, sheet, rows, lines, wb
         self.clean = LabelCleaner()
-        self.co = Coercer(sheet, text_source=wb is None, decimal="," if decimal_comma else None)
+        self.co = Coercer(sheet, text_source=wb is None, decimal=decimal)
 
     def cell(self, i: int, j: int) -> Any:
         """Return the raw value of row ``i``, column ``j`` (0-based; None past the row's end)."""
@@ -519,6 +550,7 @@ class _Grid:
         """Return the supply-use table of the grid, or raise naming the line or cell."""
         icols, fcols, inds, cats = self.header()
         rows, industry = self.kinds()
+        _check_size(self.p, len(rows["supply"]), len(icols))
         prods = self.codes("supply", rows["supply"])
         self.same_products("use", rows["use"], prods)
         if rows["imports_use"]:
