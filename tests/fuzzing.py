@@ -325,33 +325,39 @@ def run_case(
 def sut_seeds(workdir: Path, seed: int = 0) -> list[Path]:
     """Supply-use seeds written by ``write_sut``: CSV and xlsx, one with imports.
 
-    Balanced tables that validate: 4 products × 4 industries with secondary production
-    (a CSV and an xlsx), and 3 products × 5 industries with imported use (a CSV; model
-    A then refuses the rectangular supply matrix, a documented error).
+    Tables that validate: 4 products × 4 industries with secondary production, balanced
+    (a CSV and an xlsx); 3 products × 5 industries with imported use, balanced (a CSV;
+    model A refuses its rectangular supply matrix, a documented error); 3 × 3 without
+    final demand or value added (a CSV: the balances are not checked, so damaged figures
+    reach the transformation more often).
     """
     import numpy as np
 
     rng = np.random.default_rng(seed)
     out = []
-    for n_p, n_k, imports, suffixes in ((4, 4, False, (".csv", ".xlsx")), (3, 5, True, (".csv",))):
+    for n_p, n_k, kind, suffixes in (
+        (4, 4, "balanced", (".csv", ".xlsx")),
+        (3, 5, "imports", (".csv",)),
+        (3, 3, "bare", (".csv",)),
+    ):
         S = np.zeros((n_p, n_k))
         for j in range(n_k):
             S[j % n_p, j] = rng.uniform(80, 120)
             S[(j + 1) % n_p, j] = rng.uniform(0, 15)  # secondary output
         U = rng.uniform(0, 0.15, (n_p, n_k)) * S.sum(0)[None, :]
-        M = rng.uniform(0, 0.05, (n_p, n_k)) * S.sum(0)[None, :] if imports else None
+        M = rng.uniform(0, 0.05, (n_p, n_k)) * S.sum(0)[None, :] if kind == "imports" else None
         fd = S.sum(1) - U.sum(1)
         va = S.sum(0) - U.sum(0) - (0 if M is None else M.sum(0))
         sut = SupplyUseTable.from_arrays(
             S,
             U,
-            final_demand=np.column_stack([0.7 * fd, 0.3 * fd]),
-            value_added=va,
+            final_demand=None if kind == "bare" else np.column_stack([0.7 * fd, 0.3 * fd]),
+            value_added=None if kind == "bare" else va,
             imports_use=M,
             product_names=[f"Producto {i + 1} (año)" for i in range(n_p)],
             country="PER",
             units="millones de soles",
         )
         for suffix in suffixes:
-            out.append(write_sut(sut, workdir / f"sut{n_p}x{n_k}{suffix}"))
+            out.append(write_sut(sut, workdir / f"sut{n_p}x{n_k}-{kind}{suffix}"))
     return out
