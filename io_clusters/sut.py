@@ -184,8 +184,11 @@ def validate_sut(sut: SupplyUseTable) -> ValidationReport:
 
     Supply = use by product; inputs + value added = output by industry; finite,
     non-negative blocks. Findings name the block, the product or industry and the cell.
+    What the reader found (``meta.issues``: text not in UTF-8, labels cleaned of
+    control characters, cells marked not available …) is reported as warnings.
     """
     f: list[Finding] = [
+        *(Finding(i.check, "warning", i.message, cells=i.cells) for i in sut.meta.issues),
         *_block_findings("supply", sut.supply),
         *_block_findings("use", sut.use),
     ]

@@ -13,7 +13,13 @@ counts and writes fuzz.json.
 With ``--state N`` it also runs N cases of the state families (tests/fuzzing_state.py:
 damaged update manifests, sidecars and evidence stores; default 300).
 
-Usage: python scripts/fuzz.py [--cases N] [--state N] [--jobs J] [--out fuzz.json]
+With ``--sut N`` it also runs N cases on supply-use files (default 1,000): seeds written
+by ``write_sut`` (interchange CSV and xlsx, one with imported use), the same mutations,
+and the invariant of ``tests.fuzzing.check_sut_file`` (``read_sut`` gives a table or a
+documented error; a valid one is transformed by model D or A and written; nothing
+written on failure; no hang).
+
+Usage: python scripts/fuzz.py [--cases N] [--state N] [--sut N] [--jobs J] [--out fuzz.json]
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import SHARED_IO, bcch_workbook  # noqa: E402
-from tests.fuzzing import run_case  # noqa: E402
+from tests.fuzzing import run_case, sut_seeds  # noqa: E402
 
 _SEEDS: list[Path] = []
 
@@ -114,12 +120,60 @@ def run_state_families(cases: int, jobs: int) -> dict[str, object]:
     }
 
 
+# ------------------------------------------------------------------ supply-use files
+def _sut_case(i: int) -> tuple[str, str, str, float]:
+    seed = _SEEDS[i % len(_SEEDS)]
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        kind, outcome = run_case(seed, i, Path(d), sut=True)
+    return seed.name, kind, outcome, time.perf_counter() - t0
+
+
+def run_sut_families(cases: int, jobs: int) -> dict[str, object]:
+    """Damaged supply-use files (CSV and xlsx seeds of ``write_sut``); returns the summary."""
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        seeds = [str(s) for s in sut_seeds(Path(tmp))]
+        with mp.Pool(jobs, initializer=_init, initargs=(seeds,)) as pool:
+            results = pool.map(_sut_case, range(cases), chunksize=20)
+    others = [r for r in results if r[2].startswith("other")]
+    errors = collections.Counter(r[2] for r in results if r[2].startswith("error:"))
+    return {
+        "cases": len(results),
+        "seconds": round(time.perf_counter() - t0, 1),
+        "correct_tables": sum(r[2] == "table" for r in results),
+        "documented_errors": sum(errors.values()),
+        "other_exceptions": len(others),
+        "hangs": sum(r[2] == "hang" for r in results),
+        "outputs_on_failure": sum(r[2] == "output-on-failure" for r in results),
+        "slowest_case_seconds": round(max((r[3] for r in results), default=0), 2),
+        "error_classes": dict(errors.most_common()),
+        "mutation_kinds": dict(collections.Counter(r[1] for r in results).most_common()),
+        "seeds": [Path(s).name for s in seeds],
+        "defects": [list(r[:3]) for r in others[:50]],
+    }
+
+
+def _print_sut(sut: dict[str, object]) -> None:
+    print(f"supply-use cases      {sut['cases']}  ({sut['seconds']:.0f} s)")
+    print(f"  correct tables      {sut['correct_tables']}")
+    print(f"  documented errors   {sut['documented_errors']}")
+    print(f"  other exceptions    {sut['other_exceptions']}  (must be 0)")
+    print(f"  hangs               {sut['hangs']}  (must be 0)")
+    print(f"  outputs on failure  {sut['outputs_on_failure']}  (must be 0)")
+    for cls, n in sut["error_classes"].items():
+        print(f"    {cls:32} {n}")
+    for d in sut["defects"][:10]:
+        print("DEFECT", d)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=5000)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="fuzz.json")
     ap.add_argument("--state", type=int, default=300, help="cases of the state families")
+    ap.add_argument("--sut", type=int, default=1000, help="cases on supply-use files")
     args = ap.parse_args()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -145,7 +199,7 @@ def main() -> int:
         "other_exceptions": len(others),
         "hangs": counts.get("hang", 0),
         "outputs_on_failure": counts.get("output-on-failure", 0),
-        "slowest_case_seconds": round(max(r[3] for r in results), 2),
+        "slowest_case_seconds": round(max((r[3] for r in results), default=0), 2),
         "error_classes": dict(errors.most_common()),
         "mutation_kinds": dict(collections.Counter(k for _, k, _, _ in results).most_common()),
         "seeds": [s.name for s in seeds],
@@ -174,6 +228,12 @@ def main() -> int:
         for d in state["defects"][:10]:
             print("DEFECT", d)
         bad += state["other_exceptions"] + state["hangs"]
+    if args.sut:
+        sut = run_sut_families(args.sut, args.jobs)
+        summary["sut_families"] = sut
+        Path(args.out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        _print_sut(sut)
+        bad += sut["other_exceptions"] + sut["hangs"] + sut["outputs_on_failure"]
     return 1 if bad else 0
 
 

@@ -3,6 +3,12 @@
 Invariant for every mutated file: reading (and, for a valid table, the main job) gives
 either a correct result or one of the documented error classes with a message — never
 another exception, never a hang, never an output file on failure.
+
+Supply-use files (:func:`sut_seeds`, :func:`check_sut_file`) get the same mutations
+and the same invariant: :func:`~io_clusters.readers.sut_readers.read_sut` gives a
+:class:`~io_clusters.SupplyUseTable` or a documented error; one that validates is
+transformed (model D or A), the symmetric table validated, its linkages computed and
+written as ``symmetric`` does — a documented error at any step leaves nothing written.
 """
 
 from __future__ import annotations
@@ -15,10 +21,21 @@ import shutil
 import signal
 import warnings
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
-from io_clusters import linkages, read_table, run, validate
+from io_clusters import (
+    SupplyUseTable,
+    linkages,
+    read_table,
+    run,
+    to_symmetric,
+    validate,
+    validate_sut,
+    write_table,
+)
 from io_clusters.errors import IoClustersError
+from io_clusters.readers.sut_readers import read_sut, write_sut
 
 DOCUMENTED = (IoClustersError, FileNotFoundError)
 _V = re.compile(rb"<v>([^<]*)</v>")
@@ -227,17 +244,46 @@ def check_file(path: Path, out_dir: Path, timeout: int = 20, full_run: bool = Tr
     Returns ``"table"``, ``"error:<Class>"``, ``"hang"``, ``"output-on-failure"`` or
     ``"other:<Class>: message"`` (a defect).
     """
+
+    def job() -> None:
+        table = read_table(path)
+        if validate(table).ok:
+            if full_run and table.n <= 60:
+                run(table, out=out_dir, n_boot=0, figures=False)
+            else:
+                linkages(table)
+
+    return _guarded(job, out_dir, timeout)
+
+
+def check_sut_file(path: Path, out_dir: Path, timeout: int = 20, model: str = "D") -> str:
+    """Apply the invariant to one supply-use file; return the outcome class.
+
+    As :func:`check_file`: read it; if it validates, transform it by ``model``,
+    validate the symmetric table, compute its linkages when it is valid, and write it
+    to ``out_dir`` (as ``io-clusters symmetric`` does).
+    """
+
+    def job() -> None:
+        sut = read_sut(path)
+        if not validate_sut(sut).ok:
+            return
+        table = to_symmetric(sut, model)
+        if validate(table).ok:
+            linkages(table)
+        write_table(table, out_dir / "symmetric.csv")
+
+    return _guarded(job, out_dir, timeout)
+
+
+def _guarded(job: Callable[[], None], out_dir: Path, timeout: int) -> str:
+    """Run ``job`` under a time limit, warnings silenced; classify how it ended."""
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(timeout)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = read_table(path)
-            if validate(table).ok:
-                if full_run and table.n <= 60:
-                    run(table, out=out_dir, n_boot=0, figures=False)
-                else:
-                    linkages(table)
+            job()
         return "table"
     except Hang:
         return "hang"
@@ -255,13 +301,63 @@ def check_file(path: Path, out_dir: Path, timeout: int = 20, full_run: bool = Tr
         shutil.rmtree(out_dir, ignore_errors=True)
 
 
-def run_case(seed_file: Path, case: int, workdir: Path, full_run: bool = True) -> tuple[str, str]:
-    """Mutate ``seed_file`` deterministically for ``case`` and check it."""
+def run_case(
+    seed_file: Path, case: int, workdir: Path, full_run: bool = True, *, sut: bool = False
+) -> tuple[str, str]:
+    """Mutate ``seed_file`` deterministically for ``case`` and check it.
+
+    ``sut=True``: the seed is a supply-use file, checked by :func:`check_sut_file`
+    (model D for even cases, A for odd ones).
+    """
     rng = random.Random(f"{seed_file.name}:{case}")
     data, kind = mutate(seed_file.read_bytes(), seed_file.suffix, rng)
     path = workdir / f"case{case}{seed_file.suffix}"
     path.write_bytes(data)
+    out = workdir / f"out{case}"
     try:
-        return kind, check_file(path, workdir / f"out{case}", full_run=full_run)
+        if sut:  # models D and A in turn (A refuses a rectangular supply matrix)
+            return kind, check_sut_file(path, out, model="DA"[case % 2])
+        return kind, check_file(path, out, full_run=full_run)
     finally:
         path.unlink(missing_ok=True)
+
+
+def sut_seeds(workdir: Path, seed: int = 0) -> list[Path]:
+    """Supply-use seeds written by ``write_sut``: CSV and xlsx, one with imports.
+
+    Tables that validate: 4 products × 4 industries with secondary production, balanced
+    (a CSV and an xlsx); 3 products × 5 industries with imported use, balanced (a CSV;
+    model A refuses its rectangular supply matrix, a documented error); 3 × 3 without
+    final demand or value added (a CSV: the balances are not checked, so damaged figures
+    reach the transformation more often).
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for n_p, n_k, kind, suffixes in (
+        (4, 4, "balanced", (".csv", ".xlsx")),
+        (3, 5, "imports", (".csv",)),
+        (3, 3, "bare", (".csv",)),
+    ):
+        S = np.zeros((n_p, n_k))
+        for j in range(n_k):
+            S[j % n_p, j] = rng.uniform(80, 120)
+            S[(j + 1) % n_p, j] = rng.uniform(0, 15)  # secondary output
+        U = rng.uniform(0, 0.15, (n_p, n_k)) * S.sum(0)[None, :]
+        M = rng.uniform(0, 0.05, (n_p, n_k)) * S.sum(0)[None, :] if kind == "imports" else None
+        fd = S.sum(1) - U.sum(1)
+        va = S.sum(0) - U.sum(0) - (0 if M is None else M.sum(0))
+        sut = SupplyUseTable.from_arrays(
+            S,
+            U,
+            final_demand=None if kind == "bare" else np.column_stack([0.7 * fd, 0.3 * fd]),
+            value_added=None if kind == "bare" else va,
+            imports_use=M,
+            product_names=[f"Producto {i + 1} (año)" for i in range(n_p)],
+            country="PER",
+            units="millones de soles",
+        )
+        for suffix in suffixes:
+            out.append(write_sut(sut, workdir / f"sut{n_p}x{n_k}-{kind}{suffix}"))
+    return out

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from io_clusters import IOTable, write_table
 
 from .conftest import CHL08, CHL13, PERU, bcch_workbook, spec_workbook
-from .fuzzing import check_file, run_case
+from .fuzzing import check_file, check_sut_file, run_case, sut_seeds
 
 SEEDS_SYNTHETIC = ("spec", "bcch", "interchange_csv", "interchange_xlsx")
 
@@ -89,3 +89,51 @@ def test_cli_never_shows_a_traceback_on_damaged_files(tmp_path, capsys, command)
         code = main(args)
         err = capsys.readouterr().err
         assert code != 70 and "Traceback" not in err, (case, err)
+
+
+# ------------------------------------------------------------------ supply-use files
+SUT_CASES = 200  # per seed; about 3 s in all (`make fuzz` runs 1,000 by scripts/fuzz.py --sut)
+
+
+@pytest.fixture(scope="module")
+def sut_seed_files(tmp_path_factory):
+    return sut_seeds(tmp_path_factory.mktemp("sut-seeds"))
+
+
+def test_sut_seeds_are_valid_tables(sut_seed_files, tmp_path):
+    """Unchanged, every seed reads and transforms (model A refuses the 3 × 5 one)."""
+    outcomes = [check_sut_file(s, tmp_path / "o", model="D") for s in sut_seed_files]
+    assert outcomes == ["table"] * 4
+    a = [check_sut_file(s, tmp_path / "o", model="A") for s in sut_seed_files]
+    assert a == ["table", "table", "error:AnalysisError", "table"]
+
+
+@pytest.mark.parametrize(
+    "k", [0, 1, 2, 3], ids=["csv-4x4", "xlsx-4x4", "csv-3x5-imports", "csv-3x3-bare"]
+)
+def test_damaged_supply_use_files_obey_the_invariant(sut_seed_files, tmp_path, k):
+    seed = sut_seed_files[k]
+    results = [run_case(seed, case, tmp_path, sut=True) for case in range(SUT_CASES)]
+    bad = [(case, kind, o) for case, (kind, o) in enumerate(results) if o != "table"]
+    bad = [b for b in bad if not b[2].startswith("error:")]
+    assert not bad, bad
+    outcomes = {o for _, o in results}
+    assert "table" in outcomes and any(o.startswith("error:") for o in outcomes)
+
+
+def test_cli_symmetric_never_shows_a_traceback_on_damaged_files(sut_seed_files, tmp_path, capsys):
+    from io_clusters.cli import main
+
+    from .fuzzing import mutate
+
+    rng = random.Random("symmetric")
+    for case in range(16):
+        seed = sut_seed_files[case % 2]
+        data, _ = mutate(seed.read_bytes(), seed.suffix, rng)
+        path = tmp_path / f"c{case}{seed.suffix}"
+        path.write_bytes(data)
+        out = tmp_path / f"o{case}.csv"
+        code = main(["symmetric", str(path), "--out", str(out)])
+        err = capsys.readouterr().err
+        assert code != 70 and "Traceback" not in err, (case, err)
+        assert code == 0 or not out.exists(), (case, code)

@@ -18,7 +18,17 @@ from hypothesis import strategies as st
 
 from io_clusters import SupplyUseTable, to_symmetric, validate_sut
 from io_clusters.cli import main
-from io_clusters.errors import AnalysisError, DataWarning, LayoutError, NonNumericCellError
+from io_clusters.errors import (
+    AnalysisError,
+    DataWarning,
+    DuplicateCodeError,
+    FileFormatError,
+    FormulaError,
+    LayoutError,
+    NonNumericCellError,
+    OptionError,
+    SpecError,
+)
 from io_clusters.readers.sut_readers import read_sut, write_sut
 
 from .conftest import PLANTED_Z
@@ -267,3 +277,323 @@ def test_broken_supply_use_files_name_block_and_cell(tmp_path):
     assert (
         main(["symmetric", str(bad), "--layout", str(spec), "--out", str(tmp_path / "x.csv")]) == 6
     )
+
+
+# ------------------------------------------------------------ damaged supply-use files
+# One test per failure class found by hand and by the fuzzer (tests/fuzzing.py): each
+# raised an undocumented exception (UnicodeDecodeError, IndexError, csv.Error,
+# ValueError, AttributeError) or read damaged data silently before.
+
+
+def _named_sut():
+    return SupplyUseTable.from_arrays(
+        S,
+        U,
+        final_demand=Y,
+        value_added=W,
+        products=["P1", "P2"],
+        industries=["I1", "I2"],
+        product_names=["Café", "Azúcar"],
+        industry_names=["Agro", "Food"],
+    )
+
+
+def _damaged(tmp_path, edit, name="d.csv"):
+    """Write the interchange CSV of the example, changed by ``edit(lines) -> lines``."""
+    lines = write_sut(_named_sut(), tmp_path / "good.csv").read_text(encoding="utf-8")
+    path = tmp_path / name
+    path.write_text("\n".join(edit(lines.split("\n"))), encoding="utf-8")
+    return path
+
+
+def _line(lines, kind, code=None):
+    """Return the position of the first row of ``kind`` (and ``code``)."""
+    return next(k for k, ln in enumerate(lines) if ln.startswith(f"{kind},{code or ''}"))
+
+
+def test_damaged_sut_non_utf8_text_is_read_as_cp1252_with_a_warning(tmp_path):
+    good = write_sut(_named_sut(), tmp_path / "good.csv").read_text(encoding="utf-8")
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(good.encode("cp1252"))  # was UnicodeDecodeError
+    s = read_sut(path)
+    assert s.product_names == ("Café", "Azúcar")
+    (w,) = [f for f in validate_sut(s).warnings if f.check == "encoding"]
+    assert "latin1.csv is not UTF-8" in w.message and "cp1252" in w.message
+
+
+def test_damaged_sut_utf16_with_byte_order_mark_is_read(tmp_path):
+    good = write_sut(_named_sut(), tmp_path / "good.csv").read_text(encoding="utf-8")
+    path = tmp_path / "u16.csv"
+    path.write_bytes(good.encode("utf-16"))  # was UnicodeDecodeError
+    s = read_sut(path)
+    np.testing.assert_array_equal(s.supply.to_numpy(), S)
+    assert "read as UTF-16 (byte-order mark)" in s.meta.notes
+
+
+def test_damaged_sut_binary_junk_is_not_a_text_table(tmp_path):
+    path = tmp_path / "junk.csv"
+    path.write_bytes(b"# io_clusters supply-use v1\n" + bytes(range(256)) * 4)
+    with pytest.raises(FileFormatError, match=r"junk\.csv: \d+ control bytes"):
+        read_sut(path)  # was UnicodeDecodeError
+
+
+@pytest.mark.parametrize("keep", [1, 2])
+def test_damaged_sut_truncated_before_the_rows(tmp_path, keep):
+    path = _damaged(tmp_path, lambda ls: ls[:keep])  # the magic (and table_id) only
+    with pytest.raises(LayoutError, match=r"d\.csv: no header line"):
+        read_sut(path)  # was IndexError
+
+
+@pytest.mark.parametrize("fields", ["supply", "supply,P1", "supply,P1,Café,90.0"])
+def test_damaged_sut_short_row_names_its_line(tmp_path, fields):
+    def edit(ls):
+        ls[_line(ls, "supply", "P1")] = fields
+        return ls
+
+    # line 4: magic, table_id, header, then the first supply row
+    with pytest.raises(LayoutError, match=r"d\.csv: line 4 has \d field\(s\) but the header has 6"):
+        read_sut(_damaged(tmp_path, edit))  # was IndexError (or zeros read silently)
+
+
+def test_damaged_sut_short_industry_row_names_its_line(tmp_path):
+    def edit(ls):
+        ls[_line(ls, "industry")] = "industry"
+        return ls
+
+    with pytest.raises(LayoutError, match=r"d\.csv: line 9 has 1 field\(s\)"):
+        read_sut(_damaged(tmp_path, edit))  # was IndexError
+
+
+def test_damaged_sut_wide_row_names_its_line(tmp_path):
+    def edit(ls):
+        ls[_line(ls, "use", "P2")] += ",5,6"
+        return ls
+
+    with pytest.raises(LayoutError, match=r"line 7 has 8 field\(s\) but the header has 6"):
+        read_sut(_damaged(tmp_path, edit))  # the extra numbers were dropped silently
+
+
+def test_damaged_sut_missing_header_columns(tmp_path):
+    def edit(ls):
+        ls[2] = "kind,code,name,x:I1,x:I2,fd:final_demand"
+        return ls
+
+    with pytest.raises(LayoutError, match=r"line 3: the header must start with kind,code,name"):
+        read_sut(_damaged(tmp_path, edit))
+
+
+def test_damaged_sut_non_numeric_cell_names_line_and_column(tmp_path):
+    def edit(ls):
+        k = _line(ls, "use", "P2")
+        ls[k] = ls[k].replace("15.0", "quince")
+        return ls
+
+    with pytest.raises(NonNumericCellError, match=r"d\.csv!E7 = 'quince'") as err:
+        read_sut(_damaged(tmp_path, edit))
+    assert [c.cell for c in err.value.cells] == ["E7"]
+
+
+def test_damaged_sut_blank_lines_are_skipped_and_cells_keep_their_line(tmp_path):
+    def edit(ls):
+        k = _line(ls, "use", "P2")
+        ls[k] = ls[k].replace("15.0", "x")
+        return [ln for pair in zip(ls, [""] * len(ls), strict=True) for ln in pair]
+
+    # every line doubled by a blank one: the use row of P2, line 7, is now line 13
+    with pytest.raises(NonNumericCellError, match=r"d\.csv!E13 = 'x'"):
+        read_sut(_damaged(tmp_path, edit))
+    s = read_sut(_damaged(tmp_path, lambda ls: [x for ln in ls for x in (ln, "")]))
+    np.testing.assert_array_equal(s.use.to_numpy(), U)
+
+
+def test_damaged_sut_field_over_the_csv_limit_names_its_line(tmp_path):
+    def edit(ls):
+        k = _line(ls, "supply", "P2")
+        ls[k] = ls[k].replace("Azúcar", "x" * 200_000)
+        return ls
+
+    with pytest.raises(FileFormatError, match=r"d\.csv: line 5: not valid CSV"):
+        read_sut(_damaged(tmp_path, edit))  # was _csv.Error
+
+
+def test_damaged_sut_duplicate_codes_are_refused(tmp_path):
+    def dup_industry(ls):
+        ls[2] = ls[2].replace("i:I2", "i:I1")
+        return ls
+
+    with pytest.raises(DuplicateCodeError, match=r"industry code\(s\) 'I1' .*d\.csv!D3, d\.csv!E3"):
+        read_sut(_damaged(tmp_path, dup_industry))  # was read, one column lost later
+
+    def dup_product(ls):
+        return [ln.replace(",P2,", ",P1,") for ln in ls]
+
+    with pytest.raises(DuplicateCodeError, match=r"supply-row code\(s\) 'P1' .*d\.csv!B5"):
+        read_sut(_damaged(tmp_path, dup_product))
+
+
+def test_damaged_sut_use_or_imports_rows_that_differ_from_supply(tmp_path):
+    def swap(ls):
+        k = _line(ls, "use", "P2")
+        ls[k] = ls[k].replace("use,P2", "use,P9")
+        return ls
+
+    with pytest.raises(LayoutError, match=r"first difference at d\.csv!B7: 'P9', expected 'P2'"):
+        read_sut(_damaged(tmp_path, swap))
+
+    def short_imports(ls):
+        ls.insert(_line(ls, "primary"), "imports_use,P1,P1,1.0,2.0,")
+        return ls
+
+    with pytest.raises(LayoutError, match=r"imports_use rows \(1\) must list the same products"):
+        read_sut(_damaged(tmp_path, short_imports))  # was ValueError from pandas
+
+
+def test_damaged_sut_line_separators_stay_in_their_field(tmp_path):
+    def edit(ls):
+        return [ln.replace("Café", "Ca\u2028fé\x07") for ln in ls]
+
+    s = read_sut(_damaged(tmp_path, edit))  # str.splitlines cut the row: "unknown kind"
+    assert s.product_names[0] == "Ca fé"
+    (w,) = [f for f in validate_sut(s).warnings if f.check == "control_characters"]
+    assert w.cells == ("d.csv!C4",)
+
+
+def test_damaged_sut_metadata_is_checked(tmp_path):
+    def bad_country(ls):
+        return [ls[0], "# country: Peru", *ls[1:]]
+
+    with pytest.raises(LayoutError, match=r"d\.csv: line 2: country 'Peru' is not an ISO"):
+        read_sut(_damaged(tmp_path, bad_country))
+
+    def late_comment(ls):
+        k = _line(ls, "use", "P1")
+        return [*ls[:k], "# country: CHL,,,,,", *ls[k:]]
+
+    # a '#' line after the header was taken as metadata, wherever it was
+    with pytest.raises(LayoutError, match=r"line 6: unknown kind '# country: CHL'.*before the hea"):
+        read_sut(_damaged(tmp_path, late_comment))
+
+
+def _sut_xlsx(tmp_path, edit=None, name="d.xlsx"):
+    path = write_sut(_named_sut(), tmp_path / name)
+    if edit:
+        wb = openpyxl.load_workbook(path)
+        edit(wb)
+        wb.save(path)
+    return path
+
+
+def test_sut_xlsx_round_trip(tmp_path):
+    s = read_sut(_sut_xlsx(tmp_path))
+    np.testing.assert_array_equal(s.supply.to_numpy(), S)
+    np.testing.assert_array_equal(s.use.to_numpy(), U)
+    np.testing.assert_array_equal(s.final_demand.to_numpy().ravel(), Y)
+    assert s.product_names == ("Café", "Azúcar") and s.industry_names == ("Agro", "Food")
+    assert s.meta.layout == "sut-interchange" and validate_sut(s).ok
+
+
+def test_damaged_sut_xlsx_empty_or_missing_sheet(tmp_path):
+    def empty(wb):
+        ws = wb["supply_use"]
+        ws.delete_rows(1, ws.max_row)
+
+    with pytest.raises(LayoutError, match=r"d\.xlsx: sheet 'supply_use' is empty"):
+        read_sut(_sut_xlsx(tmp_path, empty))  # was IndexError
+
+    def renamed(wb):
+        wb["supply_use"].title = "Hoja1"
+
+    with pytest.raises(LayoutError, match=r"d\.xlsx: a supply-use workbook needs a layout spec"):
+        read_sut(_sut_xlsx(tmp_path, renamed))
+
+    def header_only(wb):
+        ws = wb["supply_use"]
+        ws.delete_rows(2, ws.max_row)
+
+    with pytest.raises(LayoutError, match=r"d\.xlsx: no 'supply' rows"):
+        read_sut(_sut_xlsx(tmp_path, header_only))  # the message named no file
+
+
+def test_damaged_sut_xlsx_broken_zip(tmp_path):
+    data = _sut_xlsx(tmp_path).read_bytes()
+    path = tmp_path / "cut.xlsx"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(FileFormatError, match=r"cut\.xlsx: the workbook is corrupt or truncated"):
+        read_sut(path)
+
+
+def test_damaged_sut_xlsx_formula_without_value_is_not_zero(tmp_path):
+    def formula(wb):
+        wb["supply_use"]["D2"] = "=1+1"  # saved by openpyxl: no cached value
+
+    with pytest.raises(FormulaError, match=r"supply_use!D2 =1\+1"):
+        read_sut(_sut_xlsx(tmp_path, formula))  # was read as 0
+
+
+def test_damaged_sut_spec_values_of_the_wrong_type(tmp_path):
+    path = _sut_workbook(tmp_path / "cou.xlsx")
+    for extra, match in (
+        ('year = "abc"', r"\[sut\] year must be a whole number"),
+        ("table_id = 5", r"\[sut\] table_id must be text in quotes"),
+        ('country = "Peru"', r"country 'Peru' is not an ISO 3166"),
+    ):
+        spec = tmp_path / "s.toml"
+        text = SPEC.replace('country = "PER"\n', "")
+        spec.write_text(text.replace("[sut]\n", f"[sut]\n{extra}\n"), encoding="utf-8")
+        with pytest.raises(SpecError, match=match):
+            read_sut(path, spec)  # year: was ValueError; table_id: an int as the table id
+    spec.write_text("final_demand = 3\n" + SPEC.split("[final_demand]")[0], encoding="utf-8")
+    with pytest.raises(SpecError, match=r"\[final_demand\] must be a table"):
+        read_sut(path, spec)  # was AttributeError
+
+
+def test_cli_symmetric_damaged_supply_use_files_exit_with_documented_codes(tmp_path, capsys):
+    good = write_sut(_named_sut(), tmp_path / "good.csv").read_bytes()
+    cases = {
+        "trunc.csv": (good[:28], 6),  # the magic line only
+        "junk.csv": (good[:28] + bytes(range(256)) * 4, 4),
+        "short.csv": (good.replace(b"supply,P1,Caf\xc3\xa9,90.0,0.0,", b"supply"), 6),
+    }
+    for name, (data, code) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(data)
+        out = tmp_path / f"{name}.out.csv"
+        assert main(["symmetric", str(path), "--out", str(out)]) == code, name
+        err = capsys.readouterr().err
+        assert err.startswith(f"io-clusters: error: {name}") or name in err, err
+        assert not out.exists()
+
+
+def test_damaged_sut_too_many_industries_is_a_resource_limit(tmp_path, monkeypatch):
+    from io_clusters.errors import ResourceLimitError
+    from io_clusters.readers import sut_readers
+    from io_clusters.readers.package import Limits
+
+    monkeypatch.setattr(sut_readers, "DEFAULT_LIMITS", Limits(max_sectors=1))
+    path = write_sut(_named_sut(), tmp_path / "s.csv")
+    with pytest.raises(ResourceLimitError, match=r"s\.csv: 2 products × 2 industries exceed"):
+        read_sut(path)
+    spec = tmp_path / "sut.toml"
+    spec.write_text(SPEC, encoding="utf-8")
+    with pytest.raises(ResourceLimitError, match=r"cou\.xlsx: 2 products × 2 industries"):
+        read_sut(_sut_workbook(tmp_path / "cou.xlsx"), spec)
+
+
+def test_sut_csv_from_a_spanish_locale_spreadsheet(tmp_path):
+    """Fields separated by ';' and decimal commas (S, U, Y, W of the example are halved)."""
+    half = SupplyUseTable.from_arrays(
+        np.array(S) / 2, np.array(U) / 2, final_demand=np.array(Y) / 2, value_added=np.array(W) / 2
+    )
+    text = write_sut(half, tmp_path / "h.csv").read_text(encoding="utf-8")
+    rows = [ln.split(",") for ln in text.splitlines()]
+    path = tmp_path / "es.csv"
+    path.write_text("\n".join(";".join(r) for r in rows).replace(".", ","), encoding="cp1252")
+    s = read_sut(path)
+    np.testing.assert_array_equal(s.supply.to_numpy(), [[45, 0], [5, 50]])
+    np.testing.assert_array_equal(s.use.to_numpy(), [[10, 15], [12.5, 7.5]])
+    assert any("decimal comma assumed" in n for n in s.meta.notes)
+    # 12 number cells: supply 2 × 2, use 2 × 2, final demand 2, value added 2
+    with pytest.raises(NonNumericCellError, match=r"12 non-numeric .*es\.csv!D7 = '12,5'"):
+        read_sut(path, decimal=".")
+    with pytest.raises(OptionError, match="decimal must be"):
+        read_sut(path, decimal="x")
