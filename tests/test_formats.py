@@ -322,3 +322,20 @@ def test_unusual_csv_falls_back_to_the_explaining_reader(tmp_path, monkeypatch, 
     slow = read_table(path)
     pd.testing.assert_frame_equal(fast.Z, slow.Z)
     assert fast.meta == slow.meta
+
+
+@pytest.mark.parametrize("n", [16_000, 26_000])
+def test_a_header_wider_than_the_csv_field_limit_and_the_probe(tmp_path, n):
+    """16,000 long country-sector codes make a header over the csv module's 131,072
+    characters (the semicolon and tab probes made it one field: csv.Error); 26,000 make
+    one over the first MiB read (found by the supply-use review)."""
+    from io_clusters.readers._cells import sniff_text
+
+    codes = [f"C{i % 50:02d}:Manufacture of goods of kind {i:05d}" for i in range(n)]
+    header = "kind,code,name," + ",".join(f"z:{c}" for c in codes) + ",x\n"
+    path = tmp_path / "wide.csv"
+    path.write_text("# io_clusters interchange v1\n" + header + "sector,a,A\n", encoding="utf-8")
+    assert len(header) > (131_072 if n < 20_000 else 2**20)
+    enc, delim, fields, first = sniff_text(path)
+    assert (enc, delim, len(fields)) == ("utf-8", ",", n + 4)
+    assert fields[3] == f"z:{codes[0]}" and first.startswith("# io_clusters")

@@ -198,3 +198,20 @@ def test_foreign_members_read_with_their_names_when_the_table_has_names():
     # a name that differs from the code follows it; one equal to the code is not repeated
     assert foreign_members_text(c, view) == "CHN:D24 Basic metals, China; USA:D28"
     assert foreign_members_text({"foreign_members": []}, view) == "—"
+
+
+def test_cards_of_a_multiregional_table_word_the_geography_for_countries(focus_run, tmp_path):
+    """A multi-regional table shows countries: the national-table note was wrong there."""
+    from io_clusters.evidence.pairing import MULTIREGIONAL_GEOGRAPHY_EN, MULTIREGIONAL_GEOGRAPHY_ES
+
+    lang, res, doc = focus_run
+    note = MULTIREGIONAL_GEOGRAPHY_ES if lang == "es" else MULTIREGIONAL_GEOGRAPHY_EN
+    key = f"geography_note_{lang}"
+    assert doc["candidates"] and all(c["rosenfeld"][key] == note for c in doc["candidates"])
+    cards = _cards(res.outputs["report"].read_text(encoding="utf-8"))
+    html_note = note.replace("'", "&#x27;")
+    assert all(html_note in card for card in cards.values())
+    national = ic.run(planted_blocks(40), out=tmp_path / "n", n_boot=0, lang=lang, figures=False)
+    ndoc = json.loads(national.outputs["candidates"].read_text(encoding="utf-8"))
+    assert all(c["rosenfeld"][key] != note for c in ndoc["candidates"])
+    assert note.replace("'", "&#x27;") not in national.outputs["report"].read_text(encoding="utf-8")

@@ -71,6 +71,7 @@ from ..clustering import WEAK_LINKAGE, Candidate, ClusterResult
 from ..concordance import codes_match, coverage, detect_classification, sector_isic
 from ..errors import AnalysisError
 from ..geo import DEPARTMENTS
+from ..mrio import is_multiregional
 from ..table import IOTable
 from .catalogue import DIMENSIONS, Case, Denial, format_lines, load_cases, phase_bounds, span_of
 
@@ -550,6 +551,7 @@ def pair_evidence(
         table_id=table.meta.table_id,
         cases=(*load_cases(), *extra_cases),
         geography=geography,
+        multiregional=is_multiregional(table),
     )
     pairings = []
     covered_cases: set[str] = set()
@@ -576,6 +578,30 @@ class _Context:
     table_id: str
     cases: tuple[Case, ...]
     geography: dict[str, Any] | None
+    multiregional: bool = False
+
+
+#: The geography note of a candidate of a multi-regional table (countries, not places).
+MULTIREGIONAL_GEOGRAPHY_EN = (
+    "A multi-regional table shows countries, not where within them the firms are: "
+    "geographic concentration, the study's first requirement for a cluster, must be "
+    "checked inside each country."
+)
+MULTIREGIONAL_GEOGRAPHY_ES = (
+    "Una tabla multirregional muestra países, no dónde están las empresas dentro de "
+    "ellos: la concentración geográfica, primer requisito del estudio para un cluster, "
+    "debe verificarse dentro de cada país."
+)
+
+
+def _geography_notes(ctx: _Context) -> dict[str, str]:
+    """Return the multi-regional wording of the geography note, when the table is one."""
+    if not ctx.multiregional:
+        return {}
+    return {
+        "geography_note_en": MULTIREGIONAL_GEOGRAPHY_EN,
+        "geography_note_es": MULTIREGIONAL_GEOGRAPHY_ES,
+    }
 
 
 def _found(
@@ -652,6 +678,7 @@ def _pair_one(cand: Candidate, ctx: _Context) -> tuple[Pairing, set[str]]:
         flags=flags,
         cases=tuple(_ref(k) for k in deciding),
         evidence_elsewhere=tuple(_ref(k) for k in elsewhere),
+        **_geography_notes(ctx),
     )
     matches = tuple(
         _match_record(k, cc, kc, country, k.id in supported, k in deciding) for k, cc, kc in found

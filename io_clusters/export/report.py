@@ -206,8 +206,9 @@ def _candidate_cards(
             f"<span class='status {_e(st)}'>{_e(status_words(c, lang))}</span></h3>"
         )
         parts.append(f"<p>{_e(view.text(r.get(sentence)))}</p>")
-        parts.append(
-            f"<p class='meta'>{_e(L('geography'))} {_e(L('regions'))}: "
+        note = r.get("geography_note_es" if lang == "es" else "geography_note_en")
+        parts.append(  # the record's note: a multi-regional table words it for countries
+            f"<p class='meta'>{_e(note or L('geography'))} {_e(L('regions'))}: "
             f"{_e('; '.join(r.get('regions', [])) or '—')}</p>"
         )
         unv = [dim_name.get(d, d) for d in r.get("dimensions_unverified", [])]

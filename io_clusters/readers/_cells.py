@@ -647,6 +647,22 @@ class LabelCleaner:
 _DELIMITERS = (",", ";", "\t")
 _C0 = bytes(b for b in range(32) if b not in (9, 10, 13))
 _TEXT_PROBE = 1 << 20
+_TEXT_PROBE_MAX = 1 << 26  # 64 MiB: a header line longer than this is not a table's
+
+
+def _header_complete(data: bytes) -> bool:
+    """Return True once ``data`` holds a line feed after its leading ``#`` lines."""
+    pos = 0
+    while data.startswith(b"#", pos):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            return False
+        pos = nl + 1
+    return data.find(b"\n", pos) >= 0
+
+
+def _at_end(path: Path, data: bytes) -> bool:
+    return len(data) >= path.stat().st_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -711,9 +727,22 @@ def _decode(data: bytes, name: str, encoding: str | None, partial: bool) -> tupl
         return data.decode("latin-1"), "latin-1"
 
 
+def _count_fields(line: str, delimiter: str) -> int:
+    """Fields of ``line`` split by ``delimiter``; 1 when one field exceeds the csv limit.
+
+    The wrong separator makes the whole header of a wide table one field: over the csv
+    module's 131,072 characters for about 15,000 sectors, which is not an error of the
+    file but a sign that this is not its separator.
+    """
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return 1
+
+
 def _pick_delimiter(line: str) -> str:
     """Return the separator splitting the header line into most fields (comma on ties)."""
-    counts = {d: len(next(csv.reader([line], delimiter=d), [])) for d in _DELIMITERS}
+    counts = {d: _count_fields(line, d) for d in _DELIMITERS}
     best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
     return best if counts[best] > 1 else ","
 
@@ -721,10 +750,21 @@ def _pick_delimiter(line: str) -> str:
 def sniff_text(
     path: Path, encoding: str | None = None, delimiter: str | None = None
 ) -> tuple[str, str, list[str], str]:
-    """Return (encoding, delimiter, header fields, first line) from the file's first MiB."""
+    """Return (encoding, delimiter, header fields, first line) from the file's first MiB.
+
+    Read on (up to 64 MiB) while the header line has not ended: a table of 20,000
+    sectors with long country-sector codes has a header of about a megabyte.
+    """
     with open(path, "rb") as fh:
         data = fh.read(_TEXT_PROBE)
-    text, enc = _decode(data, path.name, encoding, partial=len(data) == _TEXT_PROBE)
+        while not _header_complete(data) and len(data) < _TEXT_PROBE_MAX:
+            # a header wider than the probe (20,000 long country-sector codes): read on
+            # until the header line ends
+            more = fh.read(len(data))
+            if not more:
+                break
+            data += more
+    text, enc = _decode(data, path.name, encoding, partial=not _at_end(path, data))
     lines = [ln.rstrip("\r") for ln in text.split("\n")]
     first = lines[0] if lines else ""
     header = next((ln for ln in lines if ln.strip() and not ln.startswith("#")), "")
