@@ -593,7 +593,8 @@ def focus_candidates(
 
     Each kept candidate gets ``focus_region``, ``foreign_members`` (its country-sectors
     outside ``focus``) and ``cross_border_sales_share`` / ``cross_border_purchases_share``
-    of its focus members (:func:`cross_border_shares`). Order is kept.
+    of its focus members (:func:`cross_border_shares`); a label naming a link with a focus
+    sector when the core's strongest link is foreign (:func:`_focus_label`). Order is kept.
 
     Raises
     ------
@@ -613,6 +614,7 @@ def focus_candidates(
         out.append(
             replace(
                 cand,
+                label=_focus_label(table, cand, home, pos, Z),
                 focus_region=focus,
                 foreign_members=tuple(c for c in cand.codes if not home[pos[c]]),
                 cross_border_sales_share=sales,
@@ -621,6 +623,27 @@ def focus_candidates(
         )
     log.info("focus %s: %d of %d candidates hold a sector of it", focus, len(out), len(candidates))
     return out
+
+
+def _focus_label(
+    table: IOTable, cand: Candidate, home: np.ndarray, pos: Mapping[str, int], Z: np.ndarray
+) -> str:
+    """Return the label read from the focus region: its strongest link with a focus sector.
+
+    A core whose strongest link is between two foreign sectors (``CHN:D24 → USA:D28`` in
+    a candidate proposed to Peru) is named instead by the strongest flow of the core
+    with a sector of the focus region at one end; the ``(+k)`` count is kept.
+    """
+    if cand.chain is None or any(home[pos[c]] for c in cand.chain):
+        return cand.label
+    core = [pos[c] for c in cand.core]
+    pairs = [(Z[i, j], i, j) for i in core for j in core if i != j and (home[i] or home[j])]
+    flow, i, j = max(pairs, default=(0.0, -1, -1))
+    if flow <= 0:
+        return cand.label
+    head = f"{table.names[pos[cand.chain[0]]]} → {table.names[pos[cand.chain[1]]]}"
+    suffix = cand.label[len(head) :] if cand.label.startswith(head) else ""
+    return f"{table.names[i]} → {table.names[j]}{suffix}"
 
 
 def focus_view(

@@ -212,6 +212,13 @@ def test_run_focus_finds_the_planted_cross_border_chain(tmp_path, capsys):
     purchases = Z.loc[abroad, home].to_numpy().sum() / Z[home].to_numpy().sum()
     assert cand["cross_border_sales_share"] == pytest.approx(sales, abs=1e-6)
     assert cand["cross_border_purchases_share"] == pytest.approx(purchases, abs=1e-6)
+    # named from Peru: the strongest link of the core with a Peruvian sector at one end
+    # (its strongest link overall is CHN:D24 → USA:D28, which says nothing to Peru)
+    core = [m["code"] for m in cand["members"] if m["role"] == "core"]
+    links = [(Z.loc[a, b], a, b) for a in core for b in core if "PER:" in a + b and a != b]
+    _, seller, buyer = max(links)
+    assert cand["label"].startswith(f"{t.name_of[seller]} → {t.name_of[buyer]}")
+    assert cand["label"].endswith(f"(+{len(core) - 2})") if len(core) > 2 else True
     # every kept candidate holds a Peruvian sector …
     assert all(any(m["code"].startswith("PER:") for m in c["members"]) for c in doc["candidates"])
     assert [c["rank"] for c in doc["candidates"]] == list(range(1, len(doc["candidates"]) + 1))
