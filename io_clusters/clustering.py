@@ -840,10 +840,19 @@ def _replicate(
     seed_seq: np.random.SeedSequence,
     rank: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One perturbed replicate: [rule Jaccard per core, tree Jaccard per core, edge kept]."""
+    """One perturbed replicate: [rule Jaccard per core, tree Jaccard per core, edge kept].
+
+    The draws are made in code order (``rank``: each sector's position when the codes
+    are sorted) and then placed at the sectors' rows, so that a sector gets the same
+    noise and the same resampling weight wherever the table lists it: the figures do not
+    depend on the order of the rows.
+    """
     rng = np.random.default_rng(seed_seq)
+    order = None if rank is None or np.array_equal(rank, np.arange(len(rank))) else rank
     if options.noise:
         Zb = rng.standard_normal(Z.shape)
+        if order is not None:
+            Zb = Zb[np.ix_(order, order)]  # sector pair (i, j) gets draw (rank i, rank j)
         Zb *= options.noise
         Zb -= options.noise**2 / 2
         np.exp(Zb, out=Zb)
@@ -851,6 +860,8 @@ def _replicate(
     else:
         Zb = Z
     gi = np.flatnonzero(goods)
+    if order is not None:
+        gi = gi[np.argsort(order[gi], kind="stable")]  # the goods sectors in code order
     w = np.zeros(Z.shape[0])
     w[gi] = np.bincount(rng.integers(0, len(gi), len(gi)), minlength=len(gi))
     rep, tree = rule_cores(
