@@ -589,12 +589,15 @@ def cross_border_shares(
 def focus_candidates(
     table: IOTable, candidates: Sequence[Candidate], focus: str
 ) -> list[Candidate]:
-    """Candidates holding at least one sector of region ``focus``, with their border figures.
+    """Candidates holding a sector of region ``focus`` in their core, with border figures.
 
-    Each kept candidate gets ``focus_region``, ``foreign_members`` (its country-sectors
-    outside ``focus``) and ``cross_border_sales_share`` / ``cross_border_purchases_share``
-    of its focus members (:func:`cross_border_shares`); a label naming a link with a focus
-    sector when the core's strongest link is foreign (:func:`_focus_label`). Order is kept.
+    A candidate whose core is foreign and holds a focus sector only as a supporting or
+    attached member (a Peruvian transport service serving a US chain) is not a cluster
+    of the focus region and is left out (counted in the log). Each kept candidate gets
+    ``focus_region``, ``foreign_members`` (its country-sectors outside ``focus``) and
+    ``cross_border_sales_share`` / ``cross_border_purchases_share`` of its focus members,
+    all of them, attached services included (:func:`cross_border_shares`); its label,
+    chain and anchor are read from the focus region (:func:`_focus_naming`). Order is kept.
 
     Raises
     ------
@@ -605,45 +608,63 @@ def focus_candidates(
     pos = {c: i for i, c in enumerate(table.codes)}
     Z = table.Z.to_numpy()
     out = []
+    outside = 0
     for cand in candidates:
-        idx = [pos[c] for c in cand.codes]
-        mine = [i for i in idx if home[i]]
-        if not mine:
+        if not any(home[pos[c]] for c in cand.core):
+            # a foreign core with a focus sector only attached or supporting (transport
+            # serving a US chain) is not a cluster of the focus region
+            outside += any(home[pos[c]] for c in cand.codes)
             continue
+        mine = [pos[c] for c in cand.codes if home[pos[c]]]
         sales, purchases = cross_border_shares(Z, mine, home)
         out.append(
             replace(
                 cand,
-                label=_focus_label(table, cand, home, pos, Z),
+                **_focus_naming(table, cand, home, pos, Z),
                 focus_region=focus,
                 foreign_members=tuple(c for c in cand.codes if not home[pos[c]]),
                 cross_border_sales_share=sales,
                 cross_border_purchases_share=purchases,
             )
         )
-    log.info("focus %s: %d of %d candidates hold a sector of it", focus, len(out), len(candidates))
+    log.info(
+        "focus %s: %d of %d candidates have a sector of it in their core (%d more hold one "
+        "only as a supporting or attached member, and were left out)",
+        focus,
+        len(out),
+        len(candidates),
+        outside,
+    )
     return out
 
 
-def _focus_label(
+def _focus_naming(
     table: IOTable, cand: Candidate, home: np.ndarray, pos: Mapping[str, int], Z: np.ndarray
-) -> str:
-    """Return the label read from the focus region: its strongest link with a focus sector.
+) -> dict[str, Any]:
+    """Return the label, chain and anchor read from the focus region.
 
     A core whose strongest link is between two foreign sectors (``CHN:D24 → USA:D28`` in
     a candidate proposed to Peru) is named instead by the strongest flow of the core
-    with a sector of the focus region at one end; the ``(+k)`` count is kept.
+    with a sector of the focus region at one end (the ``(+k)`` count is kept), and that
+    flow becomes its ``chain``; the anchor is the core's largest focus sector.
     """
-    if cand.chain is None or any(home[pos[c]] for c in cand.chain):
-        return cand.label
+    out: dict[str, Any] = {}
     core = [pos[c] for c in cand.core]
+    mine = [i for i in core if home[i]]
+    x = table.x.to_numpy()
+    if mine and not home[pos[cand.anchor]]:
+        out["anchor"] = table.codes[max(mine, key=lambda i: x[i])]
+    if cand.chain is None or any(home[pos[c]] for c in cand.chain):
+        return out
     pairs = [(Z[i, j], i, j) for i in core for j in core if i != j and (home[i] or home[j])]
     flow, i, j = max(pairs, default=(0.0, -1, -1))
     if flow <= 0:
-        return cand.label
+        return out
     head = f"{table.names[pos[cand.chain[0]]]} → {table.names[pos[cand.chain[1]]]}"
     suffix = cand.label[len(head) :] if cand.label.startswith(head) else ""
-    return f"{table.names[i]} → {table.names[j]}{suffix}"
+    out["label"] = f"{table.names[i]} → {table.names[j]}{suffix}"
+    out["chain"] = (table.codes[i], table.codes[j])
+    return out
 
 
 def focus_view(

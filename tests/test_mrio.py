@@ -219,8 +219,12 @@ def test_run_focus_finds_the_planted_cross_border_chain(tmp_path, capsys):
     _, seller, buyer = max(links)
     assert cand["label"].startswith(f"{t.name_of[seller]} → {t.name_of[buyer]}")
     assert cand["label"].endswith(f"(+{len(core) - 2})") if len(core) > 2 else True
-    # every kept candidate holds a Peruvian sector …
-    assert all(any(m["code"].startswith("PER:") for m in c["members"]) for c in doc["candidates"])
+    assert cand["chain"] == [seller, buyer] and cand["anchor"].startswith("PER:")
+    # every kept candidate holds a Peruvian sector in its core …
+    assert all(
+        any(m["code"].startswith("PER:") and m["role"] == "core" for m in c["members"])
+        for c in doc["candidates"]
+    )
     assert [c["rank"] for c in doc["candidates"]] == list(range(1, len(doc["candidates"]) + 1))
     # … and the focus did filter: without it, some candidates hold none
     everything = ic.detect_clusters(t, n_boot=0)
@@ -310,3 +314,22 @@ def test_a_small_economy_still_seeds_attaches_services_and_lists_its_chains():
         (c.seller, c.buyer) for c in chains
     }
     assert chains
+
+
+def test_focus_keeps_cores_of_the_focus_region_not_chains_it_only_serves():
+    """Peru at 1 % of the system (an IO economist's review): two US chains held a Peruvian
+    sector only as a supporting member (trade, transport) and were ranked first for Peru."""
+    t = planted_mrio(["PER", "CHN", "USA"], SECTORS20, CHAIN, scale={"PER": 0.01})
+    everything = ic.detect_clusters(t, n_boot=0)
+    served = [
+        c.id
+        for c in everything.candidates
+        if any(m.startswith("PER:") for m in c.codes) and not any("PER:" in m for m in c.core)
+    ]
+    assert served  # the situation the rule is for
+    focus = ic.detect_clusters(t, n_boot=0, focus="PER")
+    assert focus.candidates and not {c.id for c in focus.candidates} & set(served)
+    for c in focus.candidates:
+        assert any(m.startswith("PER:") for m in c.core)
+        assert c.anchor.startswith("PER:") and any(m.startswith("PER:") for m in c.chain)
+        assert c.label.startswith(f"{t.name_of[c.chain[0]]} → {t.name_of[c.chain[1]]}")
