@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import OptionError, TableValidationError
+from .mrio import is_multiregional
 from .table import IOTable, ReadIssue
 
 Severity = Literal["error", "warning", "info"]
@@ -501,7 +502,8 @@ def check_missing_primary_inputs(table: IOTable) -> list[Finding]:
                 "cannot be checked",
             )
         )
-    if table.imports is None:
+    if table.imports is None and not is_multiregional(table):
+        # in a multi-regional table the imports between its regions are flows of Z
         out.append(
             Finding(
                 "missing_imports",

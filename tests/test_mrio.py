@@ -333,3 +333,12 @@ def test_focus_keeps_cores_of_the_focus_region_not_chains_it_only_serves():
         assert any(m.startswith("PER:") for m in c.core)
         assert c.anchor.startswith("PER:") and any(m.startswith("PER:") for m in c.chain)
         assert c.label.startswith(f"{t.name_of[c.chain[0]]} → {t.name_of[c.chain[1]]}")
+
+
+def test_a_multiregional_table_is_not_warned_of_missing_imports():
+    """Its imports between regions are flows of Z (the national warning was wrong there)."""
+    t = planted_mrio(["PER", "CHN", "USA"], SECTORS20, CHAIN)
+    assert t.imports is None
+    assert "missing_imports" not in {f.check for f in ic.validate(t).findings}
+    national = ic.IOTable.from_arrays(t.Z.to_numpy()[:20, :20], t.x.to_numpy()[:20])
+    assert "missing_imports" in {f.check for f in ic.validate(national).findings}
