@@ -597,3 +597,24 @@ def test_sut_csv_from_a_spanish_locale_spreadsheet(tmp_path):
         read_sut(path, decimal=".")
     with pytest.raises(OptionError, match="decimal must be"):
         read_sut(path, decimal="x")
+
+
+def test_cli_symmetric_and_run_take_the_readers_text_options(tmp_path, capsys):
+    """--decimal/--delimiter/--encoding reach read_sut from `symmetric` and `run --model`."""
+    half = SupplyUseTable.from_arrays(
+        np.array(S) / 2, np.array(U) / 2, final_demand=np.array(Y) / 2, value_added=np.array(W) / 2
+    )
+    text = write_sut(half, tmp_path / "h.csv").read_text(encoding="utf-8")
+    path = tmp_path / "es.csv"
+    semicolons = "\n".join(";".join(ln.split(",")) for ln in text.splitlines())
+    path.write_text(semicolons.replace(".", ","), encoding="cp1252")
+    out = tmp_path / "sym.csv"
+    assert main(["symmetric", str(path), "--out", str(out)]) == 0  # ';' implies ','
+    capsys.readouterr()
+    bad = tmp_path / "bad.csv"
+    assert main(["symmetric", str(path), "--decimal", ".", "--out", str(bad)]) == 6
+    assert "es.csv!D7 = '12,5'" in capsys.readouterr().err and not bad.exists()
+    argv = ["symmetric", str(path), "--delimiter", ";", "--decimal", ",", "--encoding", "cp1252"]
+    assert main([*argv, "--out", str(tmp_path / "ok.csv")]) == 0
+    run_argv = ["run", str(path), "--model", "D", "--decimal", ".", "--n-boot", "0"]
+    assert main([*run_argv, "--out", str(tmp_path / "run")]) == 6

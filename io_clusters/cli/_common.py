@@ -145,21 +145,29 @@ def load_table(args: argparse.Namespace) -> IOTable:
         except KeyError as exc:  # an unknown name is a usage error, said in one line
             raise OptionError(exc.args[0] if exc.args else str(exc)) from exc
     model = getattr(args, "model", None)
-    if model:  # a supply-use workbook, transformed first
-        return _symmetric_from_sut(path, args.layout, model)
     reader: dict[str, Any] = {
         k: getattr(args, k) for k in READER_KEYS if getattr(args, k, None) is not None
     }
+    if model:  # a supply-use workbook, transformed first
+        return _symmetric_from_sut(path, args.layout, model, sut_reader_options(args))
     return read_table(
         path, layout=args.layout, country=args.country, limits=reading_limits(args), **reader
     )
 
 
-def _symmetric_from_sut(path: str, layout: str | None, model: str) -> IOTable:
+def sut_reader_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return ``--encoding``, ``--delimiter`` and ``--decimal`` as given, for ``read_sut``."""
+    keys = ("encoding", "delimiter", "decimal")
+    return {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+
+
+def _symmetric_from_sut(
+    path: str, layout: str | None, model: str, options: dict[str, Any]
+) -> IOTable:
     from ..readers.sut_readers import read_sut
     from ..sut import to_symmetric, validate_sut
 
-    sut = read_sut(path, layout)
+    sut = read_sut(path, layout, **options)
     report = validate_sut(sut)
     if not report.ok:
         raise TableValidationError(

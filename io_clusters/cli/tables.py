@@ -8,8 +8,9 @@ import sys
 
 from ..datasets import EXAMPLES, load_example
 from ..errors import EXIT_INVALID, EXIT_OK
+from ..options import DECIMALS, DELIMITERS
 from ..validate import validate
-from ._common import Subparsers, add_table_args, load_table, print_frame
+from ._common import Subparsers, add_table_args, load_table, print_frame, sut_reader_options
 
 #: Columns of the linkage table that ``linkages`` prints (all are written with ``--out``).
 LINKAGE_COLUMNS = [
@@ -80,7 +81,7 @@ def cmd_symmetric(args: argparse.Namespace) -> int:
     from ..readers.sut_readers import read_sut
     from ..sut import to_symmetric, validate_sut
 
-    sut = read_sut(args.path, args.layout)
+    sut = read_sut(args.path, args.layout, **sut_reader_options(args))
     report = validate_sut(sut)
     print(report)
     if not report.ok:
@@ -174,5 +175,8 @@ def add_symmetric(sub: Subparsers) -> None:
         help="A/B product x product, C/D industry x industry (default D)",
     )
     p.add_argument("--negatives", choices=["report", "zero"], default="report")
+    p.add_argument("--decimal", choices=DECIMALS, help="decimal separator of text numbers")
+    p.add_argument("--encoding", help="encoding of a text file (default UTF-8, else cp1252)")
+    p.add_argument("--delimiter", choices=DELIMITERS, help="field separator of a text file")
     p.add_argument("--out", required=True, help="table.csv or table.xlsx (interchange format)")
     p.set_defaults(func=cmd_symmetric)
