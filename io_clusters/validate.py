@@ -349,6 +349,19 @@ def check_coefficients(a: _Arrays) -> list[Finding]:
     ]
 
 
+def _multiregional_hint(g: Finding) -> Finding:
+    """Say, on a multi-regional table's column-balance error, what usually causes it."""
+    if g.check != "column_balance" or g.severity != "error":
+        return g
+    return replace(
+        g,
+        message=g.message + ": in a multi-regional table the primary-input rows must hold "
+        "every input from outside Z (value added, taxes less subsidies, imports from outside "
+        "the system); from_pymrio takes them from the 'factor_inputs' or 'VA' extension: "
+        "check that the source's extension holds them all",
+    )
+
+
 def check_totals(a: _Arrays) -> list[Finding]:
     """Totals or subtotal rows/columns read as sectors."""
     return _totals_checks(a.table, a.Z, a.x)
@@ -366,7 +379,8 @@ def check_balances(a: _Arrays) -> list[Finding]:
     else:
         f.append(Finding("row_balance", "info", "not checked: the table has no final demand"))
     if has_va:
-        f += _balance("column_balance", "1'Z + imports + v'", Z.sum(axis=0) + primary, x, codes)
+        col = _balance("column_balance", "1'Z + imports + v'", Z.sum(axis=0) + primary, x, codes)
+        f += [_multiregional_hint(g) if is_multiregional(a.table) else g for g in col]
     else:
         f.append(Finding("column_balance", "info", "not checked: the table has no primary inputs"))
     if not any(g.check.endswith("_balance") and g.severity == "error" for g in f):

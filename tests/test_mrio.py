@@ -15,7 +15,7 @@ from io_clusters import mrio
 from io_clusters.cli import main
 from io_clusters.errors import OptionError
 
-from .conftest import ROOT
+from .conftest import ROOT, planted_blocks
 
 pymrio = pytest.importorskip("pymrio", reason="pymrio is not installed (pip install .[mrio])")
 
@@ -342,3 +342,13 @@ def test_a_multiregional_table_is_not_warned_of_missing_imports():
     assert "missing_imports" not in {f.check for f in ic.validate(t).findings}
     national = ic.IOTable.from_arrays(t.Z.to_numpy()[:20, :20], t.x.to_numpy()[:20])
     assert "missing_imports" in {f.check for f in ic.validate(national).findings}
+
+
+def test_column_balance_error_of_a_multiregional_table_says_what_to_check():
+    """pymrio's test system: its factor inputs cover a fraction of output (review)."""
+    pymrio = pytest.importorskip("pymrio")
+    t = ic.from_pymrio(pymrio.load_test().calc_all())
+    (err,) = [f for f in ic.validate(t).errors if f.check == "column_balance"]
+    assert "factor_inputs" in err.message and "outside Z" in err.message
+    national = planted_blocks(40)
+    assert all("factor_inputs" not in f.message for f in ic.validate(national).findings)
