@@ -1435,13 +1435,17 @@ def detect_clusters(
     used = {s for lst in attached for s, _ in lst}
     reasons.update({codes[i]: "service_not_attached" for i in service_idx if i not in used})
     unclustered = tuple(c for c in codes if c in reasons)
+    diagnostics = _diagnostics(part, opts, len(codes), seeds, prep.table)
+    if opts.focus is not None:  # how many linked cores the focus left out
+        diagnostics["focus_region"] = opts.focus
+        diagnostics["focus_left_out"] = len(part.cores) - len(cands)
     return ClusterResult(
         candidates=cands,
         unclustered=unclustered,
         tree=part.tree,
         tree_codes=tuple(codes[i] for i in seeds),
         labels={codes[seeds[i]]: int(lab) for i, lab in enumerate(part.labels)},
-        diagnostics=_diagnostics(part, opts, len(codes), seeds, prep.table),
+        diagnostics=diagnostics,
         unclustered_reasons={c: reasons[c] for c in unclustered},
         similar_structure_groups=tuple(_similar_group(ctx, g) for g in part.similar),
         **common,
@@ -1701,6 +1705,12 @@ def format_candidates(res: ClusterResult) -> str:
         f"{len(res.candidates)} candidate cluster(s), every core flow-linked; cut into "
         f"{d['k']} group(s), cophenetic correlation {_fmt(d['cophenetic_correlation'])}",
     ]
+    if d.get("focus_region"):
+        lines.append(
+            f"focus {d['focus_region']}: the {len(res.candidates)} candidate(s) with a "
+            f"{d['focus_region']} sector in their core; {d['focus_left_out']} other linked "
+            "core(s) left out"
+        )
     for c in res.candidates:
         if c.cohesion is None or c.stability_tree is None:
             stab = "stability not computed"

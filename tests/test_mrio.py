@@ -13,6 +13,7 @@ import pytest
 import io_clusters as ic
 from io_clusters import mrio
 from io_clusters.cli import main
+from io_clusters.clustering import format_candidates
 from io_clusters.errors import OptionError
 
 from .conftest import ROOT, planted_blocks
@@ -329,6 +330,9 @@ def test_focus_keeps_cores_of_the_focus_region_not_chains_it_only_serves():
     assert served  # the situation the rule is for
     focus = ic.detect_clusters(t, n_boot=0, focus="PER")
     assert focus.candidates and not {c.id for c in focus.candidates} & set(served)
+    left_out = len(everything.candidates) - len(focus.candidates)
+    assert focus.diagnostics["focus_left_out"] == left_out > 0
+    assert f"{left_out} other linked core(s) left out" in format_candidates(focus)
     for c in focus.candidates:
         assert any(m.startswith("PER:") for m in c.core)
         assert c.anchor.startswith("PER:") and any(m.startswith("PER:") for m in c.chain)
