@@ -36,7 +36,7 @@ from scipy.cluster.hierarchy import dendrogram, leaves_list
 from ..clustering import ClusterResult
 from ..table import IOTable
 from . import atomic_path
-from .i18n import enum, label, relabel, sector_names, short_names
+from .i18n import code_name, display_label, enum, label, sector_names, short_names
 
 DPI = 120
 #: Dendrograms of larger trees are drawn without leaf labels, at a fixed height.
@@ -117,7 +117,7 @@ def dendrogram_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) 
     dn = dendrogram(
         res.tree,
         orientation="left",
-        labels=[safe(f"{c}  {names[c]}") for c in codes] if labelled else None,
+        labels=[safe(code_name(c, names[c], sep="  ")) for c in codes] if labelled else None,
         no_labels=not labelled,
         link_color_func=lambda k: link_colour.get(k, GREY),
         ax=ax,
@@ -256,6 +256,11 @@ def _place_labels(
     return placed
 
 
+def _code_short(code: str, name: str | None, short: str) -> str:
+    """Return "code short-name", or the code alone when the sector's name is its code."""
+    return code if name in (None, "", code) else f"{code} {short}".strip()
+
+
 def key_sector_figure(table: IOTable, lk: pd.DataFrame, out: Path, lang: str) -> list[Path]:
     """Rasmussen–Hirschman quadrant plot; notable sectors labelled with short names."""
     fig, ax = plt.subplots(figsize=(8, 7))
@@ -271,7 +276,7 @@ def key_sector_figure(table: IOTable, lk: pd.DataFrame, out: Path, lang: str) ->
     ax.set_ylim(min(y.min(), 1) - pad_y, max(y.max(), 1) + 2 * pad_y)
     names = {str(c): str(n) for c, n in lk["name"].items()} if "name" in lk else {}
     short = short_names(names, lang, width=30) if names else {}
-    texts = [f"{c} {short.get(str(c), '')}".strip() for c in lk.index]
+    texts = [_code_short(str(c), names.get(str(c)), short.get(str(c), "")) for c in lk.index]
     extremity = np.hypot(x - 1, y - 1)
     is_key = (lk["key_sector_class"].to_numpy() == "key").astype(float)
     # key sectors first, then the sectors farthest from (1, 1)
@@ -299,7 +304,10 @@ def heatmap_figure(table: IOTable, res: ClusterResult, out: Path, lang: str) -> 
     im = ax.imshow(S, cmap="viridis", vmin=0, vmax=1)
     step = 1 if n <= 80 else int(np.ceil(n / 60))
     ticks = list(range(0, n, step))
-    names = [safe(f"{order[i]} {short.get(order[i], '')}") for i in ticks]
+    names = [
+        safe(_code_short(order[i], table.name_of.get(order[i]), short.get(order[i], "")))
+        for i in ticks
+    ]
     fs = 7 if n <= 45 else 6
     ax.set_xticks(ticks, names, rotation=90, fontsize=fs)
     ax.set_yticks(ticks, names, fontsize=fs)
@@ -384,7 +392,7 @@ def _node_labels(
         va = "center" if abs(py) < 0.85 else ("bottom" if py > 0 else "top")
         gap = radius_pt[i] + 4.0
         ax.annotate(
-            safe(f"{c}\n{_wrap(names[c], 20 if k > 8 else 24)}"),
+            safe(code_name(c, _wrap(names[c], 20 if k > 8 else 24), sep="\n")),
             xy=(px, py),
             xytext=(px * gap, py * gap),
             textcoords="offset points",
@@ -457,10 +465,10 @@ def write_figures(
     names_en = table.name_of
     display = sector_names(names_en, lang)
     for cand in res.candidates[:MAX_NETWORKS]:
-        shown = cand.renamed(relabel(cand.label, names_en, display))
+        shown = cand.renamed(display_label(cand.label, names_en, display))
         figs[f"network_{cand.id}"] = network_figure(table, shown, out, lang)
     for entry in (doc or {}).get("candidates", [])[:MAX_NETWORKS]:
         if entry.get("regions"):
-            located = dict(entry, label=relabel(entry["label"], names_en, display))
+            located = dict(entry, label=display_label(entry["label"], names_en, display))
             figs[f"regions_{entry['id']}"] = regions_figure(located, out, lang)
     return figs

@@ -94,36 +94,72 @@ _LABELS: dict[str, tuple[str, str]] = {
         "of the relations between firms nor the benefits of a cluster (Rosenfeld). Every "
         "candidate is a hypothesis for fieldwork.",
     ),
+    # the method text: a template whose every number and choice comes from the run's
+    # options (summary.method_text); with the defaults it reads as the study's method
     "method_text": (
-        "Servicios (secciones CIIU Rev.4 D–U) fuera de las semillas y de los perfiles. "
-        "Similitud: máximo entre la correlación de perfiles sobre los sectores de bienes "
-        "(Czamanski; Feser y Bergman 2000) y la intensidad de flujos directos (participación "
-        "en ventas o compras intermedias; Oosterhaven, Eding y Stelder 2001); árbol de enlace "
-        "promedio sobre 1 − similitud, cortado en similitud 0,5. Cada núcleo debe estar unido "
-        "por vínculos directos (flujo ≥ 10 % de las ventas del vendedor o de las compras del "
-        "comprador); un sector suelto se une por un flujo ≥ 0,4; un núcleo de más del 20 % "
-        "de la producción se divide por sus vínculos más débiles; los servicios se asocian "
-        "por sus ventas al núcleo. Estabilidad por remuestreo (Hennig 2007, 200 réplicas que "
-        "repiten toda la regla): la cohesión (proporción de réplicas en que el vínculo más "
-        "débil de la cadena del núcleo se mantiene dentro de un candidato) da la lectura "
-        "«estable / dudoso / no confiable»; el Jaccard con los núcleos de la regla y el "
-        "Jaccard con los nodos del árbol dicen si el límite del candidato es estable. "
-        "Comprobaciones: factores de Feser y Bergman; cadenas más fuertes (flujo ≥ 0,5). "
+        "Servicios {services} fuera de las semillas y de los perfiles. Similitud: "
+        "{similarity}; árbol de enlace {linkage} sobre 1 − similitud, {cut}. Cada núcleo "
+        "debe estar unido por vínculos directos (flujo ≥ {link} de las ventas del vendedor "
+        "o de las compras del comprador); un sector suelto se une por un flujo ≥ {join}; un "
+        "núcleo de más del {max_core} de la producción se divide por sus vínculos más "
+        "débiles; los servicios se asocian por sus ventas al núcleo. {bootstrap} "
+        "Comprobaciones: factores de Feser y Bergman; cadenas más fuertes (flujo ≥ {chain}). "
         "Enfoque de Torres Zorrilla (2003).",
-        "Services (ISIC Rev.4 sections D–U) are left out of the seeds and the profiles. "
-        "Similarity: the larger of profile correlation over the goods sectors (Czamanski; "
-        "Feser & Bergman 2000) and direct flow strength (share of intermediate sales or "
-        "purchases; Oosterhaven, Eding & Stelder 2001); average-linkage tree on 1 − "
-        "similarity, cut at similarity 0.5. Every core must be connected by direct links "
-        "(a flow ≥ 10 % of the seller's sales or the buyer's purchases); a loose sector "
-        "joins by a flow ≥ 0.4; a core above 20 % of output is split along its weakest "
-        "links; services attach by their sales to the core. Bootstrap stability (Hennig 2007, "
-        "200 replicates re-running the whole rule): cohesion (share of replicates in which "
-        "the weakest link of the core's chain stays inside one candidate) gives the reading "
-        "'stable / doubtful / not to be trusted'; the Jaccard with the rule's cores and the "
-        "Jaccard with the tree's nodes say whether the candidate's boundary is stable. "
-        "Cross-checks: Feser-Bergman factors; strongest chains (flow ≥ 0.5). Following "
+        "Services {services} are left out of the seeds and the profiles. Similarity: "
+        "{similarity}; {linkage} tree on 1 − similarity, {cut}. Every core must be connected "
+        "by direct links (a flow ≥ {link} of the seller's sales or the buyer's purchases); a "
+        "loose sector joins by a flow ≥ {join}; a core above {max_core} of output is split "
+        "along its weakest links; services attach by their sales to the core. {bootstrap} "
+        "Cross-checks: Feser-Bergman factors; strongest chains (flow ≥ {chain}). Following "
         "Torres Zorrilla (2003).",
+    ),
+    "method_services_isic": ("(secciones CIIU Rev.4 D–U)", "(ISIC Rev.4 sections D–U)"),
+    "method_services_given": (
+        "(los sectores indicados como de apoyo)",
+        "(the sectors given as supporting)",
+    ),
+    "method_services_names": ("(reconocidos por su nombre)", "(recognised by their names)"),
+    "method_similarity_combined": (
+        "máximo entre la correlación de perfiles sobre los sectores de bienes (Czamanski; "
+        "Feser y Bergman 2000) y la intensidad de flujos directos (participación en ventas o "
+        "compras intermedias; Oosterhaven, Eding y Stelder 2001)",
+        "the larger of profile correlation over the goods sectors (Czamanski; Feser & "
+        "Bergman 2000) and direct flow strength (share of intermediate sales or purchases; "
+        "Oosterhaven, Eding & Stelder 2001)",
+    ),
+    "method_similarity_correlation": (
+        "correlación de perfiles sobre los sectores de bienes (Czamanski; Feser y Bergman 2000)",
+        "profile correlation over the goods sectors (Czamanski; Feser & Bergman 2000)",
+    ),
+    "method_similarity_flow": (
+        "intensidad de flujos directos (participación en ventas o compras intermedias; "
+        "Oosterhaven, Eding y Stelder 2001)",
+        "direct flow strength (share of intermediate sales or purchases; Oosterhaven, Eding "
+        "& Stelder 2001)",
+    ),
+    "method_linkage_average": ("promedio", "average-linkage"),
+    "method_linkage_complete": ("completo", "complete-linkage"),
+    "method_linkage_single": ("simple", "single-linkage"),
+    "method_cut_similarity": ("cortado en similitud {value}", "cut at similarity {value}"),
+    "method_cut_threshold": ("cortado a la distancia {value}", "cut at distance {value}"),
+    "method_cut_k": ("cortado en {value} grupos", "cut into {value} groups"),
+    "method_bootstrap": (
+        "Estabilidad por remuestreo (Hennig 2007, {n_boot} que repiten toda la regla): la "
+        "cohesión (proporción de réplicas en que el vínculo más débil de la cadena del núcleo "
+        "se mantiene dentro de un candidato) da la lectura «estable / dudoso / no confiable»; "
+        "el Jaccard con los núcleos de la regla y el Jaccard con los nodos del árbol dicen si "
+        "el límite del candidato es estable.",
+        "Bootstrap stability (Hennig 2007, {n_boot} re-running the whole rule): cohesion "
+        "(share of replicates in which the weakest link of the core's chain stays inside one "
+        "candidate) gives the reading 'stable / doubtful / not to be trusted'; the Jaccard "
+        "with the rule's cores and the Jaccard with the tree's nodes say whether the "
+        "candidate's boundary is stable.",
+    ),
+    "method_replicates": ("{n} réplicas", "{n} replicates"),
+    "method_replicate": ("{n} réplica", "{n} replicate"),
+    "method_no_bootstrap": (
+        "Sin réplicas de remuestreo (n_boot = 0): la estabilidad no se calculó.",
+        "No bootstrap replicates (n_boot = 0): stability was not computed.",
     ),
     "chart_quadrant": ("Sectores clave (Rasmussen-Hirschman)", "Key sectors (Rasmussen-Hirschman)"),
     "chart_sizes": ("Tamaño de los candidatos", "Candidate sizes"),
@@ -239,26 +275,34 @@ _LABELS: dict[str, tuple[str, str]] = {
     ),
     "sensitivity_short": ("Sensibilidad (Ghosh)", "Sensitivity (Ghosh)"),
     "figure_key_notable": ("Sectores destacados", "Notable sectors"),
-    # multi-regional tables with a focus region (issue 20): the English headers are the
-    # names of candidates.json
-    "focus_region": ("Región de enfoque", "focus_region"),
-    "foreign_members": ("Sectores de otras regiones", "foreign_members"),
+    # multi-regional tables with a focus region (issue 20); in Spanish "otros países", as
+    # "otras regiones" reads in Peru as other departamentos
+    "focus_region": ("País de enfoque", "Focus region"),
+    "foreign_members": ("Sectores de otros países", "Members in other countries"),
     "cross_border_sales_share": (
-        "Ventas intermedias a otras regiones",
-        "cross_border_sales_share",
+        "Ventas intermedias al exterior",
+        "Intermediate sales abroad",
     ),
     "cross_border_purchases_share": (
-        "Compras intermedias de otras regiones",
-        "cross_border_purchases_share",
+        "Compras intermedias del exterior",
+        "Intermediate purchases from abroad",
     ),
-    "cross_border_title": ("Comercio con otras regiones", "Cross-border trade"),
+    "cross_border_title": ("Comercio con otros países", "Cross-border trade"),
     "cross_border_note": (
         "{foreign}: los sectores-país del candidato fuera de {region}. {sales} ({purchases}): "
-        "parte de las ventas (compras) intermedias de los miembros de {region} del candidato "
-        "que van a (vienen de) otras regiones; sin las entregas de un sector a sí mismo.",
+        "parte de las ventas (compras) intermedias de todos los miembros de {region} del "
+        "candidato —del núcleo y de apoyo (los servicios asociados) por igual— que van a "
+        "(vienen de) otros países; sin las entregas de un sector a sí mismo.",
         "{foreign}: the candidate's country-sectors outside {region}. {sales} ({purchases}): "
-        "the share of the candidate's {region} members' intermediate sales (purchases) that "
-        "go to (come from) other regions; a sector's deliveries to itself are left out.",
+        "the share of the intermediate sales (purchases) of all the candidate's {region} "
+        "members — core and supporting (the attached services) alike — that go to (come "
+        "from) other countries; a sector's deliveries to itself are left out.",
+    ),
+    "output_share_note": (
+        "{core} y las demás participaciones en la producción: partes de la producción total "
+        "de la tabla (todos los países), no de la de un solo país.",
+        "{core} and every other output share: a share of the table's total output (all "
+        "regions), not of one country's.",
     ),
     "cross_border_outside": ("Fuera de {region}", "Outside {region}"),
     "cross_border_sentence": (
@@ -732,3 +776,39 @@ def relabel(text: str, names_en: Mapping[str, str], names_display: Mapping[str, 
         if a and a != b and a in text:
             text = text.replace(a, b)
     return text
+
+
+def code_name(code: str, name: str | None, sep: str = " ") -> str:
+    """Return ``"code name"``, or the code alone when the name is empty or the code itself.
+
+    Tables built by :func:`io_clusters.from_pymrio` name each country-sector by its code
+    ("PER:D07T08"): printing both would repeat it.
+
+    >>> code_name("s01", "Agriculture")
+    's01 Agriculture'
+    >>> code_name("PER:D07T08", "PER:D07T08")
+    'PER:D07T08'
+    """
+    return code if name in (None, "", code) else f"{code}{sep}{name}"
+
+
+_CHAIN_LABEL = re.compile(r"^(?P<seller>.+?) → (?P<buyer>.+?)(?P<more> \(\+\d+\))?$")
+
+
+def display_label(text: str, names_en: Mapping[str, str], names_display: Mapping[str, str]) -> str:
+    """Return a candidate's ``label`` in display names: the one name of a candidate.
+
+    A chain label "seller → buyer (+k)" whose two ends are whole source-language sector
+    names is rebuilt from their display names; any other label (a user's, say) has the
+    names it holds replaced (:func:`relabel`). Every output prints this, never a name
+    rebuilt from the candidate's other fields.
+    """
+    m = _CHAIN_LABEL.match(text)
+    if m:
+        shown = {}
+        for code, name in names_en.items():
+            shown.setdefault(name, names_display.get(code, name))
+        seller, buyer = shown.get(m["seller"]), shown.get(m["buyer"])
+        if seller is not None and buyer is not None:
+            return f"{seller} → {buyer}{m['more'] or ''}"
+    return relabel(text, names_en, names_display)

@@ -30,6 +30,7 @@ from matplotlib.path import Path as MplPath
 
 from .. import geo
 from . import atomic_path
+from .i18n import display_label, sector_names
 
 DPI = 120
 NO_DATA = "#E7E6E6"
@@ -348,9 +349,12 @@ def write_maps(
     if not rd or not rd.get("peru_departments"):
         return {}
     plt.rcParams["svg.hashsalt"] = "io_clusters"
+    names_en = {m["code"]: m["name"] for c in doc.get("candidates", []) for m in c["members"]}
+    display = sector_names(names_en, lang)
     figs = {}
     for cand in doc.get("candidates", [])[:limit]:
+        shown = dict(cand, label=display_label(cand["label"], names_en, display))
         figs[f"map_{cand['id']}"] = map_figure(
-            cand, out, lang=lang, regional_data=rd, min_share=rd.get("min_share", 0.05)
+            shown, out, lang=lang, regional_data=rd, min_share=rd.get("min_share", 0.05)
         )
     return figs

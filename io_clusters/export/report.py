@@ -26,6 +26,8 @@ from .summary import (
     candidate_rows,
     dimension_names,
     foreign_members_text,
+    method_text,
+    output_share_note,
     similar_group_rows,
     source_line,
     status_words,
@@ -121,6 +123,9 @@ def _executive(
         parts.append(f"<p class='alert'><b>{_e(L('too_aggregated_title'))}</b>: {_e(msg)}</p>")
     parts.append(f"<h3>{_e(L('exec_candidates'))}</h3>")
     parts.append(_candidate_table(doc, view))
+    note = output_share_note(view) if doc.get("candidates") else None
+    if note is not None:  # multi-regional: a share of every country's output
+        parts.append(f"<p class='meta'>{_e(note)}</p>")
     un = unclustered_rows(doc, findings, view)
     parts.append(f"<h3>{_e(L('unclustered_title'))}</h3>")
     parts.append(_table([L("code"), L("name"), L("reason")], un) if un else "<p>—</p>")
@@ -173,8 +178,8 @@ def _chains(doc: Mapping[str, Any], view: View) -> list[str]:
     L = view.L
     rows = [
         [
-            f"{ch['seller']} {view.name(ch['seller'])}",
-            f"{ch['buyer']} {view.name(ch['buyer'])}",
+            view.code_name(ch["seller"]),
+            view.code_name(ch["buyer"]),
             ch.get("strength"),
             _pct(ch.get("share_of_seller_sales")),
             _pct(ch.get("share_of_buyer_purchases")),
@@ -206,11 +211,7 @@ def _candidate_cards(
             f"<span class='status {_e(st)}'>{_e(status_words(c, lang))}</span></h3>"
         )
         parts.append(f"<p>{_e(view.text(r.get(sentence)))}</p>")
-        note = r.get("geography_note_es" if lang == "es" else "geography_note_en")
-        parts.append(  # the record's note: a multi-regional table words it for countries
-            f"<p class='meta'>{_e(note or L('geography'))} {_e(L('regions'))}: "
-            f"{_e('; '.join(r.get('regions', [])) or '—')}</p>"
-        )
+        parts.append(_geography(r, view))
         unv = [dim_name.get(d, d) for d in r.get("dimensions_unverified", [])]
         if unv:
             parts.append(f"<p class='meta'>{_e(L('unverified'))}: {_e(', '.join(unv))}</p>")
@@ -248,6 +249,21 @@ def _candidate_cards(
         parts.extend(_where(c, doc.get("regional_data"), figures, lang))
         parts.append("</div>")
     return parts
+
+
+def _geography(r: Mapping[str, Any], view: View) -> str:
+    """Return the card's geography line: the record's note, then the regions.
+
+    A multi-regional table words the note for countries; its cards list no regions when
+    the record has none (a "Regions: —" would read as missing departments).
+    """
+    L = view.L
+    note = r.get("geography_note_es" if view.lang == "es" else "geography_note_en")
+    regions = "; ".join(r.get("regions", []))
+    line = _e(note or L("geography"))
+    if regions or not view.multiregional:
+        line += f" {_e(L('regions'))}: {_e(regions or '—')}"
+    return f"<p class='meta'>{line}</p>"
 
 
 def _cross_border(c: Mapping[str, Any], view: View) -> list[str]:
@@ -333,7 +349,7 @@ def write_report(
     ):
         if key in figures:
             parts.append(f"<h2>{_e(L(title))}</h2>{_img(figures[key][0], L(title))}")
-    parts.append(f"<h2 id='method'>{_e(L('sheet_method'))}</h2><p>{_e(L('method_text'))}</p>")
+    parts.append(f"<h2 id='method'>{_e(L('sheet_method'))}</h2><p>{_e(method_text(doc, lang))}</p>")
     notable = [f for f in findings if f["severity"] != "info"]
     if notable:
         parts.append(

@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..evidence.catalogue import load_framework
+from ..mrio import split_codes
 from .i18n import (
     cepal_sector_names,
+    code_name,
+    display_label,
     enum,
     label,
     relabel,
@@ -50,19 +53,26 @@ class View:
         """Source-language sector names inside ``s`` replaced by display names."""
         return relabel(str(s), self.names_en, self.names) if s is not None else "—"
 
+    @property
+    def multiregional(self) -> bool:
+        """True when the table's codes are "REGION:SECTOR" over two or more regions."""
+        return split_codes(list(self.names_en)) is not None
+
     def cand_label(self, c: Mapping[str, Any]) -> str:
-        """Display label of a candidate: its chain "seller → buyer (+n)" in display names."""
-        chain = c.get("chain")
-        label_ = str(c.get("label", ""))
-        if chain and len(chain) == 2 and all(k in self.names for k in chain):
-            more = re.search(r"\(\+\d+\)\s*$", label_)
-            text = f"{self.name(chain[0])} → {self.name(chain[1])}"
-            return text + (f" {more.group(0).strip()}" if more else "")
-        return self.text(label_)
+        """Display label of a candidate: its ``label`` in display names (the one name).
+
+        Every sheet, the report and the figures print this (:func:`.i18n.display_label`),
+        never a name rebuilt from ``chain`` or ``anchor``.
+        """
+        return display_label(str(c.get("label", "")), self.names_en, self.names)
 
     def name(self, code: str) -> str:
         """Return the display name of a sector."""
         return self.names.get(code, code)
+
+    def code_name(self, code: str) -> str:
+        """Return "code name", or the code alone when the name is the code (pymrio tables)."""
+        return code_name(code, self.names.get(code))
 
     def warning(self, w: str) -> str:
         """Return a candidate warning in this output's language."""
@@ -102,11 +112,7 @@ def foreign_members_text(c: Mapping[str, Any], view: View) -> str:
 
     Each is its code, followed by its display name when that differs from the code.
     """
-    shown = [
-        code if view.name(code) in ("", code) else f"{code} {view.name(code)}"
-        for code in c.get("foreign_members") or []
-    ]
-    return "; ".join(shown) or "—"
+    return "; ".join(view.code_name(code) for code in c.get("foreign_members") or []) or "—"
 
 
 def stability_words(c: Mapping[str, Any], lang: str) -> str:
@@ -195,7 +201,7 @@ def torres_zorrilla_rows(doc: Mapping[str, Any], view: View) -> list[list[str]] 
             found = view.L("tz_split").format(parts=parts)
         else:
             found = view.L("tz_absent")
-        rows.append([view.L(key), "; ".join(f"{c} {view.name(c)}" for c in pair), found])
+        rows.append([view.L(key), "; ".join(view.code_name(c) for c in pair), found])
     return rows
 
 
@@ -216,7 +222,7 @@ def candidate_rows(doc: Mapping[str, Any], view: View) -> list[list[Any]]:
             [
                 c.get("rank", len(rows) + 1),
                 f"{view.cand_label(c)}\n({c['id']})",
-                "; ".join(f"{k} {view.name(k)}" for k in core),
+                "; ".join(view.code_name(k) for k in core),
                 core_share(c),
                 stability_words(c, view.lang),
                 status_words(c, view.lang),
@@ -280,3 +286,61 @@ def units_text(units: str | None, lang: str) -> str:
     if m and re.search(r"\b(million|thousand|billion|current|constant)s?\b", m.group(2)):
         return m.group(1) if lang == "es" else m.group(2)
     return units
+
+
+def output_share_note(view: View) -> str | None:
+    """Return what a multi-regional table's output shares are shares of (else None).
+
+    Core output share, output share and the members' shares divide by the whole
+    table's output, every region's: in a multi-regional table that is not one country's.
+    """
+    if not view.multiregional:
+        return None
+    return view.L("output_share_note").format(core=view.L("core_output_share"))
+
+
+def _number(value: float, lang: str, *, percent: bool = False) -> str:
+    """Return a number of the method text: "0.5" ("0,5" in Spanish), "10 %" for a share."""
+    text = f"{float(value) * 100:g} %" if percent else f"{float(value):g}"
+    return text.replace(".", ",") if lang == "es" else text
+
+
+def _choice(prefix: str, value: Any, default: str, lang: str) -> str:
+    """Return the method text's words for an option's value (the default's when unknown)."""
+    try:
+        return label(f"{prefix}_{value or default}", lang)
+    except KeyError:
+        return label(f"{prefix}_{default}", lang)
+
+
+def method_text(doc: Mapping[str, Any], lang: str) -> str:
+    """Return the method paragraph, every number and choice read from the run's options.
+
+    ``doc`` is ``candidates.json``; its ``options`` give the similarity, linkage, cut,
+    link, join, split and chain thresholds and the bootstrap replicates.
+    """
+    o = doc.get("options") or {}
+    L = lambda k: label(k, lang)  # noqa: E731
+    n = int(o.get("n_boot", 0) or 0)
+    if n:
+        reps = L("method_replicate" if n == 1 else "method_replicates").format(n=n)
+        bootstrap = L("method_bootstrap").format(n_boot=reps)
+    else:
+        bootstrap = L("method_no_bootstrap")
+    if o.get("k") is not None:
+        cut = L("method_cut_k").format(value=o["k"])
+    elif o.get("threshold") is not None:
+        cut = L("method_cut_threshold").format(value=_number(o["threshold"], lang))
+    else:
+        cut = L("method_cut_similarity").format(value=_number(o.get("min_similarity", 0.5), lang))
+    return L("method_text").format(
+        services=_choice("method_services", o.get("services_rule"), "isic", lang),
+        similarity=_choice("method_similarity", o.get("similarity"), "combined", lang),
+        linkage=_choice("method_linkage", o.get("method"), "average", lang),
+        cut=cut,
+        link=_number(o.get("link_threshold", 0.1), lang, percent=True),
+        join=_number(o.get("join_strength", 0.4), lang),
+        max_core=_number(o.get("max_core_output_share", 0.2), lang, percent=True),
+        bootstrap=bootstrap,
+        chain=_number(o.get("chain_strength", 0.5), lang),
+    )

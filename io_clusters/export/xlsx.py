@@ -52,6 +52,8 @@ from .summary import (
     core_share,
     dimension_names,
     foreign_members_text,
+    method_text,
+    output_share_note,
     similar_group_rows,
     source_line,
     status_words,
@@ -494,6 +496,10 @@ def _exec_candidates(s: _Summary, row: int) -> int:
     row = _grid(ws, row, columns, rows, s.widths)
     status_col = _position(columns, "rosenfeld_status")  # every span is 1
     _status_rules(ws, status_col, first, first + len(rows) - 1, s.view.lang)
+    note = output_share_note(s.view)
+    if note is not None:  # multi-regional: a share of every country's output
+        ws.cell(row - 1, 1).font = Font(italic=True)
+        row = s.note(row - 1, note) + 1
     return row
 
 
@@ -722,16 +728,19 @@ def _candidate_columns(view: View, *, focus: bool = False) -> list[Column]:
 def _candidates_sheet(wb: Workbook, cands: Sequence[Mapping[str, Any]], view: View) -> None:
     """Candidates sheet: one row per candidate, status fills, a bar chart of the sizes.
 
-    With a focus region, a note below the table says what the cross-border columns hold.
+    With a focus region, a note below the table says what the cross-border columns hold;
+    in a multi-regional table it also says the output shares are of every region's output.
     """
     region = _focus_region(cands)
     columns = _candidate_columns(view, focus=region is not None)
     ws, rows = _spec_sheet(wb, view.L("sheet_candidates"), columns, cands)
     _status_rules(ws, _position(columns, "rosenfeld_status"), 2, len(rows) + 1, view.lang)
     below = len(rows) + 1  # last row used below the table
-    if region is not None and rows:
+    notes = [_cross_border_note(view, region)] if region is not None else []
+    notes += [n for n in (output_share_note(view),) if n is not None]
+    if notes and rows:
         below += 1
-        _page_note(ws, below, _cross_border_note(view, region), len(columns))
+        _page_note(ws, below, " ".join(notes), len(columns))
     if rows:
         _sizes_chart(ws, columns, len(rows), view, below=below)
 
@@ -1262,7 +1271,7 @@ def _method_sheet(
             )
     r0 = len(rows) + 3
     text_width = sum(c.width or 0.0 for c in columns[1:])
-    _titled_note(ws, r0, L("method"), L("method_text"), len(columns), text_width)
+    _titled_note(ws, r0, L("method"), method_text(doc, lang), len(columns), text_width)
     unproposed = doc.get("evidence", {}).get("unproposed_cases", [])
     if unproposed:
         text = "; ".join(cases[k].name if k in cases else k for k in unproposed)
