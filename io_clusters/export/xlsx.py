@@ -510,7 +510,9 @@ def _exec_unclustered(s: _Summary, row: int) -> int:
     un = unclustered_rows(s.doc, s.findings, s.view)
     if not un:
         return s.note(row, "—") + 1
-    columns = s.columns(("code", 1), ("name", 2), ("reason", 4))
+    # country-sector codes ("USA:D10T12") need more than the first, narrow column
+    spans = (2, 1) if s.view.multiregional else (1, 2)
+    columns = s.columns(("code", spans[0]), ("name", spans[1]), ("reason", 4))
     return _grid(s.ws, row, columns, un, s.widths)
 
 
@@ -1229,6 +1231,7 @@ def _phases_sheet(wb: Workbook, lang: str) -> None:
 def _titled_note(ws: Any, row: int, title: str, text: str, last_col: int, width: float) -> None:
     """Write a bold title in column A and a wrapped text merged over columns B..``last_col``."""
     ws.cell(row, 1, title).font = Font(bold=True)
+    ws.cell(row, 1).alignment = Alignment(wrap_text=True, vertical="top")  # beside the text
     ws.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
     ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=last_col)
     ws.row_dimensions[row].height = 15.0 * _lines(text, width)
