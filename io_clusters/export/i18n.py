@@ -805,7 +805,7 @@ def display_label(text: str, names_en: Mapping[str, str], names_display: Mapping
     """
     m = _CHAIN_LABEL.match(text)
     if m:
-        shown = {}
+        shown: dict[str, str] = {}
         for code, name in names_en.items():
             shown.setdefault(name, names_display.get(code, name))
         seller, buyer = shown.get(m["seller"]), shown.get(m["buyer"])
