@@ -1420,7 +1420,11 @@ def detect_clusters(
         return _aggregated_result(prep, prep.problem, common)
     seeds, codes = prep.seeds, prep.codes
     if len(seeds) < 3:
-        raise AnalysisError(f"only {len(seeds)} sectors can seed candidates: too few to cluster")
+        raise AnalysisError(
+            f"only {len(seeds)} sectors can seed candidates: too few to cluster (a seed is a "
+            f"goods sector holding at least {opts.min_output_share:.2%} of output; lower "
+            "min_output_share for a table of many small sectors)"
+        )
     if opts.k is not None and opts.k >= len(seeds):
         raise OptionError(f"k must be between 2 and {len(seeds) - 1}, got {opts.k}")
     part = partition(

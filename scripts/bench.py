@@ -104,12 +104,15 @@ def bench_size(n: int, repeat: int, tmp: Path) -> dict:
         _timed(lambda s=s: _replicate(Z, goods, seeds, x_share, cores, edges, opts, seed_seq=s))
         for s in seq
     )
-    row["detect_no_bootstrap"] = median_time(lambda: detect_clusters(t, n_boot=0), 1)
+    # sectors of equal size: at n = 5,000 each holds 0.02 % of output, under the 0.05 %
+    # a seed needs (issue 14); the size rule is not what is timed here, so it is off
+    small = {"min_output_share": 0.0}
+    row["detect_no_bootstrap"] = median_time(lambda: detect_clusters(t, n_boot=0, **small), 1)
     out = tmp / f"run{n}"
-    row["run_no_bootstrap"] = median_time(lambda: run(t, out=out, n_boot=0), 1)
+    row["run_no_bootstrap"] = median_time(lambda: run(t, out=out, n_boot=0, **small), 1)
     if n <= 2000:
         row["run_default_bootstrap200"] = median_time(
-            lambda: run(t, out=out, n_boot=200, n_jobs=2), 1
+            lambda: run(t, out=out, n_boot=200, n_jobs=2, **small), 1
         )
     row["ratio_linkages"] = row["linkages"] / row["limit_lu"]
     row["ratio_tree"] = row["tree"] / row["limit_linkage"]
