@@ -554,8 +554,7 @@ def join_strong_chains(
             others = pool[pool != i]
             if not len(others):
                 continue
-            best = max(others, key=lambda k: (F[i, k], -rank[k]))
-            j = int(best)
+            j = _strongest(F[i, others], others, rank)
             if F[i, j] >= strength and not (j not in owner and i in small and j in small):
                 offers.append((float(F[i, j]), i, j))
         if not offers:
@@ -572,6 +571,15 @@ def join_strong_chains(
     out = [np.array(sorted(g)) for g in groups]
     out.sort(key=lambda c: int(c.min()))
     return out, left
+
+
+def _strongest(row: np.ndarray, candidates: np.ndarray, rank: np.ndarray) -> int:
+    """Return the candidate of the strongest flow in ``row``; ties go to the lowest rank.
+
+    The same choice as ``max(candidates, key=lambda k: (F[i, k], -rank[k]))``, vectorised.
+    """
+    top = np.flatnonzero(row == row.max())
+    return int(candidates[top[np.argmin(rank[candidates[top]])]])
 
 
 def move_to_strongest(
@@ -598,21 +606,20 @@ def move_to_strongest(
         # every admissible move, the one with the largest gain first (so the result does
         # not depend on the order of the sectors); each sector moves at most once
         moves = []
+        members = np.array([k for g in groups for k in g], dtype=int)
+        gid = np.array([gi for gi, g in enumerate(groups) for _ in g], dtype=int)
+        owner = dict(zip(members.tolist(), gid.tolist(), strict=True))
         for gi, g in enumerate(groups):
             for i in g:
                 own = [k for k in g if k != i]
                 if i in moved or len(own) < 2:
                     continue
                 best_own = float(F[i, own].max())
-                targets = [
-                    (float(F[i, k]), -int(rank[k]), hi)
-                    for hi, h in enumerate(groups)
-                    if hi != gi
-                    for k in h
-                ]
-                if not targets:
+                away = members[gid != gi]
+                if not len(away):
                     continue
-                f, _, hi = max(targets)
+                k = _strongest(F[i, away], away, rank)
+                f, hi = float(F[i, k]), owner[k]
                 if f < strength or f < best_own + margin:
                     continue
                 if connected_components(F[np.ix_(own, own)] >= link, directed=False)[0] != 1:
