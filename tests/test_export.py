@@ -334,22 +334,26 @@ def _pdf_pages(pdf: Path) -> list[tuple[float, int]]:
     return pages
 
 
-@pytest.mark.office
-def test_libreoffice_prints_every_page_readable(real_run, tmp_path):
-    soffice = shutil.which("soffice")
-    if soffice is None or shutil.which("pdftotext") is None:
-        pytest.skip("LibreOffice or pdftotext absent; `make test` installs them where it can")
-    _, res = real_run
+def to_pdf(soffice: str, workbook: Path, out_dir: Path) -> Path:
+    """Convert a workbook with LibreOffice (headless); return the PDF."""
     proc = subprocess.run(
-        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path)]
-        + [str(res.outputs["workbook"])],
+        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(out_dir), str(workbook)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    pages = _pdf_pages(tmp_path / "candidates.pdf")
+    return out_dir / (workbook.stem + ".pdf")
+
+
+@pytest.mark.office
+def test_libreoffice_prints_every_page_readable(real_run, tmp_path):
+    soffice = shutil.which("soffice")
+    if soffice is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or pdftotext absent; `make test` installs them where it can")
+    _, res = real_run
+    pages = _pdf_pages(to_pdf(soffice, res.outputs["workbook"], tmp_path))
     assert len(pages) >= 9
     for i, (height, hashes) in enumerate(pages, start=1):
         assert hashes == 0, f"page {i} prints '###'"

@@ -219,7 +219,7 @@ def test_run_focus_finds_the_planted_cross_border_chain(tmp_path, capsys):
     links = [(Z.loc[a, b], a, b) for a in core for b in core if "PER:" in a + b and a != b]
     _, seller, buyer = max(links)
     assert cand["label"].startswith(f"{t.name_of[seller]} → {t.name_of[buyer]}")
-    assert cand["label"].endswith(f"(+{len(core) - 2})") if len(core) > 2 else True
+    assert len(core) >= len(CHAIN) == 3 and cand["label"].endswith(f"(+{len(core) - 2})")
     assert cand["chain"] == [seller, buyer] and cand["anchor"].startswith("PER:")
     # every kept candidate holds a Peruvian sector in its core …
     assert all(

@@ -24,7 +24,7 @@ from io_clusters.export.i18n import label
 from io_clusters.export.summary import View, method_text, output_share_note
 
 from .conftest import planted_blocks
-from .test_export import _ink, _pdf_pages, _render
+from .test_export import _ink, _pdf_pages, _render, to_pdf
 from .test_mrio import CHAIN, SECTORS20, planted_mrio
 
 #: The candidates.json fields the candidates sheet shows with a focus region.
@@ -174,16 +174,7 @@ def test_libreoffice_prints_the_focus_columns_readable(focus_run, tmp_path):
     if soffice is None or shutil.which("pdftotext") is None:
         pytest.skip("LibreOffice or pdftotext absent; `make test` installs them where it can")
     lang, res, _ = focus_run
-    proc = subprocess.run(
-        [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path)]
-        + [str(res.outputs["workbook"])],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    pdf = tmp_path / "candidates.pdf"
+    pdf = to_pdf(soffice, res.outputs["workbook"], tmp_path)
     for i, (height, hashes) in enumerate(_pdf_pages(pdf), start=1):
         assert hashes == 0, f"page {i} prints '###'"
         assert height >= 8.5, f"page {i}: median text height {height:.1f} pt"

@@ -269,6 +269,9 @@ def _scan(name: str, _bytes: int, _mtime: int) -> PackageScan:
         raise _corrupt(path, exc) from exc
 
 
+_WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+
+
 def _sheet_targets(zf: zipfile.ZipFile) -> set[str] | None:
     """Return the parts the workbook's relationships name as sheets (None: unreadable).
 
@@ -278,7 +281,7 @@ def _sheet_targets(zf: zipfile.ZipFile) -> set[str] | None:
     from defusedxml.ElementTree import fromstring
 
     try:
-        root = fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+        root = fromstring(zf.read(_WORKBOOK_RELS))
     except Exception:  # missing, damaged or hostile: the workbook is not vouched for
         return None
     out = set()
@@ -298,9 +301,7 @@ def _is_sheet_part(name: str, targets: set[str]) -> bool:
 
 def _scan_parts(zf: zipfile.ZipFile) -> PackageScan:
     parts: list[tuple[str, PartFacts]] = []
-    dtd = any(
-        _declares_dtd(zf, i) for i in zf.infolist() if i.filename == "xl/_rels/workbook.xml.rels"
-    )
+    dtd = any(_declares_dtd(zf, i) for i in zf.infolist() if i.filename == _WORKBOOK_RELS)
     targets = None if dtd else _sheet_targets(zf)
     for info in zf.infolist():
         name = info.filename
@@ -308,7 +309,7 @@ def _scan_parts(zf: zipfile.ZipFile) -> PackageScan:
             facts, part_dtd = _scan_worksheet(zf, info)
             parts.append((name, facts))
             dtd = dtd or part_dtd
-        elif name.endswith((".xml", ".rels", ".vml")) and not dtd:
+        elif name.endswith((".xml", ".rels", ".vml")) and not dtd and name != _WORKBOOK_RELS:
             dtd = _declares_dtd(zf, info)
     links = sorted(
         n.rsplit("/", 1)[-1]
